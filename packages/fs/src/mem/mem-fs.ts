@@ -1,0 +1,142 @@
+import { Volume } from "memfs";
+import { posix } from "node:path";
+import { newMemoryBackendId } from "../backend-id.ts";
+import { fsError, hasCode } from "../errors.ts";
+import { handleAccess, openFlags, validateOpenOptions } from "../open-options.ts";
+import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "../types.ts";
+import { MemFile } from "./mem-file.ts";
+
+interface Kind {
+  readonly isDir: boolean;
+}
+
+/**
+ * An in-memory filesystem over a memfs `Volume`, for tests and ephemeral trees.
+ *
+ * It behaves like {@link StdFs} on Linux wherever the engine could tell: memfs alone would rename a
+ * file onto a directory, hard-link or unlink a directory and write through a read-only handle; here
+ * each of those fails with the errno Linux gives. Hard links share contents, as on disk. Paths are
+ * POSIX; relative ones are taken from `/`. Syncs are no-ops (nothing here survives the process; the
+ * power-loss model is testkit's `CrashFs`). Every instance is its own volume with its own `backendId`,
+ * so two instances never hard-link into each other.
+ *
+ * @example
+ * ```ts
+ * import { MemFs } from "@talus/fs";
+ * const fs = new MemFs();
+ * fs.createDir("/db");
+ * const f = fs.open("/db/a", { read: true, write: true, createNew: true });
+ * f.write(new Uint8Array([1, 2, 3]));
+ * const out = new Uint8Array(3);
+ * f.readAt(out, 0); // 3
+ * f.close();
+ * ```
+ */
+export class MemFs implements Fs {
+  /** The memfs volume underneath, for tests that want to inspect or seed it directly. */
+  readonly volume: Volume;
+  readonly #backendId = newMemoryBackendId("memfs");
+
+  constructor() {
+    this.volume = new Volume();
+  }
+
+  open(path: string, options: FsOpenOptions): FsFile {
+    validateOpenOptions(path, options);
+    const p = resolve(path);
+    if (this.#kind(p)?.isDir === true) throw fsError("EISDIR", "open", path);
+    const fd = this.volume.openSync(p, openFlags(options), 0o644);
+    return new MemFile(this.volume, fd, handleAccess(options));
+  }
+
+  createDir(path: string): void {
+    this.volume.mkdirSync(resolve(path));
+  }
+
+  createDirAll(path: string): void {
+    const p = resolve(path);
+    if (this.#kind(p)?.isDir === false) throw fsError("EEXIST", "mkdir", path);
+    this.volume.mkdirSync(p, { recursive: true });
+  }
+
+  readDir(path: string): FsDirEntry[] {
+    return this.volume.readdirSync(resolve(path), { withFileTypes: true }).map((entry) => {
+      const dirent = entry as { name: string | Buffer; isDirectory(): boolean };
+      const fileName = String(dirent.name);
+      return { path: posix.join(path, fileName), fileName, isDir: dirent.isDirectory() };
+    });
+  }
+
+  removeFile(path: string): void {
+    const p = resolve(path);
+    if (this.#kind(p)?.isDir === true) throw fsError("EISDIR", "unlink", path);
+    this.volume.unlinkSync(p);
+  }
+
+  removeDirAll(path: string): void {
+    const p = resolve(path);
+    const kind = this.#kind(p);
+    if (kind === undefined) throw fsError("ENOENT", "rmdir", path);
+    if (!kind.isDir) throw fsError("ENOTDIR", "rmdir", path);
+    this.volume.rmSync(p, { recursive: true });
+  }
+
+  rename(from: string, to: string): void {
+    const source = resolve(from);
+    const target = resolve(to);
+    const sourceKind = this.#kind(source);
+    if (sourceKind === undefined) throw fsError("ENOENT", "rename", from, to);
+    const targetKind = this.#kind(target);
+    if (targetKind !== undefined && source !== target) {
+      if (!sourceKind.isDir && targetKind.isDir) throw fsError("EISDIR", "rename", from, to);
+      if (sourceKind.isDir && !targetKind.isDir) throw fsError("ENOTDIR", "rename", from, to);
+      if (targetKind.isDir && this.volume.readdirSync(target).length > 0) throw fsError("ENOTEMPTY", "rename", from, to);
+    }
+    if (sourceKind.isDir && target.startsWith(`${source}/`)) throw fsError("EINVAL", "rename", from, to);
+    this.volume.renameSync(source, target);
+  }
+
+  exists(path: string): boolean {
+    return this.#kind(resolve(path)) !== undefined;
+  }
+
+  metadata(path: string): FsMetadata {
+    const stat = this.volume.statSync(resolve(path));
+    return { len: Number(stat.size), isDir: stat.isDirectory(), isFile: stat.isFile() };
+  }
+
+  syncDirectory(path: string): void {
+    const kind = this.#kind(resolve(path));
+    if (kind === undefined) throw fsError("ENOENT", "open", path);
+    if (!kind.isDir) throw fsError("ENOTDIR", "open", path);
+  }
+
+  hardLink(src: string, dst: string): void {
+    const source = resolve(src);
+    if (this.#kind(source)?.isDir === true) throw fsError("EPERM", "link", src, dst);
+    this.volume.linkSync(source, resolve(dst));
+  }
+
+  backendId(): string | undefined {
+    return this.#backendId;
+  }
+
+  readMany(requests: readonly FsReadRequest[]): number[] {
+    return requests.map((request) => request.file.readAt(request.buffer, request.position));
+  }
+
+  /** What is at `p` (after following links), or `undefined` when nothing is; a file used as a directory counts as nothing. */
+  #kind(p: string): Kind | undefined {
+    try {
+      const stat = this.volume.statSync(p, { throwIfNoEntry: false });
+      return stat === undefined ? undefined : { isDir: stat.isDirectory() };
+    } catch (error) {
+      if (hasCode(error, "ENOTDIR") || hasCode(error, "ENOENT")) return undefined;
+      throw error;
+    }
+  }
+}
+
+function resolve(path: string): string {
+  return posix.resolve("/", path);
+}

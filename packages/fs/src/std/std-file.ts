@@ -1,0 +1,78 @@
+import * as nodeFs from "node:fs";
+import { fsError, hasCode } from "../errors.ts";
+import type { FsFile } from "../types.ts";
+
+/**
+ * A kernel file descriptor. The kernel enforces access modes (`EBADF` for a write through a read-only
+ * handle), so this class only adds the fill-or-EOF read loop and the per-handle write cursor.
+ */
+export class StdFile implements FsFile {
+  #fd: number | undefined;
+  #writePosition = 0;
+  readonly #append: boolean;
+
+  constructor(fd: number, append: boolean) {
+    this.#fd = fd;
+    this.#append = append;
+  }
+
+  readAt(buffer: Uint8Array, position: number): number {
+    const fd = this.#open();
+    let filled = 0;
+    while (filled < buffer.length) {
+      let n: number;
+      try {
+        n = nodeFs.readSync(fd, buffer, filled, buffer.length - filled, position + filled);
+      } catch (error) {
+        if (hasCode(error, "EINTR") || hasCode(error, "EAGAIN")) continue;
+        throw error;
+      }
+      if (n === 0) break;
+      filled += n;
+    }
+    return filled;
+  }
+
+  write(buffer: Uint8Array): void {
+    const fd = this.#open();
+    let written = 0;
+    while (written < buffer.length) {
+      try {
+        // In append mode O_APPEND makes the kernel ignore the position; passing null says so.
+        written += nodeFs.writeSync(fd, buffer, written, buffer.length - written, this.#append ? null : this.#writePosition + written);
+      } catch (error) {
+        if (hasCode(error, "EINTR") || hasCode(error, "EAGAIN")) continue;
+        throw error;
+      }
+    }
+    this.#writePosition += written;
+  }
+
+  sync(): void {
+    nodeFs.fsyncSync(this.#open());
+  }
+
+  syncData(): void {
+    nodeFs.fdatasyncSync(this.#open());
+  }
+
+  len(): number {
+    return nodeFs.fstatSync(this.#open()).size;
+  }
+
+  setLen(length: number): void {
+    nodeFs.ftruncateSync(this.#open(), length);
+  }
+
+  close(): void {
+    if (this.#fd === undefined) return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    nodeFs.closeSync(fd);
+  }
+
+  #open(): number {
+    if (this.#fd === undefined) throw fsError("EBADF", "closed handle");
+    return this.#fd;
+  }
+}

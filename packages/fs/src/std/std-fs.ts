@@ -1,0 +1,117 @@
+import * as nodeFs from "node:fs";
+import { join } from "node:path";
+import { KERNEL_BACKEND_ID } from "../backend-id.ts";
+import { copyFileAcross } from "../copy.ts";
+import { fsError, hasCode } from "../errors.ts";
+import { openFlags, validateOpenOptions } from "../open-options.ts";
+import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "../types.ts";
+import { StdFile } from "./std-file.ts";
+
+/**
+ * The real disk, through node:fs. Files are created with mode 0o644 and directories with 0o755 (less
+ * the process umask).
+ *
+ * @example
+ * ```ts
+ * import { StdFs } from "@talus/fs";
+ * import { mkdtempSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const fs = new StdFs();
+ * const dir = mkdtempSync(join(tmpdir(), "talus-"));
+ * fs.createDir(join(dir, "tables"));
+ * console.log(fs.exists(join(dir, "tables"))); // true
+ * fs.removeDirAll(dir);
+ * ```
+ */
+export class StdFs implements Fs {
+  open(path: string, options: FsOpenOptions): FsFile {
+    validateOpenOptions(path, options);
+    const fd = nodeFs.openSync(path, openFlags(options), 0o644);
+    try {
+      // The kernel lets a directory be opened read-only; no engine file is a directory, so say so early.
+      if (nodeFs.fstatSync(fd).isDirectory()) throw fsError("EISDIR", "open", path);
+    } catch (error) {
+      nodeFs.closeSync(fd);
+      throw error;
+    }
+    return new StdFile(fd, options.append === true);
+  }
+
+  createDir(path: string): void {
+    nodeFs.mkdirSync(path, { mode: 0o755 });
+  }
+
+  createDirAll(path: string): void {
+    nodeFs.mkdirSync(path, { recursive: true, mode: 0o755 });
+  }
+
+  readDir(path: string): FsDirEntry[] {
+    return nodeFs.readdirSync(path, { withFileTypes: true }).map((entry) => ({
+      path: join(path, entry.name),
+      fileName: entry.name,
+      isDir: entry.isDirectory(),
+    }));
+  }
+
+  removeFile(path: string): void {
+    nodeFs.unlinkSync(path);
+  }
+
+  removeDirAll(path: string): void {
+    const stat = nodeFs.statSync(path);
+    if (!stat.isDirectory()) throw fsError("ENOTDIR", "rmdir", path);
+    nodeFs.rmSync(path, { recursive: true });
+  }
+
+  rename(from: string, to: string): void {
+    nodeFs.renameSync(from, to);
+  }
+
+  exists(path: string): boolean {
+    try {
+      return nodeFs.statSync(path, { throwIfNoEntry: false }) !== undefined;
+    } catch (error) {
+      if (hasCode(error, "ENOTDIR")) return false;
+      throw error;
+    }
+  }
+
+  metadata(path: string): FsMetadata {
+    const stat = nodeFs.statSync(path);
+    return { len: stat.size, isDir: stat.isDirectory(), isFile: stat.isFile() };
+  }
+
+  syncDirectory(path: string): void {
+    const fd = nodeFs.openSync(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_DIRECTORY);
+    try {
+      nodeFs.fsyncSync(fd);
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  }
+
+  hardLink(src: string, dst: string): void {
+    try {
+      this.linkFile(src, dst);
+    } catch (error) {
+      if (!hasCode(error, "EXDEV")) throw error;
+      // Different devices cannot share an inode; an independent durable copy is the next best thing.
+      copyFileAcross(this, src, this, dst);
+    }
+  }
+
+  backendId(): string | undefined {
+    return KERNEL_BACKEND_ID;
+  }
+
+  readMany(requests: readonly FsReadRequest[]): number[] {
+    return requests.map((request) => request.file.readAt(request.buffer, request.position));
+  }
+
+  /** The link(2) call itself; a seam so tests can make it fail with `EXDEV` on a single device. */
+  protected linkFile(src: string, dst: string): void {
+    nodeFs.linkSync(src, dst);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The boundary between Talus and the place its bytes live.
+ *
+ * Every byte the engine reads or writes goes through an {@link Fs}, so that an in-memory volume, a
+ * fault-injecting wrapper or a power-loss simulator sees all of it. The interface is synchronous on
+ * purpose: a point read that misses the block cache does one positional read, like better-sqlite3
+ * and lmdb-js, instead of an async round-trip per block.
+ *
+ * Errors are thrown as `Error` objects carrying node's errno `code` (`ENOENT`, `EEXIST`, `EISDIR`,
+ * `ENOTDIR`, `ENOTEMPTY`, `EBADF`, `EINVAL`, `EPERM`, `EXDEV`, `ENOTSUP`, ...) whichever backend
+ * raised them, so callers branch on `err.code` and never on the backend.
+ *
+ * @module
+ */
+
+/** How {@link Fs.open} opens a file. All flags default to `false`; the combinations follow POSIX `open(2)`. */
+export interface FsOpenOptions {
+  /** Allow `readAt`. */
+  readonly read?: boolean;
+  /** Allow `write` and `setLen`. */
+  readonly write?: boolean;
+  /** Create the file if it is missing (needs `write` or `append`). */
+  readonly create?: boolean;
+  /** Create the file and fail with `EEXIST` if it exists (exclusive create; needs `write` or `append`). */
+  readonly createNew?: boolean;
+  /** Cut an existing file to length 0 (needs `write`, excludes `append`). */
+  readonly truncate?: boolean;
+  /** Every `write` goes to the current end of the file. Implies write access. */
+  readonly append?: boolean;
+}
+
+/** What {@link Fs.metadata} reports of a path (symbolic links are followed). */
+export interface FsMetadata {
+  readonly len: number;
+  readonly isDir: boolean;
+  readonly isFile: boolean;
+}
+
+/** One child of a directory, as listed by {@link Fs.readDir}. */
+export interface FsDirEntry {
+  /** The full path: the listed directory joined with `fileName`. */
+  readonly path: string;
+  readonly fileName: string;
+  readonly isDir: boolean;
+}
+
+/** One positional read of a batch given to {@link Fs.readMany}. */
+export interface FsReadRequest {
+  readonly file: FsFile;
+  /** Byte offset in the file. */
+  readonly position: number;
+  /** Filled from `position` on; its length is the number of bytes wanted. */
+  readonly buffer: Uint8Array;
+}
+
+/**
+ * An open file. Not shared between threads; one handle may be used by many readers because
+ * `readAt` never moves a cursor.
+ */
+export interface FsFile {
+  /**
+   * Reads into `buffer` from `position`. Fill-or-EOF: the result is `buffer.length`, or less only when
+   * the file ends first (0 at or past the end). Interrupted and short reads are retried inside.
+   * Throws `EBADF` on a handle opened without `read`.
+   */
+  readAt(buffer: Uint8Array, position: number): number;
+  /**
+   * Writes all of `buffer` after what this handle wrote so far (at the file's end in append mode;
+   * a fresh non-append handle starts at offset 0). Throws `EBADF` on a handle opened without write access.
+   */
+  write(buffer: Uint8Array): void;
+  /** Makes data and metadata durable (`fsync`). */
+  sync(): void;
+  /** Makes data durable (`fdatasync`): enough for file contents, not for a changed size on every filesystem. */
+  syncData(): void;
+  /** The file's current length in bytes. */
+  len(): number;
+  /** Cuts or zero-extends the file to `length` bytes. Needs write access. */
+  setLen(length: number): void;
+  /** Releases the handle. Closing twice is a no-op; any other call after close throws `EBADF`. */
+  close(): void;
+}
+
+/**
+ * A filesystem backend. Paths are strings in the backend's own namespace.
+ *
+ * @example
+ * ```ts
+ * import { MemFs } from "@talus/fs";
+ *
+ * const fs = new MemFs();
+ * fs.createDirAll("/db/tables");
+ * const file = fs.open("/db/tables/1", { write: true, createNew: true });
+ * file.write(new TextEncoder().encode("hello"));
+ * file.sync();
+ * file.close();
+ * fs.syncDirectory("/db/tables");
+ * console.log(fs.metadata("/db/tables/1").len); // 5
+ * ```
+ */
+export interface Fs {
+  /** Opens (and maybe creates) a file. `EINVAL` for a contradictory flag set, `EISDIR` for a directory. */
+  open(path: string, options: FsOpenOptions): FsFile;
+  /**
+   * Creates one directory atomically: `EEXIST` if anything exists at `path`, `ENOENT` if the parent is
+   * missing. Checkpoints claim their target with this, so two racing creators cannot both win.
+   */
+  createDir(path: string): void;
+  /** Creates a directory and its missing ancestors; no error if it exists as a directory. */
+  createDirAll(path: string): void;
+  /** Lists the direct children of a directory, in no particular order. */
+  readDir(path: string): FsDirEntry[];
+  /** Removes a file: `ENOENT` when missing, `EISDIR` for a directory. */
+  removeFile(path: string): void;
+  /** Removes a directory and everything below it: `ENOENT` when missing, `ENOTDIR` for a file. */
+  removeDirAll(path: string): void;
+  /**
+   * Renames a file, atomically replacing an existing file at `to` (how `current` pointers are published).
+   * Renaming onto a directory fails with `EISDIR`.
+   */
+  rename(from: string, to: string): void;
+  /** Whether anything exists at `path`; throws when that cannot be determined (e.g. `EACCES`). */
+  exists(path: string): boolean;
+  /** Size and kind of `path`; `ENOENT` when missing. */
+  metadata(path: string): FsMetadata;
+  /** Makes a directory's entries (creations, renames, removals) durable. `ENOTDIR` for a file. */
+  syncDirectory(path: string): void;
+  /**
+   * Gives the file `src` the new name `dst` (same contents, now and after later writes). `dst` must not
+   * exist (`EEXIST`) and its parent must (`ENOENT`); linking a directory fails with `EPERM`. A backend
+   * whose link(2) fails with `EXDEV` falls back to a durable byte copy.
+   */
+  hardLink(src: string, dst: string): void;
+  /**
+   * Names the path namespace of this backend. Two backends may hard-link between each other only when
+   * both return the same string; `undefined` means "never link, always copy".
+   */
+  backendId(): string | undefined;
+  /**
+   * Runs many positional reads as one batch (one system call on io_uring). Returns the byte count
+   * of each request in order, with the fill-or-EOF rule of {@link FsFile.readAt}.
+   */
+  readMany(requests: readonly FsReadRequest[]): number[];
+}
