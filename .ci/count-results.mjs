@@ -1,0 +1,28 @@
+// Sums the vitest JSON reports of every package into the one closing line CI reads: "N passed, N failed".
+// A suite that failed to load counts as one failure, and so does a package whose tests ran but left
+// no report, so a crash can never look like success. Exit status: non-zero when anything failed.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const [smokePassed = "0", otherFailures = "0", testStatus = "0"] = process.argv.slice(2);
+let passed = Number(smokePassed);
+let failed = Number(otherFailures);
+
+for (const pkg of readdirSync("packages")) {
+  const dir = join("packages", pkg);
+  if (!existsSync(join(dir, "vitest.config.ts"))) continue;
+  const report = join(dir, "test-results", "vitest.json");
+  if (!existsSync(report)) {
+    console.log(`${pkg}: no test report`);
+    failed += 1;
+    continue;
+  }
+  const r = JSON.parse(readFileSync(report, "utf8"));
+  const brokenSuites = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
+  console.log(`${pkg}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped, ${brokenSuites} suites failed to load`);
+  passed += r.numPassedTests;
+  failed += r.numFailedTests + brokenSuites;
+}
+if (testStatus !== "0" && failed === 0) failed = 1; // the runner failed in a way no report shows
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,26 @@
+// Consumers import the built dist/ with plain node (no TypeScript, no source condition). This proves it
+// works for every package: each one's main entry imports and exposes the names its README promises.
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const expected = {
+  "@talus/fs": ["StdFs", "MemFs", "KERNEL_BACKEND_ID", "copyFileAcross"],
+  "@talus/testkit": ["CrashFs", "FaultFs", "fsContract", "Random", "useTempDirs"],
+};
+let failed = 0;
+for (const dir of readdirSync("packages")) {
+  const manifest = JSON.parse(readFileSync(join("packages", dir, "package.json"), "utf8"));
+  if (manifest.private) continue;
+  const entry = resolve("packages", dir, manifest.exports["."].default);
+  try {
+    const mod = await import(pathToFileURL(entry).href);
+    const missing = (expected[manifest.name] ?? []).filter((name) => !(name in mod));
+    if (missing.length > 0) throw new Error(`missing exports: ${missing.join(", ")}`);
+    console.log(`ok ${manifest.name} (${Object.keys(mod).length} exports)`);
+  } catch (error) {
+    failed += 1;
+    console.log(`FAIL ${manifest.name}: ${error.message}`);
+  }
+}
+process.exit(failed > 0 ? 1 : 0);
