@@ -44,7 +44,10 @@ export class MemFs implements Fs {
   open(path: string, options: FsOpenOptions): FsFile {
     validateOpenOptions(path, options);
     const p = resolve(path);
-    if (this.#kind(p)?.isDir === true) throw fsError("EISDIR", "open", path);
+    const kind = this.#kind(p, "open", path);
+    // Linux checks O_CREAT|O_EXCL before the file type: an existing directory is EEXIST, not EISDIR.
+    if (kind !== undefined && options.createNew === true) throw fsError("EEXIST", "open", path);
+    if (kind?.isDir === true) throw fsError("EISDIR", "open", path);
     const fd = this.volume.openSync(p, openFlags(options), 0o644);
     return new MemFile(this.volume, fd, handleAccess(options));
   }
@@ -55,7 +58,7 @@ export class MemFs implements Fs {
 
   createDirAll(path: string): void {
     const p = resolve(path);
-    if (this.#kind(p)?.isDir === false) throw fsError("EEXIST", "mkdir", path);
+    if (this.#kind(p, "mkdir", path)?.isDir === false) throw fsError("EEXIST", "mkdir", path);
     this.volume.mkdirSync(p, { recursive: true });
   }
 
@@ -69,13 +72,13 @@ export class MemFs implements Fs {
 
   removeFile(path: string): void {
     const p = resolve(path);
-    if (this.#kind(p)?.isDir === true) throw fsError("EISDIR", "unlink", path);
+    if (this.#kind(p, "unlink", path)?.isDir === true) throw fsError("EISDIR", "unlink", path);
     this.volume.unlinkSync(p);
   }
 
   removeDirAll(path: string): void {
     const p = resolve(path);
-    const kind = this.#kind(p);
+    const kind = this.#kind(p, "rmdir", path);
     if (kind === undefined) throw fsError("ENOENT", "rmdir", path);
     if (!kind.isDir) throw fsError("ENOTDIR", "rmdir", path);
     this.volume.rmSync(p, { recursive: true });
@@ -84,20 +87,29 @@ export class MemFs implements Fs {
   rename(from: string, to: string): void {
     const source = resolve(from);
     const target = resolve(to);
-    const sourceKind = this.#kind(source);
+    const sourceKind = this.#kind(source, "rename", from, to);
     if (sourceKind === undefined) throw fsError("ENOENT", "rename", from, to);
-    const targetKind = this.#kind(target);
+    this.#requireParentDir(target, "rename", from, to);
+    // The checks run in the order Linux makes them, so each conflict gets the errno the kernel gives.
+    if (sourceKind.isDir && target.startsWith(`${source}/`)) throw fsError("EINVAL", "rename", from, to);
+    const targetKind = this.#kind(target, "rename", from, to);
     if (targetKind !== undefined && source !== target) {
+      // Two names of one inode: POSIX says rename does nothing and succeeds.
+      if (this.volume.statSync(source).ino === this.volume.statSync(target).ino) return;
+      if (targetKind.isDir && this.volume.readdirSync(target).length > 0) throw fsError("ENOTEMPTY", "rename", from, to);
       if (!sourceKind.isDir && targetKind.isDir) throw fsError("EISDIR", "rename", from, to);
       if (sourceKind.isDir && !targetKind.isDir) throw fsError("ENOTDIR", "rename", from, to);
-      if (targetKind.isDir && this.volume.readdirSync(target).length > 0) throw fsError("ENOTEMPTY", "rename", from, to);
     }
-    if (sourceKind.isDir && target.startsWith(`${source}/`)) throw fsError("EINVAL", "rename", from, to);
     this.volume.renameSync(source, target);
   }
 
   exists(path: string): boolean {
-    return this.#kind(resolve(path)) !== undefined;
+    try {
+      return this.#kind(resolve(path), "stat", path) !== undefined;
+    } catch (error) {
+      if (hasCode(error, "ENOTDIR")) return false;
+      throw error;
+    }
   }
 
   metadata(path: string): FsMetadata {
@@ -106,15 +118,21 @@ export class MemFs implements Fs {
   }
 
   syncDirectory(path: string): void {
-    const kind = this.#kind(resolve(path));
+    const kind = this.#kind(resolve(path), "open", path);
     if (kind === undefined) throw fsError("ENOENT", "open", path);
     if (!kind.isDir) throw fsError("ENOTDIR", "open", path);
   }
 
   hardLink(src: string, dst: string): void {
     const source = resolve(src);
-    if (this.#kind(source)?.isDir === true) throw fsError("EPERM", "link", src, dst);
-    this.volume.linkSync(source, resolve(dst));
+    const target = resolve(dst);
+    const sourceKind = this.#kind(source, "link", src, dst);
+    if (sourceKind === undefined) throw fsError("ENOENT", "link", src, dst);
+    // memfs would hang the new name under a file node (a child nobody can list); Linux says ENOTDIR.
+    this.#requireParentDir(target, "link", src, dst);
+    if (this.#kind(target, "link", src, dst) !== undefined) throw fsError("EEXIST", "link", src, dst);
+    if (sourceKind.isDir) throw fsError("EPERM", "link", src, dst);
+    this.volume.linkSync(source, target);
   }
 
   backendId(): string | undefined {
@@ -125,15 +143,26 @@ export class MemFs implements Fs {
     return requests.map((request) => request.file.readAt(request.buffer, request.position));
   }
 
-  /** What is at `p` (after following links), or `undefined` when nothing is; a file used as a directory counts as nothing. */
-  #kind(p: string): Kind | undefined {
+  /**
+   * What is at `p` (after following links), or `undefined` when nothing is. A path that runs through a
+   * file throws `ENOTDIR` as the kernel would, naming the caller's syscall and paths.
+   */
+  #kind(p: string, syscall: string, path: string, dest?: string): Kind | undefined {
     try {
       const stat = this.volume.statSync(p, { throwIfNoEntry: false });
       return stat === undefined ? undefined : { isDir: stat.isDirectory() };
     } catch (error) {
-      if (hasCode(error, "ENOTDIR") || hasCode(error, "ENOENT")) return undefined;
+      if (hasCode(error, "ENOENT")) return undefined;
+      if (hasCode(error, "ENOTDIR")) throw fsError("ENOTDIR", syscall, path, dest);
       throw error;
     }
+  }
+
+  /** The directory that would hold `p` must exist and be a directory (`ENOENT` / `ENOTDIR`). */
+  #requireParentDir(p: string, syscall: string, path: string, dest?: string): void {
+    const parent = this.#kind(posix.dirname(p), syscall, path, dest);
+    if (parent === undefined) throw fsError("ENOENT", syscall, path, dest);
+    if (!parent.isDir) throw fsError("ENOTDIR", syscall, path, dest);
   }
 }
 

@@ -1,0 +1,17 @@
+/**
+ * `@talus/testkit`: the harnesses every Talus package tests with.
+ *
+ * - {@link FaultFs}: wraps any `Fs` and fails chosen operations (errors, torn writes), recording each fault.
+ * - {@link CrashFs}: an in-memory volume that models what survives a power cut, with sync-point cuts.
+ * - {@link fsContract}: the compliance suite every `Fs` backend runs.
+ * - {@link Random}, {@link makeTempDir}, {@link useTempDirs}: seeded randomness and temp directories.
+ *
+ * Tree-level harnesses take an `open` function as a parameter, so testkit depends on `@talus/fs` only.
+ *
+ * @module
+ */
+export * from "./crash/index.ts";
+export * from "./fault/index.ts";
+export * from "./fs-contract/index.ts";
+export { Random } from "./random.ts";
+export { makeTempDir, useTempDirs, type TempDir } from "./temp-dir.ts";
