@@ -1,0 +1,3 @@
+export { ByteReader, DecodeError } from "./byte-reader.ts";
+export { ByteWriter, varintLength } from "./byte-writer.ts";
+export { checksum } from "./checksum.ts";
