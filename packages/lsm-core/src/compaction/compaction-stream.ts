@@ -1,0 +1,148 @@
+/**
+ * The MVCC garbage collector of flush and compaction: reads entries in internal-key order and yields the
+ * ones that must be kept, given the GC watermark `T` (the caller promises no read below `T` needs
+ * data that only a shadowed version holds) and whether tombstones may be evicted (output goes to the
+ * last level, so nothing older lies below it).
+ *
+ * For each key, versions newest first:
+ * - every version with seqno `>= T` is kept: some reader at `S >= T` may see exactly it;
+ * - the newest version below `T` (the "base") shadows everything older for every reader at `S >= T`, so
+ *   everything older than the base is dropped; the base itself is
+ *   - a value or indirection: kept;
+ *   - a tombstone: kept, or dropped when evicting (nothing older remains to hide);
+ *   - a weak tombstone whose next older version is a value: both annihilate (older versions go too);
+ *     otherwise kept like a tombstone (dropped when evicting and nothing older remains);
+ *   - a merge operand: kept with every older version (resolving needs the operator).
+ * Independently of `T`, when evicting, a tombstone with no older version below it is dropped: at the
+ * bottom of the tree it hides nothing from any reader. With `T = 0` that is the only thing dropped.
+ *
+ * This differs on purpose from the reference engine, which drops versions older than the first
+ * version whose successor is below `T` and relies on old in-memory versions to answer reads at
+ * `S >= T`; here the output alone answers every read at `S >= T`.
+ *
+ * @module
+ */
+import type { Comparator } from "../key/comparator.ts";
+import { ValueKind } from "../key/value-kind.ts";
+import type { EntryCursor } from "../iter/cursor.ts";
+
+export interface CompactionStreamOptions {
+  readonly comparator: Comparator;
+  /** Versions with seqno `>= gcWatermark` are never dropped; 0 disables all garbage collection. */
+  readonly gcWatermark: number;
+  /** Whether tombstones may disappear (the output is the bottom of the tree). */
+  readonly evictTombstones: boolean;
+  /** Told of every dropped entry (blob accounting uses it). */
+  readonly onDrop?: (key: Uint8Array, seqno: number, kind: ValueKind, value: Uint8Array) => void;
+}
+
+export class CompactionStream {
+  readonly #input: EntryCursor;
+  readonly #options: CompactionStreamOptions;
+  #key: Uint8Array | undefined;
+  /** The base of the current key was found: what follows of this key is shadowed. */
+  #dropRest = false;
+  /** The input already sits on the entry after the one last emitted (after a look-ahead). */
+  #inputAhead = false;
+  #started = false;
+  #seqno = 0;
+  #kind: ValueKind = ValueKind.Value;
+  #value: Uint8Array = new Uint8Array(0);
+  #dropped = 0;
+
+  /** `input` is positioned by the constructor at its first entry. */
+  constructor(input: EntryCursor, options: CompactionStreamOptions) {
+    this.#input = input;
+    this.#options = options;
+    input.seekToFirst();
+  }
+
+  /** Entries dropped so far. */
+  get droppedCount(): number {
+    return this.#dropped;
+  }
+
+  /** The current output entry's user key (valid until `next()`). */
+  key(): Uint8Array {
+    return this.#key as Uint8Array;
+  }
+
+  seqno(): number {
+    return this.#seqno;
+  }
+
+  kind(): ValueKind {
+    return this.#kind;
+  }
+
+  /** The current output entry's value (a view valid until `next()`). */
+  value(): Uint8Array {
+    return this.#value;
+  }
+
+  /** Moves to the next entry to keep; false when the input is exhausted. */
+  next(): boolean {
+    const input = this.#input;
+    const { comparator, gcWatermark, evictTombstones } = this.#options;
+    for (;;) {
+      if (this.#started && !this.#inputAhead) input.next();
+      this.#started = true;
+      this.#inputAhead = false;
+      if (!input.valid()) return false;
+      if (this.#key === undefined || comparator.compare(input.key(), this.#key) !== 0) {
+        this.#key = input.key().slice();
+        this.#dropRest = false;
+      } else if (this.#dropRest) {
+        this.#drop(input);
+        continue;
+      }
+      const seqno = input.seqno();
+      const kind = input.kind();
+      this.#seqno = seqno;
+      this.#kind = kind;
+      this.#value = input.value();
+      const belowWatermark = seqno < gcWatermark;
+
+      if (kind === ValueKind.Tombstone || kind === ValueKind.WeakTombstone) {
+        if (!evictTombstones && !(kind === ValueKind.WeakTombstone && belowWatermark)) {
+          if (belowWatermark) this.#dropRest = true;
+          return true;
+        }
+        // What lies directly below decides; the input moves, so the tombstone is re-emitted from fields.
+        const key = this.#key;
+        const value = this.#value;
+        input.next();
+        this.#inputAhead = true;
+        const older = input.valid() && comparator.compare(input.key(), key) === 0;
+        if (belowWatermark) this.#dropRest = true;
+        // At the bottom, a tombstone with nothing older left has nothing to hide, for any reader.
+        const lone = evictTombstones && !older;
+        const evicted = evictTombstones && belowWatermark && kind === ValueKind.Tombstone;
+        const annihilates = belowWatermark && kind === ValueKind.WeakTombstone && older && input.kind() === ValueKind.Value;
+        if (lone || evicted || annihilates) {
+          this.#countDrop(key, seqno, kind, value);
+          continue;
+        }
+        this.#seqno = seqno;
+        this.#kind = kind;
+        this.#value = value;
+        return true;
+      }
+
+      if (!belowWatermark) return true;
+      // The base: the newest version below the watermark. A value shadows everything older for every
+      // reader at S >= T; merge operands need the versions below them, so those stay.
+      if (kind !== ValueKind.MergeOperand) this.#dropRest = true;
+      return true;
+    }
+  }
+
+  #drop(input: EntryCursor): void {
+    this.#countDrop(input.key(), input.seqno(), input.kind(), input.value());
+  }
+
+  #countDrop(key: Uint8Array, seqno: number, kind: ValueKind, value: Uint8Array): void {
+    this.#dropped++;
+    this.#options.onDrop?.(key, seqno, kind, value);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * One cursor over many: the k-way merge of sources that each hold sorted entries (the active and sealed
+ * memtables, every L0 run, every deeper level), in internal-key order.
+ *
+ * Sources are given newest first. When two sources hold the same internal key, the newer source's
+ * entry comes first, so a reader that takes the first version of a key takes the newest.
+ *
+ * Like LevelDB's MergingIterator, the current entry is found by a linear scan of the children: an LSM
+ * read merges a dozen sources at most, where a scan beats a heap's bookkeeping, and direction changes
+ * (next after prev) only need the children repositioned around the current key.
+ *
+ * @module
+ */
+import type { Comparator } from "../key/comparator.ts";
+import type { ValueKind } from "../key/value-kind.ts";
+import type { EntryCursor } from "./cursor.ts";
+import { compareInternal } from "./internal-key.ts";
+
+const FORWARD = 0;
+const BACKWARD = 1;
+
+export class MergingCursor implements EntryCursor {
+  readonly #children: EntryCursor[];
+  readonly #comparator: Comparator;
+  #current = -1;
+  #direction = FORWARD;
+
+  constructor(comparator: Comparator, children: EntryCursor[]) {
+    this.#comparator = comparator;
+    this.#children = children;
+  }
+
+  valid(): boolean {
+    return this.#current >= 0;
+  }
+
+  key(): Uint8Array {
+    return this.#child().key();
+  }
+
+  seqno(): number {
+    return this.#child().seqno();
+  }
+
+  kind(): ValueKind {
+    return this.#child().kind();
+  }
+
+  value(): Uint8Array {
+    return this.#child().value();
+  }
+
+  seekToFirst(): void {
+    for (const child of this.#children) child.seekToFirst();
+    this.#direction = FORWARD;
+    this.#findSmallest();
+  }
+
+  seekToLast(): void {
+    for (const child of this.#children) child.seekToLast();
+    this.#direction = BACKWARD;
+    this.#findLargest();
+  }
+
+  seek(key: Uint8Array, seqno?: number): void {
+    for (const child of this.#children) child.seek(key, seqno);
+    this.#direction = FORWARD;
+    this.#findSmallest();
+  }
+
+  seekForPrev(key: Uint8Array): void {
+    for (const child of this.#children) child.seekForPrev(key);
+    this.#direction = BACKWARD;
+    this.#findLargest();
+  }
+
+  next(): void {
+    const current = this.#child();
+    if (this.#direction !== FORWARD) {
+      // Every other child must move to the first entry after the current one. Children were left
+      // behind the current key while going backward.
+      const key = current.key().slice();
+      const seqno = current.seqno();
+      for (let i = 0; i < this.#children.length; i++) {
+        if (i === this.#current) continue;
+        const child = this.#children[i] as EntryCursor;
+        child.seek(key, seqno);
+        // A newer source (smaller index) holding the same internal key sorts before the current entry.
+        if (i < this.#current && child.valid() && compareInternal(this.#comparator, child.key(), child.seqno(), key, seqno) === 0) child.next();
+      }
+      this.#direction = FORWARD;
+    }
+    current.next();
+    this.#findSmallest();
+  }
+
+  prev(): void {
+    const current = this.#child();
+    if (this.#direction !== BACKWARD) {
+      const key = current.key().slice();
+      const seqno = current.seqno();
+      for (let i = 0; i < this.#children.length; i++) {
+        if (i === this.#current) continue;
+        const child = this.#children[i] as EntryCursor;
+        child.seek(key, seqno);
+        if (child.valid()) {
+          // Now on the first entry >= current: step back, unless it equals the current internal key and
+          // comes from a newer source, in which case it already sorts before the current entry.
+          const equal = compareInternal(this.#comparator, child.key(), child.seqno(), key, seqno) === 0;
+          if (!(equal && i < this.#current)) child.prev();
+        } else {
+          child.seekToLast();
+        }
+      }
+      this.#direction = BACKWARD;
+    }
+    current.prev();
+    this.#findLargest();
+  }
+
+  close(): void {
+    for (const child of this.#children) child.close();
+    this.#current = -1;
+  }
+
+  #child(): EntryCursor {
+    const child = this.#children[this.#current];
+    if (child === undefined) throw new Error("cursor is not positioned on an entry");
+    return child;
+  }
+
+  #findSmallest(): void {
+    let best = -1;
+    let bestCursor: EntryCursor | undefined;
+    for (let i = 0; i < this.#children.length; i++) {
+      const child = this.#children[i] as EntryCursor;
+      if (!child.valid()) continue;
+      // Strictly smaller only: on ties the earlier (newer) source wins.
+      if (bestCursor === undefined || compareInternal(this.#comparator, child.key(), child.seqno(), bestCursor.key(), bestCursor.seqno()) < 0) {
+        best = i;
+        bestCursor = child;
+      }
+    }
+    this.#current = best;
+  }
+
+  #findLargest(): void {
+    let best = -1;
+    let bestCursor: EntryCursor | undefined;
+    for (let i = this.#children.length - 1; i >= 0; i--) {
+      const child = this.#children[i] as EntryCursor;
+      if (!child.valid()) continue;
+      // Going backward the older source (larger index) comes first on ties, mirroring #findSmallest.
+      if (bestCursor === undefined || compareInternal(this.#comparator, child.key(), child.seqno(), bestCursor.key(), bestCursor.seqno()) > 0) {
+        best = i;
+        bestCursor = child;
+      }
+    }
+    this.#current = best;
+  }
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { Random } from "@talus/testkit";
+import { BYTEWISE_COMPARATOR, type Comparator } from "../src/key/comparator.ts";
+import { ArrayCursor, sortEntries, type Entry } from "../src/iter/array-cursor.ts";
+import type { EntryCursor } from "../src/iter/cursor.ts";
+import { MergingCursor } from "../src/iter/merging-cursor.ts";
+import { randomEntries, REVERSE_COMPARATOR } from "./helpers.ts";
+
+const fingerprint = (c: EntryCursor): string => `${new TextDecoder().decode(c.key())}#${c.seqno()}`;
+
+function split(rng: Random, comparator: Comparator, entries: Entry[], parts: number): MergingCursor {
+  const sources: Entry[][] = Array.from({ length: parts }, () => []);
+  for (const e of entries) sources[rng.int(parts)]?.push(e);
+  return new MergingCursor(comparator, sources.map((s) => new ArrayCursor(comparator, sortEntries(comparator, s))));
+}
+
+describe.each([
+  ["bytewise", BYTEWISE_COMPARATOR],
+  ["reverse", REVERSE_COMPARATOR],
+])("MergingCursor (%s)", (_name, comparator) => {
+  it("iterates the union in internal-key order both ways", () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const rng = new Random(seed);
+      const entries = randomEntries(rng, 300, 40, comparator);
+      const merged = split(rng, comparator, entries, 1 + rng.int(6));
+      const expected = entries.map((e) => `${new TextDecoder().decode(e.key)}#${e.seqno}`);
+      const forward: string[] = [];
+      for (merged.seekToFirst(); merged.valid(); merged.next()) forward.push(fingerprint(merged));
+      expect(forward).toEqual(expected);
+      const backward: string[] = [];
+      for (merged.seekToLast(); merged.valid(); merged.prev()) backward.push(fingerprint(merged));
+      expect(backward).toEqual([...expected].reverse());
+    }
+  });
+
+  it("agrees with one cursor over everything under random seeks and direction changes", () => {
+    for (const seed of [10, 11, 12, 13, 14]) {
+      const rng = new Random(seed);
+      const entries = randomEntries(rng, 200, 25, comparator);
+      const merged = split(rng, comparator, entries, 2 + rng.int(4));
+      const model = new ArrayCursor(comparator, entries);
+      for (let step = 0; step < 400; step++) {
+        const op = rng.int(6);
+        const probe = entries[rng.int(entries.length)] as Entry;
+        if (op === 0) {
+          merged.seek(probe.key, probe.seqno);
+          model.seek(probe.key, probe.seqno);
+        } else if (op === 1) {
+          merged.seekForPrev(probe.key);
+          model.seekForPrev(probe.key);
+        } else if (op === 2 && merged.valid()) {
+          merged.next();
+          model.next();
+        } else if (op === 3 && merged.valid()) {
+          merged.prev();
+          model.prev();
+        } else if (op === 4) {
+          merged.seekToFirst();
+          model.seekToFirst();
+        } else if (op === 5) {
+          merged.seekToLast();
+          model.seekToLast();
+        }
+        expect(merged.valid(), `seed ${seed} step ${step}`).toBe(model.valid());
+        if (model.valid()) expect(fingerprint(merged), `seed ${seed} step ${step}`).toBe(fingerprint(model));
+      }
+    }
+  });
+
+  it("puts the newer source first when two sources hold the same internal key", () => {
+    const key = new TextEncoder().encode("k");
+    const newer = new ArrayCursor(comparator, [{ key, seqno: 5, kind: 0, value: new TextEncoder().encode("new") }]);
+    const older = new ArrayCursor(comparator, [{ key, seqno: 5, kind: 0, value: new TextEncoder().encode("old") }]);
+    const merged = new MergingCursor(comparator, [newer, older]);
+    merged.seekToFirst();
+    expect(new TextDecoder().decode(merged.value())).toBe("new");
+    merged.next();
+    expect(new TextDecoder().decode(merged.value())).toBe("old");
+    merged.prev();
+    expect(new TextDecoder().decode(merged.value())).toBe("new");
+  });
+
+  it("is empty over no sources or empty sources", () => {
+    const merged = new MergingCursor(comparator, [new ArrayCursor(comparator, [])]);
+    merged.seekToFirst();
+    expect(merged.valid()).toBe(false);
+    merged.seekToLast();
+    expect(merged.valid()).toBe(false);
+  });
+});
