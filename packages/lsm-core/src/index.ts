@@ -1,6 +1,9 @@
 /**
  * `@talus/lsm-core`: the Talus LSM-tree engine.
  *
+ * Start with {@link Tree}: `Tree.open({ path })`, then synchronous `insert` / `get` / `range` at sequence
+ * numbers, and async `flushActiveMemtable` / `compact` / `close`.
+ *
  * @module
  */
 export { LsmError, type LsmErrorCode } from "./errors.ts";
@@ -8,3 +11,19 @@ export { SEQNO_MAX, SequenceNumberCounter } from "./seqno.ts";
 export { BYTEWISE_COMPARATOR, type Comparator } from "./key/comparator.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Bytes } from "./key/validate.ts";
 export { ValueKind } from "./key/value-kind.ts";
+export type { RangeOptions } from "./iter/bounds.ts";
+export { Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
+export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
+export type { TableFile } from "./tree/table-file.ts";
+export { Fifo, Leveled, SizeTiered, type CompactionChoice, type CompactionStrategy } from "./compaction/strategies/index.ts";
+export { BlockCache, FileDescriptorCache } from "./cache/index.ts";
+export { codecByName, type CompressionCodec } from "./table/index.ts";
+export {
+  DeletionPause,
+  LEVEL_COUNT,
+  persistVersion,
+  versionToRecord,
+  type PauseGuard,
+  type Version,
+  type VersionRecord,
+} from "./version/index.ts";

@@ -1,0 +1,116 @@
+/**
+ * The vocabulary shared by every compaction strategy: what a strategy sees (a {@link Version} of
+ * {@link CompactionTable}s plus a {@link CompactionContext}) and what it answers (a
+ * {@link CompactionChoice}). A strategy is a pure decision, like the reference's
+ * `CompactionStrategy::choose`: it reads, performs no I/O and changes nothing; the engine executes the
+ * choice (and turns a move across level routes into a merge).
+ *
+ * Every choice lists table ids in ascending order without duplicates, so that equal situations give
+ * equal answers and callers can compare choices structurally.
+ *
+ * @module
+ */
+import type { Level } from "../../version/level.ts";
+import type { TableHandle } from "../../version/run.ts";
+import type { Version } from "../../version/version.ts";
+
+/** A table as strategies see it: the version model's handle plus its creation time (FIFO ages by it). */
+export interface CompactionTable extends TableHandle {
+  /** Wall-clock time the table's data was written, in ms since the epoch. */
+  readonly createdAtMs: number;
+}
+
+/** What the engine tells a strategy besides the version. */
+export interface CompactionContext {
+  /** Ids of tables another compaction is working on: never chosen again until it ends. */
+  readonly busy: ReadonlySet<number>;
+  /** The current time in ms since the epoch, injected so that TTL decisions are reproducible. */
+  readonly nowMs: number;
+  /** Bytes held by blob files; FIFO counts them toward its limit. Absent means 0. */
+  readonly blobBytes?: number;
+}
+
+/** Leave the tree as it is. */
+export interface NothingChoice {
+  readonly kind: "nothing";
+}
+
+/** Relink `tableIds` unchanged into `destLevel`. */
+export interface MoveChoice {
+  readonly kind: "move";
+  readonly tableIds: readonly number[];
+  readonly destLevel: number;
+}
+
+/**
+ * Rewrite `tableIds` into one new run at `destLevel`, cutting output tables at `targetSize` bytes.
+ * `canonicalLevel` is the level the output plays the role of once empty top levels are skipped (L1 may
+ * physically be L4 in a young tree); the engine picks per-level policies by it.
+ */
+export interface MergeChoice {
+  readonly kind: "merge";
+  readonly tableIds: readonly number[];
+  readonly destLevel: number;
+  readonly targetSize: number;
+  readonly canonicalLevel: number;
+}
+
+/** Remove `tableIds` from the tree, data and all. */
+export interface DropChoice {
+  readonly kind: "drop";
+  readonly tableIds: readonly number[];
+}
+
+export type CompactionChoice = NothingChoice | MoveChoice | MergeChoice | DropChoice;
+
+/** A compaction policy: looks at a version and decides the next job, without performing it. */
+export interface CompactionStrategy {
+  /** "LeveledCompaction", "SizeTieredCompaction", "FifoCompaction", "MajorCompaction", ... */
+  readonly name: string;
+  choose(version: Version<CompactionTable>, context: CompactionContext): CompactionChoice;
+}
+
+/** The one "nothing" value; frozen so that no caller can turn it into something. */
+export const NOTHING: NothingChoice = Object.freeze({ kind: "nothing" });
+
+/** Table target size the reference uses for leveled and tiered outputs. */
+export const DEFAULT_TABLE_TARGET_SIZE = 64 * 1024 * 1024;
+
+/** Ascending, deduplicated ids: the canonical form of every choice's `tableIds`. */
+export function sortedIds(ids: Iterable<number>): number[] {
+  return [...new Set(ids)].sort((a, b) => a - b);
+}
+
+export function moveChoice(ids: Iterable<number>, destLevel: number): MoveChoice {
+  return { kind: "move", tableIds: sortedIds(ids), destLevel };
+}
+
+export function mergeChoice(ids: Iterable<number>, destLevel: number, targetSize: number, canonicalLevel: number): MergeChoice {
+  return { kind: "merge", tableIds: sortedIds(ids), destLevel, targetSize, canonicalLevel };
+}
+
+/** A drop of `ids`, or nothing when there is nothing to drop (a drop of no table is no job). */
+export function dropChoice(ids: Iterable<number>): DropChoice | NothingChoice {
+  const tableIds = sortedIds(ids);
+  return tableIds.length === 0 ? NOTHING : { kind: "drop", tableIds };
+}
+
+/** Whether any of `tables` is in the busy set. */
+export function anyBusy(tables: Iterable<TableHandle>, busy: ReadonlySet<number>): boolean {
+  if (busy.size === 0) return false;
+  for (const table of tables) if (busy.has(table.id)) return true;
+  return false;
+}
+
+/** Whether any table of `level` is busy (the reference's `level_is_busy`). */
+export function levelIsBusy(level: Level<TableHandle>, busy: ReadonlySet<number>): boolean {
+  return anyBusy(level.tables(), busy);
+}
+
+/** Sum of the sizes of the tables of `level` that are not busy: bytes already on their way out do not count. */
+export function freeLevelSize(level: Level<TableHandle>, busy: ReadonlySet<number>): number {
+  if (busy.size === 0) return level.size;
+  let size = 0;
+  for (const table of level.tables()) if (!busy.has(table.id)) size += table.size;
+  return size;
+}

@@ -1,0 +1,1 @@
+export { Memtable, MEMTABLE_ENTRY_OVERHEAD } from "./memtable.ts";

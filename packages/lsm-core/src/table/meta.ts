@@ -1,0 +1,213 @@
+/**
+ * The meta block: what a table holds and how it was written, as tagged fields so that later writers can
+ * add fields older readers skip.
+ *
+ * ```
+ * meta  := field*
+ * field := tag: varint | length: varint | bytes[length]
+ *
+ * tag  name                 bytes                              required
+ *  1   table id             varint                             yes
+ *  2   created at           varint, ms since the Unix epoch    yes
+ *  3   entry count          varint                             yes
+ *  4   distinct key count   varint                             yes
+ *  5   tombstone count      varint                             yes
+ *  6   weak tombstone count varint                             yes
+ *  7   merge operand count  varint                             yes
+ *  8   indirection count    varint                             yes
+ *  9   min seqno            varint                             yes
+ * 10   max seqno            varint                             yes
+ * 11   min key              raw user key (first key)           yes
+ * 12   max key              raw user key (last key)            yes
+ * 13   key bytes            varint, sum of user key lengths    yes
+ * 14   value bytes          varint, sum of value lengths       yes
+ * 15   data size            varint, sum of decoded data block sizes   yes
+ * 16   data block count     varint                             yes
+ * 17   restart interval     varint                             yes
+ * 18   block size           varint, the writer's target        yes
+ * 19   codec                varint, codec id tried on data and index blocks   yes
+ * 20   filter bits per key  varint, 0 = no filter              yes
+ * 21   prefix extractor     UTF-8 name                         no (absent = none)
+ * 22   comparator           UTF-8 name                         yes
+ * ```
+ *
+ * Fields may come in any order; a tag seen twice, a missing required tag or a field whose bytes do not
+ * parse is CORRUPTION. Unknown tags are skipped: never reuse a retired tag number.
+ *
+ * @module
+ */
+import { ByteReader, DecodeError } from "../coding/byte-reader.ts";
+import { ByteWriter } from "../coding/byte-writer.ts";
+import { corruption } from "../errors.ts";
+
+/** What the meta block records. */
+export interface TableProperties {
+  readonly tableId: number;
+  readonly createdAtMs: number;
+  readonly entryCount: number;
+  readonly distinctKeyCount: number;
+  readonly tombstoneCount: number;
+  readonly weakTombstoneCount: number;
+  readonly mergeOperandCount: number;
+  readonly indirectionCount: number;
+  readonly minSeqno: number;
+  readonly maxSeqno: number;
+  readonly minKey: Uint8Array;
+  readonly maxKey: Uint8Array;
+  readonly keyBytes: number;
+  readonly valueBytes: number;
+  /** Sum of the decoded (uncompressed) sizes of the data blocks. */
+  readonly dataSize: number;
+  readonly dataBlockCount: number;
+  readonly restartInterval: number;
+  readonly blockSize: number;
+  /** Id of the codec the writer tried on data and index blocks (each block says what it used). */
+  readonly codec: number;
+  /** 0 when the table has no filter. */
+  readonly filterBitsPerKey: number;
+  /** Name of the prefix extractor whose prefixes are in the filter, or null. */
+  readonly prefixExtractor: string | null;
+  readonly comparator: string;
+}
+
+/** Everything known about a table file: its properties plus what the footer says. */
+export interface TableMeta extends TableProperties {
+  readonly formatVersion: number;
+  readonly fileSize: number;
+  /** CRC-32 of every byte before the footer (see `Table.verify()`). */
+  readonly fileChecksum: number;
+  /** Bytes the data blocks take on disk, trailers included. */
+  readonly storedDataSize: number;
+  /** On-disk payload size of the index block. */
+  readonly indexSize: number;
+  /** On-disk payload size of the filter block; 0 without a filter. */
+  readonly filterSize: number;
+}
+
+type NumericField = { [K in keyof TableProperties]: TableProperties[K] extends number ? K : never }[keyof TableProperties];
+
+/** Numeric fields by tag. DO NOT RENUMBER: the tags are on disk. */
+const NUMERIC_TAGS: ReadonlyArray<readonly [number, NumericField]> = [
+  [1, "tableId"],
+  [2, "createdAtMs"],
+  [3, "entryCount"],
+  [4, "distinctKeyCount"],
+  [5, "tombstoneCount"],
+  [6, "weakTombstoneCount"],
+  [7, "mergeOperandCount"],
+  [8, "indirectionCount"],
+  [9, "minSeqno"],
+  [10, "maxSeqno"],
+  [13, "keyBytes"],
+  [14, "valueBytes"],
+  [15, "dataSize"],
+  [16, "dataBlockCount"],
+  [17, "restartInterval"],
+  [18, "blockSize"],
+  [19, "codec"],
+  [20, "filterBitsPerKey"],
+];
+const NUMERIC_TAG_OF = Object.fromEntries(NUMERIC_TAGS.map(([tag, name]) => [name, tag])) as Record<NumericField, number>;
+const NUMERIC_TAG_SET = new Set(NUMERIC_TAGS.map(([tag]) => tag));
+const TAG_MIN_KEY = 11;
+const TAG_MAX_KEY = 12;
+const TAG_PREFIX_EXTRACTOR = 21;
+const TAG_COMPARATOR = 22;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeProperties(p: TableProperties): Uint8Array {
+  const out = new ByteWriter(256 + p.minKey.length + p.maxKey.length);
+  const scratch = new ByteWriter(16);
+  for (const [tag, name] of NUMERIC_TAGS) {
+    scratch.reset();
+    scratch.varint(p[name]);
+    out.varint(tag).lengthPrefixed(scratch.bytes());
+  }
+  out.varint(TAG_MIN_KEY).lengthPrefixed(p.minKey);
+  out.varint(TAG_MAX_KEY).lengthPrefixed(p.maxKey);
+  if (p.prefixExtractor !== null) out.varint(TAG_PREFIX_EXTRACTOR).lengthPrefixed(encoder.encode(p.prefixExtractor));
+  out.varint(TAG_COMPARATOR).lengthPrefixed(encoder.encode(p.comparator));
+  return out.toBytes();
+}
+
+/** Decodes the meta block's contents; `file` and `offset` name it in errors. The keys are copies. */
+export function decodeProperties(contents: Uint8Array, file: string, offset: number): TableProperties {
+  const numbers = new Map<number, number>();
+  const blobs = new Map<number, Uint8Array>();
+  try {
+    const reader = new ByteReader(contents);
+    while (!reader.atEnd()) {
+      const tag = reader.varint();
+      const bytes = reader.lengthPrefixed();
+      if (numbers.has(tag) || blobs.has(tag)) throw new DecodeError(`tag ${tag} appears twice`);
+      if (NUMERIC_TAG_SET.has(tag)) {
+        const field = new ByteReader(bytes);
+        numbers.set(tag, field.varint());
+        if (!field.atEnd()) throw new DecodeError(`tag ${tag} has trailing bytes`);
+      } else {
+        blobs.set(tag, bytes);
+      }
+    }
+  } catch (error) {
+    if (error instanceof DecodeError) throw corruption(file, `meta block at offset ${offset}: ${error.message}`);
+    throw error;
+  }
+  const missing = (tag: number): never => {
+    throw corruption(file, `meta block at offset ${offset}: required field ${tag} is missing`);
+  };
+  const text = (tag: number, bytes: Uint8Array): string => {
+    try {
+      return decoder.decode(bytes);
+    } catch {
+      throw corruption(file, `meta block at offset ${offset}: field ${tag} is not UTF-8`);
+    }
+  };
+  const num = (name: NumericField): number => {
+    const tag = NUMERIC_TAG_OF[name];
+    return numbers.get(tag) ?? missing(tag);
+  };
+  const prefix = blobs.get(TAG_PREFIX_EXTRACTOR);
+  const props: TableProperties = {
+    tableId: num("tableId"),
+    createdAtMs: num("createdAtMs"),
+    entryCount: num("entryCount"),
+    distinctKeyCount: num("distinctKeyCount"),
+    tombstoneCount: num("tombstoneCount"),
+    weakTombstoneCount: num("weakTombstoneCount"),
+    mergeOperandCount: num("mergeOperandCount"),
+    indirectionCount: num("indirectionCount"),
+    minSeqno: num("minSeqno"),
+    maxSeqno: num("maxSeqno"),
+    minKey: (blobs.get(TAG_MIN_KEY) ?? missing(TAG_MIN_KEY)).slice(),
+    maxKey: (blobs.get(TAG_MAX_KEY) ?? missing(TAG_MAX_KEY)).slice(),
+    keyBytes: num("keyBytes"),
+    valueBytes: num("valueBytes"),
+    dataSize: num("dataSize"),
+    dataBlockCount: num("dataBlockCount"),
+    restartInterval: num("restartInterval"),
+    blockSize: num("blockSize"),
+    codec: num("codec"),
+    filterBitsPerKey: num("filterBitsPerKey"),
+    prefixExtractor: prefix === undefined ? null : text(TAG_PREFIX_EXTRACTOR, prefix),
+    comparator: text(TAG_COMPARATOR, blobs.get(TAG_COMPARATOR) ?? missing(TAG_COMPARATOR)),
+  };
+  checkConsistency(props, file, offset);
+  return props;
+}
+
+/** Cross-field checks that catch a meta block that parses but cannot describe a real table. */
+function checkConsistency(p: TableProperties, file: string, offset: number): void {
+  const bad = (what: string): never => {
+    throw corruption(file, `meta block at offset ${offset}: ${what}`);
+  };
+  if (p.entryCount < 1) bad("a table has at least one entry");
+  if (p.distinctKeyCount < 1 || p.distinctKeyCount > p.entryCount) bad(`${p.distinctKeyCount} distinct keys in ${p.entryCount} entries`);
+  if (p.tombstoneCount + p.weakTombstoneCount + p.mergeOperandCount + p.indirectionCount > p.entryCount) bad("kind counts exceed the entry count");
+  if (p.minSeqno > p.maxSeqno) bad(`min seqno ${p.minSeqno} > max seqno ${p.maxSeqno}`);
+  if (p.dataBlockCount < 1 || p.dataBlockCount > p.entryCount) bad(`${p.dataBlockCount} data blocks for ${p.entryCount} entries`);
+  if (p.restartInterval < 1) bad("restart interval 0");
+  if (p.codec > 255) bad(`codec id ${p.codec}`);
+  if (p.filterBitsPerKey > 64) bad(`${p.filterBitsPerKey} filter bits per key`);
+}

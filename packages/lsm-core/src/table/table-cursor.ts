@@ -1,0 +1,152 @@
+/**
+ * The {@link EntryCursor} over a whole table: a position in the index plus a {@link BlockCursor} on the
+ * data block it names. Blocks are fetched lazily, through the block cache, only when the cursor enters
+ * them; moving past a block's end or start steps to the neighbouring block.
+ *
+ * Invariant: when valid, `#blockIndex` names the data block the block cursor is on, and the block cursor
+ * is valid. A seek lands in the one block whose index entry (its last internal key) is the first at or
+ * after the target, so versions of one user key spread over several blocks are found in order.
+ *
+ * @module
+ */
+import { LsmError } from "../errors.ts";
+import type { EntryCursor } from "../iter/cursor.ts";
+import { SEQNO_MAX } from "../seqno.ts";
+import type { ValueKind } from "../key/value-kind.ts";
+import { BlockCursor } from "./block-reader.ts";
+import type { DataBlock } from "./data-block.ts";
+import type { IndexBlock } from "./index-block.ts";
+import type { KeyOrder } from "./keys.ts";
+
+/** What a table cursor needs from its table. */
+export interface TableBlockSource {
+  readonly order: KeyOrder;
+  /** The index (pinned, or fetched through the block cache). */
+  index(): IndexBlock;
+  /** Data block `i` of `index`, through the block cache (inserting it when `fillCache`). */
+  dataBlock(index: IndexBlock, i: number, fillCache: boolean): DataBlock;
+}
+
+export class TableCursor implements EntryCursor {
+  readonly #source: TableBlockSource;
+  readonly #index: IndexBlock;
+  readonly #blocks: BlockCursor;
+  readonly #fillCache: boolean;
+  #blockIndex = -1;
+  #closed = false;
+
+  constructor(source: TableBlockSource, fillCache: boolean) {
+    this.#source = source;
+    this.#index = source.index();
+    this.#blocks = new BlockCursor(source.order);
+    this.#fillCache = fillCache;
+  }
+
+  valid(): boolean {
+    return this.#blockIndex >= 0 && this.#blocks.valid();
+  }
+
+  key(): Uint8Array {
+    return this.#blocks.key();
+  }
+
+  seqno(): number {
+    return this.#blocks.seqno();
+  }
+
+  kind(): ValueKind {
+    return this.#blocks.kind();
+  }
+
+  value(): Uint8Array {
+    return this.#blocks.value();
+  }
+
+  seekToFirst(): void {
+    this.#checkOpen();
+    this.#enter(0);
+    this.#blocks.seekToFirst();
+    this.#skipForward();
+  }
+
+  seekToLast(): void {
+    this.#checkOpen();
+    this.#enter(this.#index.count - 1);
+    this.#blocks.seekToLast();
+    this.#skipBackward();
+  }
+
+  seek(key: Uint8Array, seqno: number = SEQNO_MAX): void {
+    this.#checkOpen();
+    const i = this.#index.lowerBound(key, seqno);
+    if (i >= this.#index.count) {
+      this.#blockIndex = -1;
+      return;
+    }
+    this.#enter(i);
+    this.#blocks.seek(key, seqno);
+    this.#skipForward();
+  }
+
+  seekForPrev(key: Uint8Array): void {
+    this.#checkOpen();
+    const i = this.#index.upperBound(key);
+    if (i >= this.#index.count) {
+      this.seekToLast();
+      return;
+    }
+    this.#enter(i);
+    this.#blocks.seekForPrev(key);
+    this.#skipBackward();
+  }
+
+  next(): void {
+    this.#checkOpen();
+    this.#blocks.next();
+    this.#skipForward();
+  }
+
+  prev(): void {
+    this.#checkOpen();
+    this.#blocks.prev();
+    this.#skipBackward();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#blockIndex = -1;
+  }
+
+  #enter(i: number): void {
+    this.#blockIndex = i;
+    this.#blocks.reset(this.#source.dataBlock(this.#index, i, this.#fillCache));
+  }
+
+  /** Past the end of a block: on to the first entry of the next non-empty one, or invalid. */
+  #skipForward(): void {
+    while (!this.#blocks.valid()) {
+      if (this.#blockIndex < 0 || this.#blockIndex + 1 >= this.#index.count) {
+        this.#blockIndex = -1;
+        return;
+      }
+      this.#enter(this.#blockIndex + 1);
+      this.#blocks.seekToFirst();
+    }
+  }
+
+  /** Before the start of a block: back to the last entry of the previous non-empty one, or invalid. */
+  #skipBackward(): void {
+    while (!this.#blocks.valid()) {
+      if (this.#blockIndex <= 0) {
+        this.#blockIndex = -1;
+        return;
+      }
+      this.#enter(this.#blockIndex - 1);
+      this.#blocks.seekToLast();
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new LsmError("CLOSED", "the table cursor is closed");
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Writes one table file, entries in, in internal-key order. The file it produces:
+ *
+ * ```
+ * +--------+--------------+-----+----------------+----------------+-------------+------------+-----------------+--------+
+ * | header | data block 0 | ... | data block n-1 | [filter block] | index block | meta block | metaindex block | footer |
+ * +--------+--------------+-----+----------------+----------------+-------------+------------+-----------------+--------+
+ *   12 B     (./block-builder.ts, framed by ./block-framing.ts)                                                    76 B
+ * ```
+ *
+ * A data block is cut once its contents reach `blockSize` *after* adding an entry, so blocks slightly
+ * exceed the target and versions of one user key may span blocks (the index keys are internal keys for
+ * that reason). Bytes are written through a 256 KiB buffer; the CRC-32 of everything before the footer
+ * is computed on the way (the footer's file checksum). `finish()` syncs and closes the file; making its
+ * directory entry durable is the caller's job (it syncs the directory once per flush or compaction).
+ *
+ * @module
+ */
+import type { Fs, FsFile } from "@talus/fs";
+import { ByteWriter } from "../coding/byte-writer.ts";
+import { checksum } from "../coding/checksum.ts";
+import { BYTEWISE_COMPARATOR, type Comparator } from "../key/comparator.ts";
+import { MAX_KEY_BYTES } from "../key/validate.ts";
+import { isValueKind, ValueKind } from "../key/value-kind.ts";
+import { BlockBuilder } from "./block-builder.ts";
+import { appendBlock } from "./block-framing.ts";
+import { BloomFilterBuilder, type PrefixExtractor } from "./bloom-filter.ts";
+import { NONE_CODEC, type CompressionCodec } from "./codec.ts";
+import { encodeFooter, FOOTER_SIZE, type Footer } from "./footer.ts";
+import { encodeFileHeader, FILE_HEADER_SIZE, MAX_BLOCK_BYTES, TABLE_FORMAT_VERSION, type BlockHandle } from "./format.ts";
+import { IndexBlockBuilder } from "./index-block.ts";
+import { KeyOrder } from "./keys.ts";
+import { encodeProperties, type TableMeta, type TableProperties } from "./meta.ts";
+import { encodeMetaindex } from "./metaindex.ts";
+
+export interface TableWriterOptions {
+  /** Recorded in the meta block; readers check it. */
+  readonly tableId: number;
+  /** Default bytewise. */
+  readonly comparator?: Comparator;
+  /** Target decoded size of a data block; default 4096. */
+  readonly blockSize?: number;
+  /** Entries between restart points in data blocks; default 16. */
+  readonly restartInterval?: number;
+  /** Codec tried on data and index blocks; default none. */
+  readonly codec?: CompressionCodec;
+  /** Bloom filter bits per distinct user key, an integer 0..64; 0 = no filter; default 10. */
+  readonly filterBitsPerKey?: number;
+  /** Also records these prefixes of each key in the filter. */
+  readonly prefixExtractor?: PrefixExtractor;
+  /** Creation time recorded in the meta block; default `Date.now()` at `finish()`. */
+  readonly createdAtMs?: number;
+}
+
+const WRITE_BUFFER_BYTES = 256 * 1024;
+/** What the meta block, metaindex and footer add, for the size estimate. */
+const TAIL_ESTIMATE = 256 + FOOTER_SIZE;
+
+export class TableWriter {
+  readonly path: string;
+  readonly #fs: Fs;
+  readonly #options: TableWriterOptions;
+  readonly #order: KeyOrder;
+  readonly #blockSize: number;
+  readonly #codec: CompressionCodec;
+  readonly #file: FsFile;
+  readonly #block: BlockBuilder;
+  readonly #index = new IndexBlockBuilder();
+  readonly #filter: BloomFilterBuilder | null;
+  readonly #out = new ByteWriter(64 * 1024);
+  #written = 0;
+  #crc = 0;
+  #state: "open" | "finished" | "aborted" = "open";
+  #lastKey = new Uint8Array(64);
+  #lastKeyLength = 0;
+  #lastKeyView = new Uint8Array(0);
+  #lastSeqno = 0;
+  #minKey: Uint8Array | null = null;
+  #stats = { entries: 0, distinct: 0, tombstones: 0, weak: 0, merges: 0, indirections: 0, keyBytes: 0, valueBytes: 0, dataSize: 0, blocks: 0 };
+  #minSeqno = Number.MAX_SAFE_INTEGER;
+  #maxSeqno = 0;
+
+  /** Creates `path` exclusively (EEXIST if it exists). */
+  constructor(fs: Fs, path: string, options: TableWriterOptions) {
+    const blockSize = options.blockSize ?? 4096;
+    const filterBits = options.filterBitsPerKey ?? 10;
+    if (!Number.isSafeInteger(options.tableId) || options.tableId < 0) throw new RangeError(`tableId must be a non-negative integer, got ${options.tableId}`);
+    if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_BYTES) throw new RangeError(`blockSize must be in 1..${MAX_BLOCK_BYTES}, got ${blockSize}`);
+    if (!Number.isInteger(filterBits) || filterBits < 0 || filterBits > 64) throw new RangeError(`filterBitsPerKey must be an integer in 0..64, got ${filterBits}`);
+    this.path = path;
+    this.#fs = fs;
+    this.#options = options;
+    this.#order = new KeyOrder(options.comparator ?? BYTEWISE_COMPARATOR);
+    this.#blockSize = blockSize;
+    this.#codec = options.codec ?? NONE_CODEC;
+    this.#block = new BlockBuilder(options.restartInterval ?? 16);
+    this.#filter = filterBits > 0 ? new BloomFilterBuilder(filterBits) : null;
+    this.#file = fs.open(path, { write: true, createNew: true });
+    this.#out.raw(encodeFileHeader());
+  }
+
+  /** Entries added so far. */
+  get entryCount(): number {
+    return this.#stats.entries;
+  }
+
+  /** About the size the file would have if finished now: for rotating to a new table at a target size. */
+  get estimatedSize(): number {
+    return this.#written + this.#out.length + this.#block.estimatedSize + this.#index.estimatedSize + (this.#filter?.estimatedSize ?? 0) + TAIL_ESTIMATE;
+  }
+
+  /** A copy of the last user key added, or undefined before the first. */
+  lastKey(): Uint8Array | undefined {
+    return this.#stats.entries === 0 ? undefined : this.#lastKey.slice(0, this.#lastKeyLength);
+  }
+
+  /** The last user key added as a view, valid until the next `add` (no copy, for per-entry checks). */
+  lastKeyView(): Uint8Array | undefined {
+    return this.#stats.entries === 0 ? undefined : this.#lastKeyView;
+  }
+
+  /**
+   * Appends an entry. REQUIRES: `(key, seqno)` sorts strictly after the previous entry (user key
+   * ascending, then seqno descending); throws otherwise. Tombstones carry no value.
+   */
+  add(key: Uint8Array, seqno: number, kind: ValueKind, value: Uint8Array): void {
+    this.#checkOpen();
+    if (key.length > MAX_KEY_BYTES) throw new RangeError(`key is ${key.length} bytes; the limit is ${MAX_KEY_BYTES}`);
+    if (!Number.isSafeInteger(seqno) || seqno < 0) throw new RangeError(`seqno must be an integer in [0, 2^53), got ${seqno}`);
+    if (!isValueKind(kind)) throw new RangeError(`unknown value kind ${String(kind)}`);
+    if ((kind === ValueKind.Tombstone || kind === ValueKind.WeakTombstone) && value.length !== 0) throw new RangeError("a tombstone carries no value");
+    if (key.length + value.length + 40 > MAX_BLOCK_BYTES) throw new RangeError(`an entry of ${key.length + value.length} bytes does not fit in a block; store large values in blob files`);
+    const stats = this.#stats;
+    let newKey = true;
+    if (stats.entries > 0) {
+      const c = this.#order.compare(key, this.#lastKeyView);
+      if (c < 0 || (c === 0 && seqno >= this.#lastSeqno)) {
+        throw new Error(`TableWriter.add: entry (key of ${key.length} bytes, seqno ${seqno}) is not after the previous one (seqno ${this.#lastSeqno}); entries must come in internal-key order`);
+      }
+      newKey = c !== 0;
+    }
+    this.#block.add(key, seqno, kind, value);
+    this.#remember(key, seqno);
+    if (stats.entries === 0) this.#minKey = key.slice();
+    stats.entries++;
+    stats.keyBytes += key.length;
+    stats.valueBytes += value.length;
+    if (kind === ValueKind.Tombstone) stats.tombstones++;
+    else if (kind === ValueKind.WeakTombstone) stats.weak++;
+    else if (kind === ValueKind.MergeOperand) stats.merges++;
+    else if (kind === ValueKind.Indirection) stats.indirections++;
+    if (seqno < this.#minSeqno) this.#minSeqno = seqno;
+    if (seqno > this.#maxSeqno) this.#maxSeqno = seqno;
+    if (newKey) {
+      stats.distinct++;
+      if (this.#filter !== null) {
+        this.#filter.addKey(key);
+        const extractor = this.#options.prefixExtractor;
+        if (extractor !== undefined) for (const prefix of extractor.prefixes(key)) this.#filter.addPrefix(prefix);
+      }
+    }
+    if (this.#block.estimatedSize >= this.#blockSize) this.#flushBlock();
+  }
+
+  /** Writes filter, index, meta, metaindex and footer, syncs and closes the file. Throws if nothing was added. */
+  finish(): TableMeta {
+    this.#checkOpen();
+    if (this.#stats.entries === 0) throw new Error("TableWriter.finish: no entries were added; abort() the writer instead");
+    if (this.#block.entryCount > 0) this.#flushBlock();
+    const dataEnd = this.#written + this.#out.length;
+    let filter: BlockHandle | null = null;
+    if (this.#filter !== null) filter = this.#writeBlock(this.#filter.finish(), NONE_CODEC);
+    const index = this.#writeBlock(this.#index.finish(), this.#codec);
+    const props = this.#properties();
+    const meta = this.#writeBlock(encodeProperties(props), NONE_CODEC);
+    const metaindex = this.#writeBlock(encodeMetaindex(new Map()), NONE_CODEC);
+    this.#drain();
+    const footer: Footer = { dataEnd, filter, index, meta, metaindex, fileChecksum: this.#crc, formatVersion: TABLE_FORMAT_VERSION };
+    const footerBytes = encodeFooter(footer);
+    this.#file.write(footerBytes);
+    this.#file.sync();
+    this.#file.close();
+    this.#state = "finished";
+    return {
+      ...props,
+      formatVersion: TABLE_FORMAT_VERSION,
+      fileSize: this.#written + footerBytes.length,
+      fileChecksum: this.#crc,
+      storedDataSize: dataEnd - FILE_HEADER_SIZE,
+      indexSize: index.size,
+      filterSize: filter?.size ?? 0,
+    };
+  }
+
+  /** Closes and removes the partial file. Safe to call after a failed `add`/`finish`; a no-op once finished or aborted. */
+  abort(): void {
+    if (this.#state !== "open") return;
+    this.#state = "aborted";
+    try {
+      this.#file.close();
+    } finally {
+      try {
+        this.#fs.removeFile(this.path);
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== "ENOENT") throw error;
+      }
+    }
+  }
+
+  #properties(): TableProperties {
+    const s = this.#stats;
+    return {
+      tableId: this.#options.tableId,
+      createdAtMs: this.#options.createdAtMs ?? Date.now(),
+      entryCount: s.entries,
+      distinctKeyCount: s.distinct,
+      tombstoneCount: s.tombstones,
+      weakTombstoneCount: s.weak,
+      mergeOperandCount: s.merges,
+      indirectionCount: s.indirections,
+      minSeqno: this.#minSeqno,
+      maxSeqno: this.#maxSeqno,
+      minKey: this.#minKey ?? new Uint8Array(0),
+      maxKey: this.#lastKey.slice(0, this.#lastKeyLength),
+      keyBytes: s.keyBytes,
+      valueBytes: s.valueBytes,
+      dataSize: s.dataSize,
+      dataBlockCount: s.blocks,
+      restartInterval: this.#block.restartInterval,
+      blockSize: this.#blockSize,
+      codec: this.#codec.id,
+      filterBitsPerKey: this.#filter?.bitsPerKey ?? 0,
+      prefixExtractor: this.#filter !== null && this.#options.prefixExtractor !== undefined ? this.#options.prefixExtractor.name : null,
+      comparator: this.#order.comparator.name,
+    };
+  }
+
+  #flushBlock(): void {
+    const contents = this.#block.finish();
+    this.#stats.dataSize += contents.length;
+    this.#stats.blocks++;
+    const handle = this.#writeBlock(contents, this.#codec);
+    this.#index.add(this.#lastKeyView, this.#lastSeqno, handle.offset, handle.size);
+    this.#block.reset();
+  }
+
+  #writeBlock(contents: Uint8Array, codec: CompressionCodec): BlockHandle {
+    const offset = this.#written + this.#out.length;
+    const size = appendBlock(this.#out, contents, codec);
+    if (this.#out.length >= WRITE_BUFFER_BYTES) this.#drain();
+    return { offset, size };
+  }
+
+  /** Writes the buffer to the file, folding it into the running file checksum. */
+  #drain(): void {
+    const bytes = this.#out.bytes();
+    if (bytes.length === 0) return;
+    this.#crc = checksum(bytes, this.#crc);
+    this.#file.write(bytes);
+    this.#written += bytes.length;
+    this.#out.reset();
+  }
+
+  #remember(key: Uint8Array, seqno: number): void {
+    if (key.length > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(key.length, this.#lastKey.length * 2));
+    this.#lastKey.set(key);
+    if (this.#lastKeyLength !== key.length || this.#lastKeyView.buffer !== this.#lastKey.buffer) this.#lastKeyView = this.#lastKey.subarray(0, key.length);
+    this.#lastKeyLength = key.length;
+    this.#lastSeqno = seqno;
+  }
+
+  #checkOpen(): void {
+    if (this.#state !== "open") throw new Error(`TableWriter for ${this.path} is ${this.#state}`);
+  }
+}

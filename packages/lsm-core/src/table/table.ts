@@ -1,0 +1,241 @@
+/**
+ * A table file opened for reading (format: ./format.ts, docs/format-tables.md).
+ *
+ * `open` reads and validates the footer, the file header, the meta block, the metaindex, the index and
+ * the filter; index and filter stay pinned in memory unless told otherwise (then they go through the
+ * block cache). Data blocks are read on demand, one positional read per block through the shared
+ * {@link FileDescriptorCache}, checked (CRC-32) and decoded once, then shared through the
+ * {@link BlockCache}. Every mismatch is an `LsmError` naming the file: `CORRUPTION`, or
+ * `UNSUPPORTED_FORMAT` for a format version or a required block this build does not know.
+ *
+ * @module
+ */
+import type { Fs } from "@talus/fs";
+import { corruption, LsmError } from "../errors.ts";
+import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
+import { BYTEWISE_COMPARATOR, type Comparator } from "../key/comparator.ts";
+import type { BlockCache } from "../cache/block-cache.ts";
+import type { FileDescriptorCache } from "../cache/file-descriptor-cache.ts";
+import { BlockCursor } from "./block-reader.ts";
+import { decodeBlock, readBlockAt, readExactly } from "./block-framing.ts";
+import { BloomFilter, keyHash, type PrefixExtractor } from "./bloom-filter.ts";
+import { DataBlock } from "./data-block.ts";
+import { decodeFooter, FOOTER_SIZE, type Footer } from "./footer.ts";
+import { BLOCK_TRAILER_SIZE, FILE_HEADER_SIZE, isMagicAt, type BlockHandle } from "./format.ts";
+import { IndexBlock } from "./index-block.ts";
+import { KeyOrder } from "./keys.ts";
+import { decodeProperties, type TableMeta } from "./meta.ts";
+import { decodeMetaindex } from "./metaindex.ts";
+import { TableCursor, type TableBlockSource } from "./table-cursor.ts";
+import { verifyTable } from "./table-verify.ts";
+
+export interface TableOpenOptions {
+  /** The id the caller knows the table by; must match the one in the file. */
+  readonly tableId: number;
+  /** Must have the name the table was written with (else COMPARATOR_MISMATCH). Default bytewise. */
+  readonly comparator?: Comparator;
+  readonly blockCache: BlockCache;
+  readonly fileCache: FileDescriptorCache;
+  /** The tree's block cache namespace (see `newCacheNamespace`); default 0. */
+  readonly cacheNamespace?: number;
+  /** Keep the decoded index in memory (default) rather than in the block cache. */
+  readonly pinIndex?: boolean;
+  /** Keep the filter in memory (default) rather than in the block cache. */
+  readonly pinFilter?: boolean;
+  /** Enables {@link Table.mayContainPrefix} when it has the name the table was written with. */
+  readonly prefixExtractor?: PrefixExtractor;
+}
+
+export interface TableCursorOptions {
+  /** Insert the blocks the cursor reads into the block cache (default true; false for compaction scans). */
+  readonly fillCache?: boolean;
+}
+
+export class Table implements TableBlockSource {
+  readonly path: string;
+  readonly meta: TableMeta;
+  readonly order: KeyOrder;
+  readonly #fs: Fs;
+  readonly #blockCache: BlockCache;
+  readonly #fileCache: FileDescriptorCache;
+  readonly #namespace: number;
+  readonly #footer: Footer;
+  readonly #pinnedIndex: IndexBlock | null;
+  readonly #pinnedFilter: BloomFilter | null;
+  readonly #prefixFilterUsable: boolean;
+  readonly #point: BlockCursor;
+  #closed = false;
+
+  private constructor(fs: Fs, path: string, options: TableOpenOptions, footer: Footer, meta: TableMeta, index: IndexBlock, filter: BloomFilter | null) {
+    this.path = path;
+    this.meta = meta;
+    this.order = new KeyOrder(options.comparator ?? BYTEWISE_COMPARATOR);
+    this.#fs = fs;
+    this.#blockCache = options.blockCache;
+    this.#fileCache = options.fileCache;
+    this.#namespace = options.cacheNamespace ?? 0;
+    this.#footer = footer;
+    this.#pinnedIndex = options.pinIndex === false ? null : index;
+    this.#pinnedFilter = options.pinFilter === false ? null : filter;
+    if (options.pinIndex === false) this.#cacheBlock(footer.index.offset, index, index.byteSize);
+    if (options.pinFilter === false && filter !== null && footer.filter !== null) this.#cacheBlock(footer.filter.offset, filter, filter.byteSize);
+    this.#prefixFilterUsable = meta.prefixExtractor !== null && meta.prefixExtractor === options.prefixExtractor?.name;
+    this.#point = new BlockCursor(this.order);
+  }
+
+  /** Opens and validates the table at `path`. Filesystem errors (ENOENT, ...) pass through. */
+  static open(fs: Fs, path: string, options: TableOpenOptions): Table {
+    const order = new KeyOrder(options.comparator ?? BYTEWISE_COMPARATOR);
+    const lease = options.fileCache.acquire(fs, path);
+    try {
+      const file = lease.file;
+      const fileSize = file.len();
+      if (fileSize < FILE_HEADER_SIZE + FOOTER_SIZE) throw corruption(path, `file is ${fileSize} bytes, too short for a table`);
+      const footer = decodeFooter(readExactly(file, path, fileSize - FOOTER_SIZE, FOOTER_SIZE, "footer"), fileSize, path);
+      const header = readExactly(file, path, 0, FILE_HEADER_SIZE, "file header");
+      const headerVersion = new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(8, true);
+      if (!isMagicAt(header, 0) || headerVersion !== footer.formatVersion) throw corruption(path, "file header does not match the footer");
+      const props = decodeProperties(readBlockAt(file, path, footer.meta, "meta"), path, footer.meta.offset);
+      if (props.tableId !== options.tableId) throw corruption(path, `the file holds table ${props.tableId}, expected table ${options.tableId}`);
+      if (props.comparator !== order.comparator.name) {
+        throw new LsmError("COMPARATOR_MISMATCH", `table ${path} was written with comparator "${props.comparator}", opened with "${order.comparator.name}"`);
+      }
+      if ((footer.filter !== null) !== props.filterBitsPerKey > 0) throw corruption(path, "the filter block and the meta block disagree");
+      decodeMetaindex(readBlockAt(file, path, footer.metaindex, "metaindex"), path, footer.metaindex.offset);
+      const index = new IndexBlock(readBlockAt(file, path, footer.index, "index"), path, footer.index.offset, order, footer.dataEnd);
+      if (index.count !== props.dataBlockCount) throw corruption(path, `the index lists ${index.count} data blocks, the meta block ${props.dataBlockCount}`);
+      const filter = footer.filter === null ? null : new BloomFilter(readBlockAt(file, path, footer.filter, "filter"), path, footer.filter.offset);
+      const meta: TableMeta = {
+        ...props,
+        formatVersion: footer.formatVersion,
+        fileSize,
+        fileChecksum: footer.fileChecksum,
+        storedDataSize: footer.dataEnd - FILE_HEADER_SIZE,
+        indexSize: footer.index.size,
+        filterSize: footer.filter?.size ?? 0,
+      };
+      return new Table(fs, path, options, footer, meta, index, filter);
+    } finally {
+      lease.release();
+    }
+  }
+
+  get tableId(): number {
+    return this.meta.tableId;
+  }
+
+  /**
+   * The newest entry of `key` with seqno `< readSeqno`, written into `out` (tombstones included, with
+   * their kind); false if the table holds none. `out.value` is a view into a cached block.
+   */
+  get(key: Uint8Array, readSeqno: number, out: PointLookup): boolean {
+    this.#checkOpen();
+    const meta = this.meta;
+    if (meta.minSeqno >= readSeqno) return false;
+    const order = this.order;
+    if (order.compare(key, meta.minKey) < 0 || order.compare(key, meta.maxKey) > 0) return false;
+    if (!this.mayContain(key)) return false;
+    const index = this.index();
+    const seqno = readSeqno - 1;
+    const i = index.lowerBound(key, seqno);
+    if (i >= index.count) return false;
+    const cursor = this.#point;
+    cursor.reset(this.dataBlock(index, i, true));
+    cursor.seek(key, seqno);
+    if (!cursor.valid() || cursor.compareKey(key) !== 0) return false;
+    out.kind = cursor.kind();
+    out.seqno = cursor.seqno();
+    out.value = cursor.value();
+    return true;
+  }
+
+  /** False only if the filter proves `key` absent (always true without a filter). */
+  mayContain(key: Uint8Array): boolean {
+    const filter = this.#filter();
+    return filter === null || filter.mayContainHash(keyHash(key));
+  }
+
+  /**
+   * False only if no key of the table has `prefix` among its extracted prefixes. Needs the filter and a
+   * `prefixExtractor` of the name the table was written with; true (maybe) otherwise.
+   */
+  mayContainPrefix(prefix: Uint8Array): boolean {
+    if (!this.#prefixFilterUsable) return true;
+    const filter = this.#filter();
+    return filter === null || filter.mayContainPrefix(prefix);
+  }
+
+  /** A cursor over every entry; blocks load lazily. Close it when done. */
+  cursor(options?: TableCursorOptions): EntryCursor {
+    this.#checkOpen();
+    return new TableCursor(this, options?.fillCache ?? true);
+  }
+
+  /**
+   * Reads the whole file and checks it end to end: the file checksum, the footer, every block's checksum
+   * and decoding, entry order and the meta block's counts. Bypasses the block cache.
+   */
+  verify(): void {
+    this.#checkOpen();
+    const lease = this.#fileCache.acquire(this.#fs, this.path);
+    try {
+      verifyTable(lease.file, this.path, this.meta, this.#footer, this.order);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Releases the file handle and the cached blocks. Idempotent; open cursors keep working while the file exists. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#fileCache.evict(this.path, this.#fs);
+    this.#blockCache.evictTable(this.#namespace, this.meta.tableId);
+  }
+
+  index(): IndexBlock {
+    if (this.#pinnedIndex !== null) return this.#pinnedIndex;
+    const handle = this.#footer.index;
+    const cached = this.#blockCache.get(this.#namespace, this.meta.tableId, handle.offset);
+    if (cached instanceof IndexBlock) return cached;
+    const index = new IndexBlock(this.#read(handle, "index"), this.path, handle.offset, this.order, this.#footer.dataEnd);
+    this.#cacheBlock(handle.offset, index, index.byteSize);
+    return index;
+  }
+
+  dataBlock(index: IndexBlock, i: number, fillCache: boolean): DataBlock {
+    const offset = index.blockOffset(i);
+    const cached = this.#blockCache.get(this.#namespace, this.meta.tableId, offset);
+    if (cached instanceof DataBlock) return cached;
+    const block = new DataBlock(this.#read({ offset, size: index.blockSize(i) }, "data"), this.path, offset);
+    if (fillCache) this.#cacheBlock(offset, block, block.byteSize);
+    return block;
+  }
+
+  #filter(): BloomFilter | null {
+    if (this.#pinnedFilter !== null) return this.#pinnedFilter;
+    const handle = this.#footer.filter;
+    if (handle === null) return null;
+    const cached = this.#blockCache.get(this.#namespace, this.meta.tableId, handle.offset);
+    if (cached instanceof BloomFilter) return cached;
+    const filter = new BloomFilter(this.#read(handle, "filter"), this.path, handle.offset);
+    this.#cacheBlock(handle.offset, filter, filter.byteSize);
+    return filter;
+  }
+
+  /** One positional read of a framed block, then checksum and decode. */
+  #read(handle: BlockHandle, what: string): Uint8Array {
+    const framed = new Uint8Array(handle.size + BLOCK_TRAILER_SIZE);
+    const n = this.#fileCache.readAt(this.#fs, this.path, framed, handle.offset);
+    if (n !== framed.length) throw corruption(this.path, `${what} block at offset ${handle.offset} is truncated (read ${n} of ${framed.length} bytes)`);
+    return decodeBlock(framed, this.path, handle.offset, what);
+  }
+
+  #cacheBlock(offset: number, value: object, bytes: number): void {
+    this.#blockCache.insert(this.#namespace, this.meta.tableId, offset, value, bytes);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new LsmError("CLOSED", `table ${this.path} is closed`);
+  }
+}

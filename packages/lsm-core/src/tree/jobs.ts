@@ -1,0 +1,185 @@
+/**
+ * The asynchronous jobs that change which tables a tree has: flush, compaction (merge, move, drop) and
+ * clear. Each one reads its inputs, writes new tables off to the side (yielding to the event loop as it
+ * goes), then installs the result as one version change.
+ *
+ * Concurrency rules, each enforced where noted:
+ * - one flush or clear at a time (`flushLock`): both rewrite the set of sealed memtables;
+ * - a table is in at most one compaction (`busy`): strategies skip busy tables, and a merge marks its
+ *   inputs busy until it is installed or abandoned;
+ * - a job installs only if its inputs are still in the current version (a concurrent drop or clear may
+ *   have removed them); otherwise its outputs are deleted and it reports that it did nothing;
+ * - inputs stay readable meanwhile: the job pins the super version it read them from.
+ *
+ * @module
+ */
+import { CompactionStream } from "../compaction/compaction-stream.ts";
+import type { CompactionChoice } from "../compaction/strategies/index.ts";
+import type { EntryCursor } from "../iter/cursor.ts";
+import { MergingCursor } from "../iter/merging-cursor.ts";
+import { RunCursor } from "../iter/run-cursor.ts";
+import { LEVEL_COUNT, type Version } from "../version/index.ts";
+import type { TableFile } from "./table-file.ts";
+import type { TreeState } from "./tree-state.ts";
+
+/** What a compaction step did. */
+export interface CompactionResult {
+  readonly action: "nothing" | "merged" | "moved" | "dropped";
+  readonly destLevel?: number;
+  readonly tablesIn: number;
+  readonly tablesOut: number;
+}
+
+const NOTHING: CompactionResult = { action: "nothing", tablesIn: 0, tablesOut: 0 };
+
+/**
+ * Flushes every sealed memtable into new L0 tables (after sealing the active one), garbage-collecting
+ * versions below `gcWatermark`. Returns the flushed memtables' approximate size, or 0 if there was
+ * nothing to flush.
+ */
+export async function flush(state: TreeState, gcWatermark: number): Promise<number> {
+  return state.flushLock.run(async () => {
+    state.checkOpen();
+    state.rotate();
+    const sealed = state.latest.sealed;
+    if (sealed.length === 0) return 0;
+    const cursor = new MergingCursor(state.options.comparator, [...sealed].reverse().map((m) => m.cursor()));
+    let outputs: TableFile[];
+    try {
+      const stream = new CompactionStream(cursor, { comparator: state.options.comparator, gcWatermark, evictTombstones: false });
+      outputs = await state.store.write(stream, 0, state.options.flushTableSize);
+    } finally {
+      cursor.close();
+    }
+    const current = state.latest.version;
+    const next = outputs.length > 0 ? current.withNewL0Run(outputs) : current.withRemovedTables([]);
+    installOrDiscard(state, next, outputs, () =>
+      state.install(next, { flushedMemtables: new Set(sealed.map((m) => m.id)), preservesReads: true, gcWatermark }),
+    );
+    return sealed.reduce((sum, m) => sum + m.approximateSize(), 0);
+  });
+}
+
+/** Carries out a strategy's decision. */
+export async function executeChoice(state: TreeState, choice: CompactionChoice, gcWatermark: number): Promise<CompactionResult> {
+  state.checkOpen();
+  const version = state.latest.version;
+  switch (choice.kind) {
+    case "nothing":
+      return NOTHING;
+    case "drop": {
+      const tables = choice.tableIds.map((id) => version.getTable(id)).filter((t): t is TableFile => t !== undefined);
+      if (tables.length === 0 || tables.some((t) => state.busy.has(t.id))) return NOTHING;
+      state.install(version.withRemovedTables(choice.tableIds), { preservesReads: false, gcWatermark, obsolete: tables });
+      return { action: "dropped", tablesIn: tables.length, tablesOut: 0 };
+    }
+    case "move": {
+      const dest = state.store.folderFor(choice.destLevel);
+      const tables = choice.tableIds.map((id) => version.getTable(id) as TableFile);
+      // A move that would change folders (level routes) must rewrite the tables into the new folder.
+      const sameFolder = tables.every((t) => {
+        const src = state.store.folderFor(version.levelOf(t.id) ?? 0);
+        return src.fs === dest.fs && src.dir === dest.dir;
+      });
+      if (!sameFolder) return merge(state, choice.tableIds, choice.destLevel, Number.POSITIVE_INFINITY, gcWatermark);
+      if (tables.some((t) => state.busy.has(t.id))) return NOTHING;
+      state.install(version.withMovedTables(choice.tableIds, choice.destLevel), { preservesReads: true, gcWatermark });
+      return { action: "moved", destLevel: choice.destLevel, tablesIn: tables.length, tablesOut: tables.length };
+    }
+    case "merge":
+      return merge(state, choice.tableIds, choice.destLevel, choice.targetSize, gcWatermark);
+  }
+}
+
+async function merge(state: TreeState, ids: readonly number[], destLevel: number, targetSize: number, gcWatermark: number): Promise<CompactionResult> {
+  const pinned = state.latest;
+  const version = pinned.version;
+  if (ids.length === 0 || ids.some((id) => state.busy.has(id) || version.getTable(id) === undefined)) return NOTHING;
+  for (const id of ids) state.busy.add(id);
+  const release = pinned.pin();
+  const inputs = new Set(ids);
+  const cursor = inputCursor(state, version, inputs);
+  try {
+    const stream = new CompactionStream(cursor, {
+      comparator: state.options.comparator,
+      gcWatermark,
+      evictTombstones: nothingBelow(state, version, destLevel, inputs),
+    });
+    const outputs = await state.store.write(stream, destLevel, targetSize);
+    const current = state.latest.version;
+    if (ids.some((id) => current.getTable(id) === undefined)) {
+      // A drop or clear removed inputs meanwhile: installing would bring their data back.
+      discard(outputs);
+      return NOTHING;
+    }
+    const next = current.withReplacedTables(ids, outputs, destLevel);
+    const obsolete = ids.map((id) => current.getTable(id) as TableFile);
+    installOrDiscard(state, next, outputs, () => state.install(next, { preservesReads: true, gcWatermark, obsolete }));
+    return { action: "merged", destLevel, tablesIn: ids.length, tablesOut: outputs.length };
+  } finally {
+    cursor.close();
+    release();
+    for (const id of ids) state.busy.delete(id);
+  }
+}
+
+/** Empties the tree: a new empty version, fresh memtables. Old reads keep the data until pruned. */
+export async function clear(state: TreeState): Promise<void> {
+  await state.flushLock.run(() => {
+    state.checkOpen();
+    const version = state.latest.version;
+    const tables = [...version.tables()];
+    state.install(version.withRemovedTables(tables.map((t) => t.id)), { freshMemtables: true, preservesReads: false, gcWatermark: 0, obsolete: tables });
+  });
+}
+
+/** The merged input of a compaction: one run cursor per (level, run) holding inputs, newest first. */
+function inputCursor(state: TreeState, version: Version<TableFile>, inputs: ReadonlySet<number>): EntryCursor {
+  const children: EntryCursor[] = [];
+  for (const level of version.levels) {
+    for (const run of level.runs) {
+      const tables = run.tables.filter((t) => inputs.has(t.id));
+      if (tables.length === 0) continue;
+      children.push(new RunCursor(state.options.comparator, tables.map((t) => ({ minKey: t.minKey, maxKey: t.maxKey, cursor: () => t.scanCursor() }))));
+    }
+  }
+  return new MergingCursor(state.options.comparator, children);
+}
+
+/**
+ * Tombstones may be evicted only when nothing older can lie below the output: no table outside the
+ * inputs, in the destination level or deeper, overlaps the inputs' key range. (L0 outside the inputs
+ * holds only newer data when the destination is deeper; intra-L0 output never evicts.)
+ */
+function nothingBelow(state: TreeState, version: Version<TableFile>, destLevel: number, inputs: ReadonlySet<number>): boolean {
+  if (destLevel === 0) return false;
+  const cmp = state.options.comparator;
+  let min: Uint8Array | undefined;
+  let max: Uint8Array | undefined;
+  for (const id of inputs) {
+    const t = version.getTable(id) as TableFile;
+    if (min === undefined || cmp.compare(t.minKey, min) < 0) min = t.minKey;
+    if (max === undefined || cmp.compare(t.maxKey, max) > 0) max = t.maxKey;
+  }
+  if (min === undefined || max === undefined) return false;
+  for (let level = destLevel; level < LEVEL_COUNT; level++) {
+    for (const t of version.level(level).tables()) {
+      if (!inputs.has(t.id) && cmp.compare(t.minKey, max) <= 0 && cmp.compare(t.maxKey, min) >= 0) return false;
+    }
+  }
+  return true;
+}
+
+/** Installs; if the version never became current, the outputs are garbage and go. */
+function installOrDiscard(state: TreeState, next: Version<TableFile>, outputs: readonly TableFile[], install: () => void): void {
+  try {
+    install();
+  } catch (error) {
+    if (state.latest.version.id !== next.id) discard(outputs);
+    throw error;
+  }
+}
+
+function discard(outputs: readonly TableFile[]): void {
+  for (const table of outputs) table.markObsolete();
+}

@@ -1,0 +1,133 @@
+/**
+ * What `Tree.open` accepts, and its normalisation into a fully-defaulted, validated form. Validation
+ * happens once, here, so that a bad option throws before anything touches the disk.
+ *
+ * @module
+ */
+import { StdFs, type Fs } from "@talus/fs";
+import { BYTEWISE_COMPARATOR, MAX_COMPARATOR_NAME_BYTES, type Comparator } from "../key/comparator.ts";
+import { SequenceNumberCounter } from "../seqno.ts";
+import { LEVEL_COUNT } from "../version/index.ts";
+import { BlockCache, FileDescriptorCache } from "../cache/index.ts";
+import { codecByName, type Codec } from "../table/index.ts";
+
+/** Tables of levels `[from, toExclusive)` live under `path` (on `fs`, default the tree's). */
+export interface LevelRoute {
+  readonly levels: readonly [number, number];
+  readonly path: string;
+  readonly fs?: Fs;
+}
+
+/** A per-level setting: one value for every level, or one per level (the last repeats for deeper levels). */
+export type PerLevel<T> = T | readonly T[];
+
+export interface TreeOptions {
+  /** The tree's directory (created if missing). */
+  readonly path: string;
+  /** Where the tree's files live; default the real disk. */
+  readonly fs?: Fs;
+  /** The write counter writers take seqnos from; version changes take one each. Default fresh. */
+  readonly seqno?: SequenceNumberCounter;
+  /** The "visible" watermark readers read at; version changes raise it. Default fresh. */
+  readonly visibleSeqno?: SequenceNumberCounter;
+  /** Tiered storage: the tables of some levels live in other directories. */
+  readonly levelRoutes?: readonly LevelRoute[];
+  /** User-key order; persisted by name, a different one on reopen fails with COMPARATOR_MISMATCH. */
+  readonly comparator?: Comparator;
+  /** Uncompressed data block size target, bytes (default 4096). */
+  readonly blockSize?: PerLevel<number>;
+  /** Entries between restart points in data blocks (default 16). */
+  readonly restartInterval?: PerLevel<number>;
+  /** Data block compression: "none" (default) or "lz4". */
+  readonly compression?: PerLevel<string>;
+  /** Bloom filter bits per key (default 10; 0 disables the filter). */
+  readonly filterBitsPerKey?: PerLevel<number>;
+  /** Block cache capacity in bytes (default 16 MiB), or a cache shared with other trees. */
+  readonly cacheBytes?: number;
+  readonly blockCache?: BlockCache;
+  /** Most table files kept open at once (default 256), or a descriptor cache shared with other trees. */
+  readonly maxOpenFiles?: number;
+  readonly fileCache?: FileDescriptorCache;
+  /** Target size of a table written by a flush (default 64 MiB). */
+  readonly flushTableSize?: number;
+}
+
+export interface ResolvedOptions {
+  readonly path: string;
+  readonly fs: Fs;
+  readonly seqno: SequenceNumberCounter;
+  readonly visibleSeqno: SequenceNumberCounter;
+  readonly routes: readonly Required<LevelRoute>[];
+  readonly comparator: Comparator;
+  readonly blockSize: readonly number[];
+  readonly restartInterval: readonly number[];
+  readonly codec: readonly Codec[];
+  readonly filterBitsPerKey: readonly number[];
+  readonly blockCache: BlockCache;
+  readonly fileCache: FileDescriptorCache;
+  readonly flushTableSize: number;
+}
+
+export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_OPEN_FILES = 256;
+export const DEFAULT_TABLE_SIZE = 64 * 1024 * 1024;
+
+export function resolveOptions(options: TreeOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) throw new TypeError("Tree.open needs an options object");
+  if (typeof options.path !== "string" || options.path.length === 0) throw new TypeError("options.path must be a non-empty string");
+  const fs = options.fs ?? new StdFs();
+  const comparator = options.comparator ?? BYTEWISE_COMPARATOR;
+  if (typeof comparator.compare !== "function" || typeof comparator.name !== "string") {
+    throw new TypeError("options.comparator must have a name and a compare function");
+  }
+  if (new TextEncoder().encode(comparator.name).length > MAX_COMPARATOR_NAME_BYTES) {
+    throw new RangeError(`comparator name is longer than ${MAX_COMPARATOR_NAME_BYTES} bytes`);
+  }
+  return {
+    path: options.path,
+    fs,
+    seqno: options.seqno ?? new SequenceNumberCounter(),
+    visibleSeqno: options.visibleSeqno ?? new SequenceNumberCounter(),
+    routes: resolveRoutes(options.levelRoutes, fs),
+    comparator,
+    blockSize: perLevel("blockSize", options.blockSize, 4096, (n) => Number.isInteger(n) && n >= 1 && n <= 4 * 1024 * 1024),
+    restartInterval: perLevel("restartInterval", options.restartInterval, 16, (n) => Number.isInteger(n) && n >= 1 && n <= 255),
+    codec: perLevel("compression", options.compression, "none", (c) => typeof c === "string").map((name) => codecByName(name)),
+    filterBitsPerKey: perLevel("filterBitsPerKey", options.filterBitsPerKey, 10, (n) => typeof n === "number" && n >= 0 && n <= 64),
+    blockCache: options.blockCache ?? new BlockCache(positiveInteger("cacheBytes", options.cacheBytes, DEFAULT_CACHE_BYTES, 0)),
+    fileCache: options.fileCache ?? new FileDescriptorCache(positiveInteger("maxOpenFiles", options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),
+    flushTableSize: positiveInteger("flushTableSize", options.flushTableSize, DEFAULT_TABLE_SIZE, 1),
+  };
+}
+
+function perLevel<T>(name: string, value: PerLevel<T> | undefined, fallback: T, valid: (v: T) => boolean): T[] {
+  const list = value === undefined ? [fallback] : Array.isArray(value) ? [...(value as readonly T[])] : [value as T];
+  if (list.length === 0) throw new RangeError(`${name} must not be an empty list`);
+  for (const v of list) if (!valid(v)) throw new RangeError(`invalid ${name}: ${String(v)}`);
+  const out: T[] = [];
+  for (let level = 0; level < LEVEL_COUNT; level++) out.push(list[Math.min(level, list.length - 1)] as T);
+  return out;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${String(value)}`);
+  return value;
+}
+
+function resolveRoutes(routes: readonly LevelRoute[] | undefined, fs: Fs): Required<LevelRoute>[] {
+  if (routes === undefined) return [];
+  const resolved = routes.map((route) => {
+    const [from, to] = route.levels;
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > LEVEL_COUNT || from >= to) {
+      throw new RangeError(`empty or inverted level route range [${from}, ${to})`);
+    }
+    if (typeof route.path !== "string" || route.path.length === 0) throw new TypeError("a level route needs a path");
+    return { levels: route.levels, path: route.path, fs: route.fs ?? fs };
+  });
+  const sorted = [...resolved].sort((a, b) => a.levels[0] - b.levels[0]);
+  for (let i = 1; i < sorted.length; i++) {
+    if ((sorted[i] as Required<LevelRoute>).levels[0] < (sorted[i - 1] as Required<LevelRoute>).levels[1]) throw new RangeError("overlapping level routes");
+  }
+  return resolved;
+}

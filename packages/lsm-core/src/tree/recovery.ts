@@ -1,0 +1,153 @@
+/**
+ * Opening a tree directory: create a new tree, or recover the one that is there.
+ *
+ * Recovery reads `current` and the version it names, finds every table that version lists in the
+ * tables folders (the tree's own and every routed one), opens each and checks it is the file the version
+ * recorded (size and checksum), then deletes what no version references: orphan tables left by a crash
+ * between writing a table and publishing the version that names it, and stale version files.
+ *
+ * A directory that has version artifacts but no `current` is refused (`INVALID_DATA`), never
+ * overwritten: it is a half-written checkpoint or an interrupted creation.
+ *
+ * @module
+ */
+import { hasCode, type Fs } from "@talus/fs";
+import { corruption, LsmError } from "../errors.ts";
+import {
+  classifyTreeDir,
+  loadLatestVersion,
+  persistVersion,
+  removeStaleVersionFiles,
+  Version,
+  versionFromRecord,
+  versionToRecord,
+  type TreeKind,
+  type VersionTableRecord,
+} from "../version/index.ts";
+import type { TablesFolder, TableStore } from "./table-store.ts";
+import type { TableFile } from "./table-file.ts";
+import { dirname } from "node:path";
+
+/** What `describeTable` writes for a table in a version file. */
+export function tableRecord(table: TableFile): VersionTableRecord {
+  return { id: table.id, globalSeqno: 0, fileSize: table.size, fileChecksum: table.table.meta.fileChecksum };
+}
+
+/** Writes `version` as the tree's new version file and points `current` at it. */
+export function publishVersion(fs: Fs, dir: string, version: Version<TableFile>): void {
+  persistVersion(fs, dir, versionToRecord(version, tableRecord));
+}
+
+/** Opens (creating if needed) the tree in `store.options.path` and returns its current version. */
+export function openVersion(store: TableStore, treeKind: TreeKind): Version<TableFile> {
+  const { fs, path, comparator } = store.options;
+  if (classifyTreeDir(fs, path) !== "tree") return createTree(store, treeKind);
+  const loaded = loadLatestVersion(fs, path);
+  if (loaded === undefined) throw new LsmError("INVALID_DATA", `${path}: \`current\` disappeared while opening`);
+  const { record } = loaded;
+  if (record.treeKind !== treeKind) {
+    throw new LsmError("UNRECOVERABLE", `${path} holds a ${record.treeKind} tree; it cannot be opened as a ${treeKind} tree`);
+  }
+  if (record.comparatorName !== comparator.name) {
+    throw new LsmError("COMPARATOR_MISMATCH", `${path} was written with comparator "${record.comparatorName}", opened with "${comparator.name}"`);
+  }
+
+  const wanted = new Map<number, number>();
+  record.levels.forEach((runs, level) => runs.forEach((tables) => tables.forEach((t) => wanted.set(t.id, level))));
+  const found = new Map<number, TablesFolder>();
+  const orphans: Array<{ folder: TablesFolder; name: string }> = [];
+  let maxId = -1;
+  for (const folder of store.allFolders()) {
+    ensureFolder(folder);
+    for (const entry of folder.fs.readDir(folder.dir)) {
+      const id = parseTableFileName(entry.fileName);
+      // Directories and foreign files are not ours to judge: leave them alone.
+      if (entry.isDir || id === undefined) continue;
+      maxId = Math.max(maxId, id);
+      if (wanted.has(id) && !found.has(id)) found.set(id, folder);
+      else if (!wanted.has(id)) orphans.push({ folder, name: entry.fileName });
+    }
+  }
+  reportMissing(store, wanted, found, path);
+
+  const opened: TableFile[] = [];
+  let version: Version<TableFile>;
+  try {
+    version = versionFromRecord<TableFile>(record, comparator, loaded.path, (t, level) => {
+      const table = store.open(t.id, found.get(t.id) as TablesFolder, level);
+      opened.push(table);
+      if (table.size !== t.fileSize || table.table.meta.fileChecksum !== t.fileChecksum) {
+        throw corruption(table.path, `the file does not match the version (size ${table.size}, expected ${t.fileSize}; checksum differs: ${table.table.meta.fileChecksum !== t.fileChecksum})`);
+      }
+      return table;
+    });
+  } catch (error) {
+    for (const table of opened) table.closeReader();
+    throw error;
+  }
+
+  for (const { folder, name } of orphans) removeQuietly(folder.fs, `${folder.dir}/${name}`);
+  removeStaleVersionFiles(fs, path, record.id);
+  store.nextTableId = maxId + 1;
+  return version;
+}
+
+function createTree(store: TableStore, treeKind: TreeKind): Version<TableFile> {
+  const { fs, path, comparator } = store.options;
+  fs.createDirAll(path);
+  syncParent(fs, path);
+  // The version and `current` come first: once `current` exists this is a tree, and recovery creates
+  // any missing tables folder. The other order would leave `tables/` without `current` after a crash,
+  // which open must refuse.
+  const version = Version.empty<TableFile>(treeKind, comparator, 0);
+  publishVersion(fs, path, version);
+  for (const folder of store.allFolders()) ensureFolder(folder);
+  store.nextTableId = 0;
+  return version;
+}
+
+function ensureFolder(folder: TablesFolder): void {
+  if (folder.fs.exists(folder.dir)) return;
+  folder.fs.createDirAll(folder.dir);
+  folder.fs.syncDirectory(folder.dir);
+  syncParent(folder.fs, folder.dir);
+}
+
+function syncParent(fs: Fs, path: string): void {
+  const parent = dirname(path);
+  if (parent === path) return;
+  try {
+    fs.syncDirectory(parent);
+  } catch (error) {
+    // A parent we may not open (e.g. EACCES on a shared directory) cannot be synced by anyone.
+    if (!hasCode(error, "EACCES") && !hasCode(error, "EPERM")) throw error;
+  }
+}
+
+function reportMissing(store: TableStore, wanted: Map<number, number>, found: Map<number, TablesFolder>, path: string): void {
+  const missing = [...wanted].filter(([id]) => !found.has(id));
+  if (missing.length === 0) return;
+  const list = missing.map(([id, level]) => `${id} (L${level})`).join(", ");
+  const folders = store.allFolders().map((f) => f.dir).join(", ");
+  const routes = store.options.routes;
+  const uncovered = missing.every(([, level]) => !routes.some((r) => level >= r.levels[0] && level < r.levels[1]));
+  if (routes.length > 0 && uncovered) {
+    throw new LsmError("ROUTE_MISMATCH", `${path}: tables ${list} are in none of ${folders}; were the level routes changed since the tree was written?`);
+  }
+  throw new LsmError("UNRECOVERABLE", `${path}: tables ${list} listed by the current version are missing from ${folders}`);
+}
+
+/** Table files are named by their decimal id, nothing else. */
+function parseTableFileName(name: string): number | undefined {
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(name)) return undefined;
+  const id = Number(name);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+function removeQuietly(fs: Fs, path: string): void {
+  try {
+    fs.removeFile(path);
+  } catch {
+    // An orphan that cannot be removed now is retried at the next open.
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * A table as the tree holds it: the open reader, where its file lives, and how many snapshots
+ * (super versions) still reference it.
+ *
+ * Invariant: a table file is deleted only when it is obsolete (no longer in the current version) AND no
+ * super version references it (no reader, iterator or job can reach it). Deletion goes through the
+ * tree's {@link DeletionPause}, so a checkpoint in flight sees every file it captured.
+ *
+ * @module
+ */
+import type { Fs } from "@talus/fs";
+import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
+import type { CursorSource } from "../iter/run-cursor.ts";
+import type { Table } from "../table/index.ts";
+import type { DeletionPause, TableHandle } from "../version/index.ts";
+
+export class TableFile implements TableHandle, CursorSource {
+  readonly id: number;
+  readonly table: Table;
+  readonly fs: Fs;
+  readonly path: string;
+  /** The level whose folder holds the file (a moved table keeps its folder). */
+  readonly folderLevel: number;
+  readonly #pause: DeletionPause;
+  #refs = 0;
+  #obsolete = false;
+  #deleted = false;
+
+  constructor(table: Table, fs: Fs, path: string, folderLevel: number, pause: DeletionPause) {
+    this.id = table.meta.tableId;
+    this.table = table;
+    this.fs = fs;
+    this.path = path;
+    this.folderLevel = folderLevel;
+    this.#pause = pause;
+  }
+
+  get minKey(): Uint8Array {
+    return this.table.meta.minKey;
+  }
+
+  get maxKey(): Uint8Array {
+    return this.table.meta.maxKey;
+  }
+
+  /** The file's length: what it costs on disk and what level targets count. */
+  get size(): number {
+    return this.table.meta.fileSize;
+  }
+
+  get minSeqno(): number {
+    return this.table.meta.minSeqno;
+  }
+
+  get maxSeqno(): number {
+    return this.table.meta.maxSeqno;
+  }
+
+  get createdAtMs(): number {
+    return this.table.meta.createdAtMs;
+  }
+
+  get(key: Uint8Array, readSeqno: number, out: PointLookup): boolean {
+    return this.table.get(key, readSeqno, out);
+  }
+
+  cursor(): EntryCursor {
+    return this.table.cursor();
+  }
+
+  /** A cursor for compaction input: sequential, and it does not fill the block cache with data no reader asked for. */
+  scanCursor(): EntryCursor {
+    return this.table.cursor({ fillCache: false });
+  }
+
+  ref(): void {
+    this.#refs++;
+  }
+
+  unref(): void {
+    this.#refs--;
+    this.#deleteIfUnneeded();
+  }
+
+  /** The current version no longer lists this table; delete it once nothing references it. */
+  markObsolete(): void {
+    this.#obsolete = true;
+    this.#deleteIfUnneeded();
+  }
+
+  get isDeleted(): boolean {
+    return this.#deleted;
+  }
+
+  /** Releases the reader without deleting the file (the tree is closing). */
+  closeReader(): void {
+    this.table.close();
+  }
+
+  #deleteIfUnneeded(): void {
+    if (!this.#obsolete || this.#refs > 0 || this.#deleted) return;
+    this.#deleted = true;
+    this.table.close();
+    this.#pause.deleteOrDefer(this.fs, this.path);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Where a tree's tables live and how they come to be: the folder of each level (level routes put some
+ * levels under other directories, on other filesystems), table ids, opening a table file as a
+ * {@link TableFile}, and writing a stream of entries into new tables.
+ *
+ * New tables are written whole and synced, then their folder is synced, before any version may name
+ * them (DESIGN.md section 4). A failed write removes every table it created.
+ *
+ * @module
+ */
+import type { Fs } from "@talus/fs";
+import { newCacheNamespace } from "../cache/index.ts";
+import { Table, TableWriter } from "../table/index.ts";
+import { DeletionPause, joinPath, LEVEL_COUNT, TABLES_DIR_NAME } from "../version/index.ts";
+import type { CompactionStream } from "../compaction/compaction-stream.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { TableFile } from "./table-file.ts";
+import { yieldToEventLoop } from "./async-mutex.ts";
+
+/** A directory that holds table files, and the filesystem it is on. */
+export interface TablesFolder {
+  readonly fs: Fs;
+  readonly dir: string;
+}
+
+/** Entries written between two yields to the event loop: keeps a long flush from freezing the host. */
+const ENTRIES_PER_SLICE = 2048;
+
+export class TableStore {
+  readonly options: ResolvedOptions;
+  readonly pause: DeletionPause;
+  readonly cacheNamespace = newCacheNamespace();
+  #nextTableId = 0;
+
+  constructor(options: ResolvedOptions, pause: DeletionPause) {
+    this.options = options;
+    this.pause = pause;
+  }
+
+  /** The next id `allocateId()` returns; recovery sets it past every id seen. */
+  get nextTableId(): number {
+    return this.#nextTableId;
+  }
+
+  set nextTableId(id: number) {
+    this.#nextTableId = id;
+  }
+
+  allocateId(): number {
+    return this.#nextTableId++;
+  }
+
+  /** The folder of `level`: the first route covering it, else the tree's own `tables/`. */
+  folderFor(level: number): TablesFolder {
+    for (const route of this.options.routes) {
+      if (level >= route.levels[0] && level < route.levels[1]) return { fs: route.fs, dir: joinPath(route.path, TABLES_DIR_NAME) };
+    }
+    return { fs: this.options.fs, dir: joinPath(this.options.path, TABLES_DIR_NAME) };
+  }
+
+  /** Every distinct tables folder (the tree's own first), for recovery and creation. */
+  allFolders(): TablesFolder[] {
+    const out: TablesFolder[] = [{ fs: this.options.fs, dir: joinPath(this.options.path, TABLES_DIR_NAME) }];
+    for (let level = 0; level < LEVEL_COUNT; level++) {
+      const folder = this.folderFor(level);
+      if (!out.some((known) => known.fs === folder.fs && known.dir === folder.dir)) out.push(folder);
+    }
+    return out;
+  }
+
+  /** Opens an existing table file. */
+  open(id: number, folder: TablesFolder, folderLevel: number): TableFile {
+    const path = joinPath(folder.dir, String(id));
+    const table = Table.open(folder.fs, path, {
+      tableId: id,
+      comparator: this.options.comparator,
+      blockCache: this.options.blockCache,
+      fileCache: this.options.fileCache,
+      cacheNamespace: this.cacheNamespace,
+    });
+    return new TableFile(table, folder.fs, path, folderLevel, this.pause);
+  }
+
+  /**
+   * Writes the stream into new tables for `level`, starting a new table once one reaches `targetSize`
+   * (only between two user keys: every version of a key stays in one table, so a level's tables never
+   * overlap). Yields to the event loop between slices. Returns the opened tables, synced and with their
+   * folder synced, in key order.
+   */
+  async write(stream: CompactionStream, level: number, targetSize: number): Promise<TableFile[]> {
+    const folder = this.folderFor(level);
+    const written: TableFile[] = [];
+    let writer: TableWriter | undefined;
+    try {
+      let slice = 0;
+      while (stream.next()) {
+        const key = stream.key();
+        if (writer !== undefined && writer.estimatedSize >= targetSize) {
+          const last = writer.lastKeyView();
+          if (last !== undefined && this.options.comparator.compare(key, last) !== 0) {
+            written.push(this.#finish(writer, folder, level));
+            writer = undefined;
+          }
+        }
+        writer ??= this.#newWriter(folder, level);
+        writer.add(key, stream.seqno(), stream.kind(), stream.value());
+        if (++slice >= ENTRIES_PER_SLICE) {
+          slice = 0;
+          await yieldToEventLoop();
+        }
+      }
+      if (writer !== undefined) written.push(this.#finish(writer, folder, level));
+      writer = undefined;
+      if (written.length > 0) folder.fs.syncDirectory(folder.dir);
+      return written;
+    } catch (error) {
+      writer?.abort();
+      for (const table of written) {
+        table.closeReader();
+        removeQuietly(table.fs, table.path);
+      }
+      throw error;
+    }
+  }
+
+  #newWriter(folder: TablesFolder, level: number): TableWriter {
+    const id = this.allocateId();
+    const o = this.options;
+    return new TableWriter(folder.fs, joinPath(folder.dir, String(id)), {
+      tableId: id,
+      comparator: o.comparator,
+      blockSize: o.blockSize[level] as number,
+      restartInterval: o.restartInterval[level] as number,
+      codec: o.codec[level] as NonNullable<ResolvedOptions["codec"][number]>,
+      filterBitsPerKey: o.filterBitsPerKey[level] as number,
+    });
+  }
+
+  #finish(writer: TableWriter, folder: TablesFolder, level: number): TableFile {
+    const meta = writer.finish();
+    return this.open(meta.tableId, folder, level);
+  }
+}
+
+function removeQuietly(fs: Fs, path: string): void {
+  try {
+    fs.removeFile(path);
+  } catch {
+    // Cleanup after a failure: the original error is the one to report.
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The mutable heart of a tree: its super-version history, the table store, the locks and the one way a
+ * version change is made ({@link TreeState.install}).
+ *
+ * Installing is synchronous from publishing the version file to swapping the in-memory super version,
+ * so no read or write can observe a half-installed change (JS runs it without interleaving).
+ *
+ * @module
+ */
+import { LsmError } from "../errors.ts";
+import { Memtable } from "../memtable/index.ts";
+import { DeletionPause, readCurrent, type TreeKind, type Version } from "../version/index.ts";
+import { AsyncMutex } from "./async-mutex.ts";
+import type { ResolvedOptions } from "./options.ts";
+import { publishVersion } from "./recovery.ts";
+import { SuperVersion, SuperVersionHistory } from "./super-version.ts";
+import type { TableFile } from "./table-file.ts";
+import { TableStore } from "./table-store.ts";
+
+/** How a version change relates to the reads that came before it. */
+export interface ChangeOptions {
+  /** Drop these sealed memtables (their data is in the new version's tables). */
+  readonly flushedMemtables?: ReadonlySet<number>;
+  /** Replace every memtable by one fresh active memtable (clear). */
+  readonly freshMemtables?: boolean;
+  /**
+   * Whether every read at `S >= gcWatermark` answers the same after the change (flush, merge, move). A
+   * drop or clear does not: old reads keep the super version from before it.
+   */
+  readonly preservesReads: boolean;
+  /** The GC watermark the change ran with (0: none). Also prunes the history below it. */
+  readonly gcWatermark: number;
+  /** Tables the new version no longer lists. */
+  readonly obsolete?: readonly TableFile[];
+}
+
+export class TreeState {
+  readonly options: ResolvedOptions;
+  readonly treeKind: TreeKind;
+  readonly pause: DeletionPause;
+  readonly store: TableStore;
+  readonly history: SuperVersionHistory;
+  /** One flush (and clear) at a time: both rewrite the set of sealed memtables. */
+  readonly flushLock = new AsyncMutex();
+  /** Tables some compaction is rewriting: no other job may take them. */
+  readonly busy = new Set<number>();
+  /** Jobs in flight; close() waits for them. */
+  readonly jobs = new Set<Promise<unknown>>();
+  closing = false;
+  closed = false;
+  #nextMemtableId = 1;
+
+  constructor(options: ResolvedOptions, treeKind: TreeKind, store: TableStore, pause: DeletionPause, version: Version<TableFile>) {
+    this.options = options;
+    this.treeKind = treeKind;
+    this.store = store;
+    this.pause = pause;
+    this.history = new SuperVersionHistory(new SuperVersion(new Memtable(options.comparator, 0), [], version, 0));
+  }
+
+  get latest(): SuperVersion {
+    return this.history.latest;
+  }
+
+  newMemtable(): Memtable {
+    return new Memtable(this.options.comparator, this.#nextMemtableId++);
+  }
+
+  /** Seals the active memtable (if it holds anything) behind a fresh one. Consumes no seqno. */
+  rotate(): boolean {
+    const latest = this.latest;
+    if (latest.active.isEmpty()) return false;
+    this.history.replaceLatest(new SuperVersion(this.newMemtable(), [...latest.sealed, latest.active], latest.version, latest.stamp));
+    return true;
+  }
+
+  /**
+   * Publishes `next` (version file, then `current`), then makes it the tree's state: takes a seqno as the
+   * change's stamp, raises the visible watermark past it, swaps the super version, and retires what is
+   * no longer needed. If publishing fails before `current` names `next`, nothing changes and the error
+   * is rethrown; if only the final directory sync failed, the change is installed and the error still
+   * reported.
+   */
+  install(next: Version<TableFile>, change: ChangeOptions): void {
+    let publishError: unknown;
+    try {
+      publishVersion(this.options.fs, this.options.path, next);
+    } catch (error) {
+      if (readCurrent(this.options.fs, this.options.path)?.versionId !== next.id) throw error;
+      publishError = error;
+    }
+    const stamp = this.options.seqno.next();
+    this.options.visibleSeqno.fetchMax(stamp + 1);
+    const latest = this.latest;
+    const flushed = change.flushedMemtables;
+    const sealed = change.freshMemtables === true ? [] : flushed === undefined ? latest.sealed : latest.sealed.filter((m) => !flushed.has(m.id));
+    const active = change.freshMemtables === true ? this.newMemtable() : latest.active;
+    // A change every read after the previous stamp can be served by replaces the newest entry.
+    const collapse = change.preservesReads && change.gcWatermark <= latest.stamp + 1;
+    const entry = new SuperVersion(active, sealed, next, collapse ? latest.stamp : stamp);
+    if (collapse) this.history.replaceLatest(entry);
+    else this.history.push(entry);
+    for (const table of change.obsolete ?? []) table.markObsolete();
+    this.history.prune(change.gcWatermark);
+    if (publishError !== undefined) throw publishError;
+  }
+
+  checkOpen(): void {
+    if (this.closed || this.closing) throw new LsmError("CLOSED", "the tree is closed");
+  }
+
+  /** Runs an async job, tracked so close() can wait for it. */
+  track<T>(job: Promise<T>): Promise<T> {
+    this.jobs.add(job);
+    const done = (): void => {
+      this.jobs.delete(job);
+    };
+    job.then(done, done);
+    return job;
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * The public `Tree`: an LSM tree with MVCC reads at caller-given sequence numbers.
+ *
+ * Writes and reads are synchronous; flush, compaction, drop, clear and close are async jobs that run
+ * alongside them. Nothing is durable until it is flushed (there is no write-ahead log): after a crash
+ * or reopen, everything flushed is there and nothing else.
+ *
+ * @module
+ */
+import { LsmError } from "../errors.ts";
+import { assertSeqno, SEQNO_MAX } from "../seqno.ts";
+import { toKey, toValue, type Bytes } from "../key/validate.ts";
+import { ValueKind } from "../key/value-kind.ts";
+import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
+import type { VisibleRangeIterator } from "../iter/visible-range.ts";
+import { dropRangeChoice, majorCompaction, type CompactionStrategy } from "../compaction/strategies/index.ts";
+import { DeletionPause, type Version } from "../version/index.ts";
+import { resolveOptions, type TreeOptions } from "./options.ts";
+import { openVersion } from "./recovery.ts";
+import { clear, executeChoice, flush, type CompactionResult } from "./jobs.ts";
+import { PointReader, rangeIterator } from "./reads.ts";
+import type { TableFile } from "./table-file.ts";
+import { TableStore } from "./table-store.ts";
+import { TreeState } from "./tree-state.ts";
+
+export type { CompactionResult } from "./jobs.ts";
+
+/** An iterable of `[key, value]` pairs that releases what it holds when the loop ends or breaks. */
+export type EntryIterator = VisibleRangeIterator;
+
+/**
+ * An LSM tree.
+ *
+ * @example
+ * ```ts
+ * import { MemFs } from "@talus/fs";
+ * import { SequenceNumberCounter, Tree, Leveled } from "@talus/lsm-core";
+ *
+ * const seqno = new SequenceNumberCounter();
+ * const tree = await Tree.open({ path: "/db", fs: new MemFs(), seqno });
+ * tree.insert("hello", "world", seqno.next());
+ * tree.get("hello", seqno.get()); // Uint8Array of "world"
+ * await tree.flushActiveMemtable(0);
+ * await tree.compact(new Leveled(), 0);
+ * for (const [key, value] of tree.range({ gte: "a" }, seqno.get())) console.log(key, value);
+ * await tree.close();
+ * ```
+ */
+export class Tree {
+  readonly #state: TreeState;
+  readonly #reader = new PointReader();
+
+  private constructor(state: TreeState) {
+    this.#state = state;
+  }
+
+  /** Opens the tree at `options.path`, creating it if the directory is missing or empty. */
+  static async open(options: TreeOptions): Promise<Tree> {
+    const resolved = resolveOptions(options);
+    const pause = new DeletionPause();
+    const store = new TableStore(resolved, pause);
+    const version = openVersion(store, "standard");
+    // Writers that reopen with fresh counters must not write below what is already on disk.
+    let highest = -1;
+    for (const table of version.tables()) highest = Math.max(highest, table.maxSeqno);
+    resolved.seqno.fetchMax(highest + 1);
+    resolved.visibleSeqno.fetchMax(highest + 1);
+    return new Tree(new TreeState(resolved, "standard", store, pause, version));
+  }
+
+  // ---- writes (synchronous) -------------------------------------------------------------------
+
+  /** Writes `value` under `key` at `seqno`. Returns the active memtable's approximate size in bytes. */
+  insert(key: Bytes, value: Bytes, seqno: number): number {
+    return this.#write(toKey(key), ValueKind.Value, toValue(value), seqno);
+  }
+
+  /** Deletes `key` at `seqno`: hides every older version. */
+  remove(key: Bytes, seqno: number): number {
+    return this.#write(toKey(key), ValueKind.Tombstone, EMPTY, seqno);
+  }
+
+  /**
+   * Deletes `key` at `seqno` with a weak tombstone ("single delete"): reads treat it as a deletion, and
+   * compaction annihilates it with the value directly under it, so older versions may resurface. Only
+   * for keys written once.
+   */
+  removeWeak(key: Bytes, seqno: number): number {
+    return this.#write(toKey(key), ValueKind.WeakTombstone, EMPTY, seqno);
+  }
+
+  /** Adds a merge operand for `key` (until merge operators land, reads return the newest operand). */
+  merge(key: Bytes, operand: Bytes, seqno: number): number {
+    return this.#write(toKey(key), ValueKind.MergeOperand, toValue(operand, "operand"), seqno);
+  }
+
+  #write(key: Uint8Array, kind: ValueKind, value: Uint8Array, seqno: number): number {
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    const active = this.#state.latest.active;
+    active.insert(key, seqno, kind, value);
+    return active.approximateSize();
+  }
+
+  // ---- reads (synchronous) --------------------------------------------------------------------
+
+  /** The value of `key` as of `seqno` (entries with seqno `< seqno`), or undefined. */
+  get(key: Bytes, seqno: number): Uint8Array | undefined {
+    const k = toKey(key);
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    return this.#reader.get(this.#state.history.forRead(seqno), k, seqno);
+  }
+
+  containsKey(key: Bytes, seqno: number): boolean {
+    return this.get(key, seqno) !== undefined;
+  }
+
+  /** The length of the value of `key`, or undefined. */
+  sizeOf(key: Bytes, seqno: number): number | undefined {
+    return this.get(key, seqno)?.length;
+  }
+
+  /** `get` for many keys against one snapshot. */
+  multiGet(keys: readonly Bytes[], seqno: number): Array<Uint8Array | undefined> {
+    const ks = keys.map((k) => toKey(k));
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    const sv = this.#state.history.forRead(seqno);
+    return ks.map((k) => this.#reader.get(sv, k, seqno));
+  }
+
+  /** Every visible entry in key order. */
+  iter(seqno: number, options?: { reverse?: boolean; limit?: number }): EntryIterator {
+    return this.range(options ?? {}, seqno);
+  }
+
+  /** The visible entries within `bounds` (`gt`, `gte`, `lt`, `lte`, `reverse`, `limit`). */
+  range(bounds: RangeOptions, seqno: number): EntryIterator {
+    const range = normalizeRange(this.#state.options.comparator, bounds);
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    return rangeIterator(this.#state.options.comparator, this.#state.history.forRead(seqno), range, seqno);
+  }
+
+  /** The visible entries whose key starts with `prefix` (bytewise). */
+  prefix(prefix: Bytes, seqno: number, options?: { reverse?: boolean; limit?: number }): EntryIterator {
+    const p = toKey(prefix, "prefix");
+    const upper = prefixSuccessor(p);
+    const bounds: RangeOptions = upper === undefined ? { gte: p, ...options } : { gte: p, lt: upper, ...options };
+    return this.range(bounds, seqno);
+  }
+
+  firstKeyValue(seqno: number): [Uint8Array, Uint8Array] | undefined {
+    return first(this.range({ limit: 1 }, seqno));
+  }
+
+  lastKeyValue(seqno: number): [Uint8Array, Uint8Array] | undefined {
+    return first(this.range({ reverse: true, limit: 1 }, seqno));
+  }
+
+  /** Counts visible entries (a full scan). */
+  len(seqno: number): number {
+    let n = 0;
+    for (const _ of this.iter(seqno)) n++;
+    return n;
+  }
+
+  isEmpty(seqno: number): boolean {
+    return this.firstKeyValue(seqno) === undefined;
+  }
+
+  // ---- structure ------------------------------------------------------------------------------
+
+  /** Seals the active memtable behind a fresh one (no seqno consumed). False if it was empty. */
+  rotateMemtable(): boolean {
+    this.#state.checkOpen();
+    return this.#state.rotate();
+  }
+
+  /**
+   * Seals the active memtable and writes every sealed memtable into L0 tables, dropping versions shadowed
+   * below `evictionSeqno` (0 keeps every version). Resolves to the flushed bytes (0: nothing to flush).
+   */
+  flushActiveMemtable(evictionSeqno: number): Promise<number> {
+    assertSeqno(evictionSeqno, "evictionSeqno");
+    this.#state.checkOpen();
+    return this.#state.track(flush(this.#state, evictionSeqno));
+  }
+
+  /** Runs one compaction step chosen by `strategy`, with GC watermark `seqnoThreshold`. */
+  compact(strategy: CompactionStrategy, seqnoThreshold: number): Promise<CompactionResult> {
+    assertSeqno(seqnoThreshold, "seqnoThreshold");
+    this.#state.checkOpen();
+    if (typeof strategy?.choose !== "function") throw new TypeError("compact needs a compaction strategy (Leveled, SizeTiered, Fifo)");
+    const state = this.#state;
+    const choice = strategy.choose(state.latest.version, { busy: state.busy, nowMs: Date.now() });
+    return state.track(executeChoice(state, choice, seqnoThreshold));
+  }
+
+  /** Merges every table into the last level, in tables of `targetSize` bytes. */
+  majorCompact(targetSize: number, seqnoThreshold: number): Promise<CompactionResult> {
+    if (!Number.isInteger(targetSize) && targetSize !== Number.POSITIVE_INFINITY) throw new RangeError("targetSize must be an integer or Infinity");
+    if (targetSize < 1) throw new RangeError("targetSize must be positive");
+    return this.compact(majorCompaction(targetSize), seqnoThreshold);
+  }
+
+  /** Drops every table whose whole key range lies within `bounds` (memtables and partly covered tables stay). */
+  dropRange(bounds: RangeOptions): Promise<CompactionResult> {
+    const range = normalizeRange(this.#state.options.comparator, bounds);
+    this.#state.checkOpen();
+    const state = this.#state;
+    const choice = dropRangeChoice(state.latest.version, range, state.options.comparator, state.busy);
+    return state.track(executeChoice(state, choice, 0));
+  }
+
+  /** Removes everything: memtables and tables. Reads at seqnos from before the clear still see the old data. */
+  clear(): Promise<void> {
+    this.#state.checkOpen();
+    return this.#state.track(clear(this.#state));
+  }
+
+  /** Waits for running jobs, then releases files. Idempotent; every other call afterwards throws `CLOSED`. */
+  async close(): Promise<void> {
+    const state = this.#state;
+    if (state.closed) return;
+    state.closing = true;
+    while (state.jobs.size > 0) await Promise.allSettled([...state.jobs]);
+    const current = state.latest.version;
+    state.history.retireAll();
+    for (const table of current.tables()) table.closeReader();
+    state.closed = true;
+  }
+
+  // ---- introspection --------------------------------------------------------------------------
+
+  tableCount(): number {
+    return this.#version().tableCount;
+  }
+
+  /** Tables in `level` (0..6), or undefined for a level that does not exist. */
+  levelTableCount(level: number): number | undefined {
+    return Number.isInteger(level) && level >= 0 && level < 7 ? this.#version().levelTableCount(level) : undefined;
+  }
+
+  l0RunCount(): number {
+    return this.#version().l0RunCount;
+  }
+
+  blobFileCount(): number {
+    return 0;
+  }
+
+  staleBlobBytes(): number {
+    return 0;
+  }
+
+  /** Entries in memtables plus entries in tables (old versions and tombstones included). */
+  approximateLen(): number {
+    const latest = this.#state.latest;
+    let n = latest.active.entryCount();
+    for (const m of latest.sealed) n += m.entryCount();
+    for (const t of latest.version.tables()) n += t.table.meta.entryCount;
+    return n;
+  }
+
+  /** Bytes of the current version's table files. */
+  diskSpace(): number {
+    let n = 0;
+    for (const t of this.#version().tables()) n += t.size;
+    return n;
+  }
+
+  /** Sealed memtables waiting for a flush. */
+  sealedMemtableCount(): number {
+    return this.#state.latest.sealed.length;
+  }
+
+  /** The highest seqno in memtables or tables, or undefined for an empty tree. */
+  highestSeqno(): number | undefined {
+    const latest = this.#state.latest;
+    let highest = -1;
+    for (const m of [latest.active, ...latest.sealed]) highest = Math.max(highest, m.highestSeqno() ?? -1);
+    for (const t of latest.version.tables()) highest = Math.max(highest, t.maxSeqno);
+    return highest < 0 ? undefined : highest;
+  }
+
+  /** Checks every table file end to end (checksums, structure); throws `CORRUPTION` naming the file. */
+  verify(): void {
+    this.#state.checkOpen();
+    for (const t of this.#version().tables()) t.table.verify();
+  }
+
+  /** The tree's deletion pause: while a guard is held, obsolete files are kept (checkpoints use it). */
+  get deletionPause(): DeletionPause {
+    return this.#state.pause;
+  }
+
+  /** The current version (tables by level). For checkpoints and tools; treat as read-only. */
+  currentVersion(): Version<TableFile> {
+    return this.#version();
+  }
+
+  #version(): Version<TableFile> {
+    return this.#state.latest.version;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function first(it: EntryIterator): [Uint8Array, Uint8Array] | undefined {
+  const result = it.next();
+  it.return();
+  return result.done === true ? undefined : result.value;
+}
+
+export { SEQNO_MAX, LsmError };
