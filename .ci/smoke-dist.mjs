@@ -7,6 +7,7 @@ import { pathToFileURL } from "node:url";
 const expected = {
   "@talus/fs": ["StdFs", "MemFs", "KERNEL_BACKEND_ID", "copyFileAcross"],
   "@talus/testkit": ["CrashFs", "FaultFs", "fsContract", "Random", "useTempDirs"],
+  "@talus/lsm-core": ["Tree", "SequenceNumberCounter", "Leveled", "SizeTiered", "Fifo", "LsmError", "DeletionPause"],
 };
 let failed = 0;
 for (const dir of readdirSync("packages")) {

@@ -1,6 +1,6 @@
 /**
  * Constants and small shared pieces of the table (SST) file format. The full specification, with every
- * byte drawn, is docs/format-tables.md; each module that writes a region repeats its layout.
+ * byte drawn, is docs/FORMAT.md; each module that writes a region repeats its layout.
  *
  * A table file:
  *

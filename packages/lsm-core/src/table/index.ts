@@ -1,5 +1,5 @@
 /**
- * Tables (SSTs): the immutable sorted files a tree's levels are made of. Format: docs/format-tables.md.
+ * Tables (SSTs): the immutable sorted files a tree's levels are made of. Format: docs/FORMAT.md.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * A table file opened for reading (format: ./format.ts, docs/format-tables.md).
+ * A table file opened for reading (format: ./format.ts, docs/FORMAT.md).
  *
  * `open` reads and validates the footer, the file header, the meta block, the metaindex, the index and
  * the filter; index and filter stay pinned in memory unless told otherwise (then they go through the

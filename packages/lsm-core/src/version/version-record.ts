@@ -1,6 +1,6 @@
 /**
  * The version file `v<id>`: one version of the tree, written once with exclusive create and never
- * changed. Talus' own format (docs/format-version.md has the byte-by-byte description). All integers
+ * changed. Talus' own format (docs/FORMAT.md has the byte-by-byte description). All integers
  * little-endian.
  *
  * ```
