@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { MemFs, StdFs } from "@talus/fs";
 import { useTempDirs } from "@talus/testkit";
-import { LsmError, SequenceNumberCounter, SEQNO_MAX, Tree, Leveled } from "../src/index.ts";
+import { LsmError, MAX_TABLE_VALUE_BYTES, SequenceNumberCounter, SEQNO_MAX, Tree, Leveled } from "../src/index.ts";
 import { dec } from "./helpers.ts";
 
 const dirs = useTempDirs(afterEach);
@@ -314,6 +314,17 @@ describe("Tree: iteration", () => {
     expect(keys(tree, SEQNO_MAX, { gt: "b", lte: "d" })).toEqual(["c=2", "d=3"]);
     expect(keys(tree, SEQNO_MAX, { gte: "b", lt: "d", reverse: true, limit: 1 })).toEqual(["c=2"]);
     expect([...tree.prefix("c", SEQNO_MAX)].map(([k]) => dec(k))).toEqual(["c"]);
+    await tree.close();
+  });
+});
+
+describe("Tree: values a table cannot hold", () => {
+  it("refuses a value too large for a table block at insert, instead of failing every flush later", async () => {
+    const tree = await open();
+    expect(() => tree.insert("big", new Uint8Array(MAX_TABLE_VALUE_BYTES + 1), 1)).toThrow(RangeError);
+    expect(tree.isEmpty(SEQNO_MAX)).toBe(true);
+    await tree.flushActiveMemtable(0);
+    expect(tree.tableCount()).toBe(0);
     await tree.close();
   });
 });

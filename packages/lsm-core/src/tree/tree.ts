@@ -9,7 +9,8 @@
  */
 import { LsmError } from "../errors.ts";
 import { assertSeqno, SEQNO_MAX } from "../seqno.ts";
-import { toKey, toValue, type Bytes } from "../key/validate.ts";
+import { MAX_KEY_BYTES, toKey, toValue, type Bytes } from "../key/validate.ts";
+import { MAX_BLOCK_BYTES } from "../table/index.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
 import type { VisibleRangeIterator } from "../iter/visible-range.ts";
@@ -24,6 +25,13 @@ import { TableStore } from "./table-store.ts";
 import { TreeState } from "./tree-state.ts";
 
 export type { CompactionResult } from "./jobs.ts";
+
+/**
+ * The largest value a table can hold: an entry must fit in one data block (whose size is capped so that
+ * a corrupt length can never make a reader allocate without bound). Larger values need key-value
+ * separation (a blob tree).
+ */
+export const MAX_TABLE_VALUE_BYTES = MAX_BLOCK_BYTES - MAX_KEY_BYTES - 64;
 
 /** An iterable of `[key, value]` pairs that releases what it holds when the loop ends or breaks. */
 export type EntryIterator = VisibleRangeIterator;
@@ -96,6 +104,10 @@ export class Tree {
 
   #write(key: Uint8Array, kind: ValueKind, value: Uint8Array, seqno: number): number {
     assertSeqno(seqno);
+    // Refused here, not at flush: a memtable holding an unwritable entry would fail every flush after.
+    if (value.length > MAX_TABLE_VALUE_BYTES) {
+      throw new RangeError(`a value of ${value.length} bytes is larger than a table holds (${MAX_TABLE_VALUE_BYTES}); store it in a blob tree`);
+    }
     this.#state.checkOpen();
     const active = this.#state.latest.active;
     active.insert(key, seqno, kind, value);

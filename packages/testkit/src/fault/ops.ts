@@ -5,35 +5,6 @@
  * @module
  */
 
-/** Every operation kind, fs-level ones first. */
-export const ALL_OPS = [
-  "open",
-  "createDir",
-  "createDirAll",
-  "readDir",
-  "removeFile",
-  "removeDirAll",
-  "rename",
-  "exists",
-  "metadata",
-  "syncDirectory",
-  "hardLink",
-  "readMany",
-  "read",
-  "write",
-  "sync",
-  "syncData",
-  "len",
-  "setLen",
-  "close",
-] as const;
-
-/**
- * One operation a {@link FaultFs} sees: an `Fs` method, or an `FsFile` method (`read` is `readAt`) on a
- * file the FaultFs opened.
- */
-export type FsOpKind = (typeof ALL_OPS)[number];
-
 /** Operations on the filesystem itself; their path is the argument given. */
 export const FS_OPS = [
   "open",
@@ -48,10 +19,19 @@ export const FS_OPS = [
   "syncDirectory",
   "hardLink",
   "readMany",
-] as const satisfies readonly FsOpKind[];
+] as const;
 
 /** Operations on an open file; their path is the one the file was opened with. */
-export const FILE_OPS = ["read", "write", "sync", "syncData", "len", "setLen", "close"] as const satisfies readonly FsOpKind[];
+export const FILE_OPS = ["read", "write", "sync", "syncData", "len", "setLen", "close"] as const;
+
+/** Every operation kind, fs-level ones first. */
+export const ALL_OPS = [...FS_OPS, ...FILE_OPS] as const;
+
+/**
+ * One operation a {@link FaultFs} sees: an `Fs` method, or an `FsFile` method (`read` is `readAt`) on a
+ * file the FaultFs opened.
+ */
+export type FsOpKind = (typeof ALL_OPS)[number];
 
 /** Operations that read contents: of files (`read`, `readMany`) or of directories (`readDir`). */
 export const READ_OPS = ["read", "readMany", "readDir"] as const satisfies readonly FsOpKind[];
