@@ -28,7 +28,10 @@ export interface TreeOptions {
   readonly fs?: Fs;
   /** The write counter writers take seqnos from; version changes take one each. Default fresh. */
   readonly seqno?: SequenceNumberCounter;
-  /** The "visible" watermark readers read at; version changes raise it. Default fresh. */
+  /**
+   * The "visible" watermark readers read at; version changes raise it. Default: the `seqno` counter
+   * itself, so a caller that keeps one counter sees every write as visible.
+   */
   readonly visibleSeqno?: SequenceNumberCounter;
   /** Tiered storage: the tables of some levels live in other directories. */
   readonly levelRoutes?: readonly LevelRoute[];
@@ -83,11 +86,12 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
   if (new TextEncoder().encode(comparator.name).length > MAX_COMPARATOR_NAME_BYTES) {
     throw new RangeError(`comparator name is longer than ${MAX_COMPARATOR_NAME_BYTES} bytes`);
   }
+  const seqno = options.seqno ?? new SequenceNumberCounter();
   return {
     path: options.path,
     fs,
-    seqno: options.seqno ?? new SequenceNumberCounter(),
-    visibleSeqno: options.visibleSeqno ?? new SequenceNumberCounter(),
+    seqno,
+    visibleSeqno: options.visibleSeqno ?? seqno,
     routes: resolveRoutes(options.levelRoutes, fs),
     comparator,
     blockSize: perLevel("blockSize", options.blockSize, 4096, (n) => Number.isInteger(n) && n >= 1 && n <= 4 * 1024 * 1024),

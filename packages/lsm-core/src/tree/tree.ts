@@ -8,7 +8,8 @@
  * @module
  */
 import { LsmError } from "../errors.ts";
-import { assertSeqno, SEQNO_MAX } from "../seqno.ts";
+import type { Fs } from "@talus/fs";
+import { assertSeqno, SEQNO_MAX, type SequenceNumberCounter } from "../seqno.ts";
 import { MAX_KEY_BYTES, toKey, toValue, type Bytes } from "../key/validate.ts";
 import { MAX_BLOCK_BYTES } from "../table/index.ts";
 import { ValueKind } from "../key/value-kind.ts";
@@ -17,7 +18,7 @@ import type { VisibleRangeIterator } from "../iter/visible-range.ts";
 import { dropRangeChoice, majorCompaction, type CompactionStrategy } from "../compaction/strategies/index.ts";
 import { DeletionPause, type Version } from "../version/index.ts";
 import { resolveOptions, type TreeOptions } from "./options.ts";
-import { openVersion } from "./recovery.ts";
+import { openVersion, publishVersion } from "./recovery.ts";
 import { clear, executeChoice, flush, type CompactionResult } from "./jobs.ts";
 import { PointReader, rangeIterator } from "./reads.ts";
 import type { TableFile } from "./table-file.ts";
@@ -301,6 +302,35 @@ export class Tree {
   verify(): void {
     this.#state.checkOpen();
     for (const t of this.#version().tables()) t.table.verify();
+  }
+
+  /** The tree's directory. */
+  get path(): string {
+    return this.#state.options.path;
+  }
+
+  /** The filesystem of the tree's directory (version files, and tables of levels without a route). */
+  get fs(): Fs {
+    return this.#state.options.fs;
+  }
+
+  /** The counter version changes take their stamps from. */
+  get seqnoCounter(): SequenceNumberCounter {
+    return this.#state.options.seqno;
+  }
+
+  /** The visible watermark version changes raise; what "everything published so far" means to readers. */
+  get visibleSeqnoCounter(): SequenceNumberCounter {
+    return this.#state.options.visibleSeqno;
+  }
+
+  /**
+   * Writes `version` (normally a captured {@link currentVersion}) into `dir` on `fs` as a version file
+   * plus `current`, from memory: nothing is read from the tree's own version files, which a concurrent
+   * change may replace. The tables must be placed into `dir/tables/` by the caller, first.
+   */
+  writeVersionInto(fs: Fs, dir: string, version: Version<TableFile>): void {
+    publishVersion(fs, dir, version);
   }
 
   /** The tree's deletion pause: while a guard is held, obsolete files are kept (checkpoints use it). */
