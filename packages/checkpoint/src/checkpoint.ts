@@ -12,10 +12,11 @@
  *    version; watermark 0 because a checkpoint must never drop history the source still serves.
  * 4. Capture the current version and link (or copy) every table of every level and every routed folder
  *    into the checkpoint's own `tables/` (routes are flattened: the checkpoint opens without them).
- * 5. Write the captured version from memory as `v<id>` and `current` last: the live version file may be
+ * 5. fsync `tables/`, then write the captured version from memory as `v<id>` and `current` last: the live version file may be
  *    replaced meanwhile, and a checkpoint without `current` is refused on open, so a crash before this
  *    point can never pass for a complete checkpoint.
- * 6. fsync `tables/`, the target and the target's parent, so the whole checkpoint is durable.
+ * 6. fsync the target and its parent, so the whole checkpoint is durable (`tables/` was synced before
+ *    `current` was written, so a durable `current` never names links that are not).
  * Any failure after the claim removes the partial target, so a retry into the same path works; the
  * source is never modified beyond the flush.
  *
@@ -77,11 +78,12 @@ export async function createCheckpoint(tree: Tree, targetPath: string, options: 
       totalBytes += linkOrCopy(table.fs, table.path, fs, `${tablesDir}/${table.id}`).bytes;
       sstFiles++;
     }
-    tree.writeVersionInto(fs, target, version);
+    // The links must be durable before `current` can be: a crash must never leave a `current` whose
+    // tables are missing (open would fail with UNRECOVERABLE instead of refusing with INVALID_DATA).
     fs.syncDirectory(tablesDir);
+    tree.writeVersionInto(fs, target, version);
     fs.syncDirectory(target);
-    const parent = parentOf(target);
-    if (parent !== undefined) fs.syncDirectory(parent);
+    fs.syncDirectory(parentOf(target));
     return { sstFiles, blobFiles: 0, totalBytes, versionId: version.id, seqno };
   } catch (error) {
     removePartial(fs, target);
@@ -105,6 +107,9 @@ function claimTarget(fs: Fs, target: string, tablesDir: string): void {
   }
   try {
     fs.createDir(tablesDir);
+    // From here on the claim holds `tables/`, so a crash leaves a directory open refuses (no `current`)
+    // rather than an empty one it would take for a new tree.
+    fs.syncDirectory(target);
   } catch (error) {
     removePartial(fs, target);
     throw error;

@@ -19,9 +19,9 @@ export function normalizeTarget(target: string): string {
   return `${absolute ? "/" : ""}${parts.join("/")}`;
 }
 
-/** The parent directory of a normalised target, or undefined when it has none to sync (a bare name). */
-export function parentOf(target: string): string | undefined {
+/** The parent directory of a normalised target (`.` for a bare relative name: it must be synced too). */
+export function parentOf(target: string): string {
   const cut = target.lastIndexOf("/");
-  if (cut < 0) return undefined;
+  if (cut < 0) return ".";
   return cut === 0 ? "/" : target.slice(0, cut);
 }

@@ -54,6 +54,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   readonly #readSeqno: number;
   readonly #range: KeyRange;
   readonly #resolver: ValueResolver;
+  readonly #keyFilter: ((key: Uint8Array) => boolean) | undefined;
   readonly #held: Held;
   #started = false;
   #emitted = 0;
@@ -65,7 +66,10 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     range: KeyRange;
     resolver?: ValueResolver;
     release?: () => void;
+    /** Only keys it accepts are yielded (and counted against the limit). */
+    keyFilter?: (key: Uint8Array) => boolean;
   }) {
+    this.#keyFilter = options.keyFilter;
     this.#comparator = options.comparator;
     this.#readSeqno = options.readSeqno;
     this.#range = options.range;
@@ -122,7 +126,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     while (c.valid()) {
       const key = c.key().slice();
       if (!belowUpper(cmp, range, key)) return undefined;
-      if (!aboveLower(cmp, range, key)) {
+      if (!aboveLower(cmp, range, key) || (this.#keyFilter !== undefined && !this.#keyFilter(key))) {
         skipForward(cmp, c, key);
         continue;
       }
@@ -147,7 +151,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     while (c.valid()) {
       const key = c.key().slice();
       if (!aboveLower(cmp, range, key)) return undefined;
-      const inRange = belowUpper(cmp, range, key);
+      const inRange = belowUpper(cmp, range, key) && (this.#keyFilter === undefined || this.#keyFilter(key));
       // Going backward the versions of `key` arrive oldest first; the last visible one is the newest.
       let newestKind = -1;
       let newestValue: Uint8Array | undefined;

@@ -39,7 +39,8 @@ const NOTHING: CompactionResult = { action: "nothing", tablesIn: 0, tablesOut: 0
  */
 export async function flush(state: TreeState, gcWatermark: number): Promise<number> {
   return state.flushLock.run(async () => {
-    state.checkOpen();
+    // Accepted before close() began: it runs to completion (its data exists nowhere else).
+    state.checkNotClosed();
     state.rotate();
     const sealed = state.latest.sealed;
     if (sealed.length === 0) return 0;
@@ -62,7 +63,7 @@ export async function flush(state: TreeState, gcWatermark: number): Promise<numb
 
 /** Carries out a strategy's decision. */
 export async function executeChoice(state: TreeState, choice: CompactionChoice, gcWatermark: number): Promise<CompactionResult> {
-  state.checkOpen();
+  state.checkNotClosed();
   const version = state.latest.version;
   switch (choice.kind) {
     case "nothing":
@@ -81,17 +82,30 @@ export async function executeChoice(state: TreeState, choice: CompactionChoice, 
         const src = state.store.folderFor(version.levelOf(t.id) ?? 0);
         return src.fs === dest.fs && src.dir === dest.dir;
       });
-      if (!sameFolder) return merge(state, choice.tableIds, choice.destLevel, Number.POSITIVE_INFINITY, gcWatermark);
+      // Rewritten at the size of the largest moved table, so the move keeps the run's granularity.
+      const targetSize = Math.max(1, ...tables.map((t) => t.size));
+      if (!sameFolder) return merge(state, choice.tableIds, choice.destLevel, targetSize, gcWatermark, choice.destLevel);
       if (tables.some((t) => state.busy.has(t.id))) return NOTHING;
       state.install(version.withMovedTables(choice.tableIds, choice.destLevel), { preservesReads: true, gcWatermark });
       return { action: "moved", destLevel: choice.destLevel, tablesIn: tables.length, tablesOut: tables.length };
     }
     case "merge":
-      return merge(state, choice.tableIds, choice.destLevel, choice.targetSize, gcWatermark);
+      return merge(state, choice.tableIds, choice.destLevel, choice.targetSize, gcWatermark, choice.canonicalLevel);
   }
 }
 
-async function merge(state: TreeState, ids: readonly number[], destLevel: number, targetSize: number, gcWatermark: number): Promise<CompactionResult> {
+/**
+ * Rewrites the input tables into `destLevel`'s folder, written with the per-level options of
+ * `policyLevel` (the strategy's canonical level: L6 acting as L1 is written like L1).
+ */
+async function merge(
+  state: TreeState,
+  ids: readonly number[],
+  destLevel: number,
+  targetSize: number,
+  gcWatermark: number,
+  policyLevel: number,
+): Promise<CompactionResult> {
   const pinned = state.latest;
   const version = pinned.version;
   if (ids.length === 0 || ids.some((id) => state.busy.has(id) || version.getTable(id) === undefined)) return NOTHING;
@@ -105,7 +119,7 @@ async function merge(state: TreeState, ids: readonly number[], destLevel: number
       gcWatermark,
       evictTombstones: nothingBelow(state, version, destLevel, inputs),
     });
-    const outputs = await state.store.write(stream, destLevel, targetSize);
+    const outputs = await state.store.write(stream, destLevel, targetSize, policyLevel);
     const current = state.latest.version;
     if (ids.some((id) => current.getTable(id) === undefined)) {
       // A drop or clear removed inputs meanwhile: installing would bring their data back.
@@ -126,7 +140,7 @@ async function merge(state: TreeState, ids: readonly number[], destLevel: number
 /** Empties the tree: a new empty version, fresh memtables. Old reads keep the data until pruned. */
 export async function clear(state: TreeState): Promise<void> {
   await state.flushLock.run(() => {
-    state.checkOpen();
+    state.checkNotClosed();
     const version = state.latest.version;
     const tables = [...version.tables()];
     state.install(version.withRemovedTables(tables.map((t) => t.id)), { freshMemtables: true, preservesReads: false, gcWatermark: 0, obsolete: tables });

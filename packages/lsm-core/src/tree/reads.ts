@@ -69,10 +69,16 @@ export function mergedCursor(comparator: Comparator, sv: SuperVersion): EntryCur
 }
 
 /** An iterator over `range` at `readSeqno` that pins `sv` until it ends. */
-export function rangeIterator(comparator: Comparator, sv: SuperVersion, range: KeyRange, readSeqno: number): VisibleRangeIterator {
+export function rangeIterator(
+  comparator: Comparator,
+  sv: SuperVersion,
+  range: KeyRange,
+  readSeqno: number,
+  keyFilter?: (key: Uint8Array) => boolean,
+): VisibleRangeIterator {
   const release = sv.pin();
   try {
-    return new VisibleRangeIterator({ comparator, cursor: mergedCursor(comparator, sv), readSeqno, range, release });
+    return new VisibleRangeIterator({ comparator, cursor: mergedCursor(comparator, sv), readSeqno, range, release, ...(keyFilter === undefined ? {} : { keyFilter }) });
   } catch (error) {
     release();
     throw error;

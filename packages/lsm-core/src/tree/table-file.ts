@@ -100,7 +100,17 @@ export class TableFile implements TableHandle, CursorSource {
   #deleteIfUnneeded(): void {
     if (!this.#obsolete || this.#refs > 0 || this.#deleted) return;
     this.#deleted = true;
-    this.table.close();
-    this.#pause.deleteOrDefer(this.fs, this.path);
+    // The release of a reader or a job must not fail because a handle could not be closed or a file
+    // deleted: the file is an orphan then, and the next open removes it.
+    try {
+      this.table.close();
+    } catch {
+      // Unlinking below does not need the handle closed.
+    }
+    try {
+      this.#pause.deleteOrDefer(this.fs, this.path);
+    } catch {
+      // Left for the next open's orphan cleanup.
+    }
   }
 }

@@ -87,7 +87,7 @@ export class TableStore {
    * overlap). Yields to the event loop between slices. Returns the opened tables, synced and with their
    * folder synced, in key order.
    */
-  async write(stream: CompactionStream, level: number, targetSize: number): Promise<TableFile[]> {
+  async write(stream: CompactionStream, level: number, targetSize: number, policyLevel = level): Promise<TableFile[]> {
     const folder = this.folderFor(level);
     const written: TableFile[] = [];
     let writer: TableWriter | undefined;
@@ -98,19 +98,23 @@ export class TableStore {
         if (writer !== undefined && writer.estimatedSize >= targetSize) {
           const last = writer.lastKeyView();
           if (last !== undefined && this.options.comparator.compare(key, last) !== 0) {
-            written.push(this.#finish(writer, folder, level));
+            const full = writer;
             writer = undefined;
+            written.push(this.#finish(full, folder, level));
           }
         }
-        writer ??= this.#newWriter(folder, level);
+        writer ??= this.#newWriter(folder, policyLevel);
         writer.add(key, stream.seqno(), stream.kind(), stream.value());
         if (++slice >= ENTRIES_PER_SLICE) {
           slice = 0;
           await yieldToEventLoop();
         }
       }
-      if (writer !== undefined) written.push(this.#finish(writer, folder, level));
-      writer = undefined;
+      if (writer !== undefined) {
+        const last = writer;
+        writer = undefined;
+        written.push(this.#finish(last, folder, level));
+      }
       if (written.length > 0) folder.fs.syncDirectory(folder.dir);
       return written;
     } catch (error) {
@@ -123,6 +127,7 @@ export class TableStore {
     }
   }
 
+  /** A writer in `folder` with the options of `level` (the policy level, which may differ from the physical one). */
   #newWriter(folder: TablesFolder, level: number): TableWriter {
     const id = this.allocateId();
     const o = this.options;
@@ -136,9 +141,21 @@ export class TableStore {
     });
   }
 
+  /** Finishes and opens a table; on any failure no file of it remains. */
   #finish(writer: TableWriter, folder: TablesFolder, level: number): TableFile {
-    const meta = writer.finish();
-    return this.open(meta.tableId, folder, level);
+    let tableId: number;
+    try {
+      tableId = writer.finish().tableId;
+    } catch (error) {
+      writer.abort();
+      throw error;
+    }
+    try {
+      return this.open(tableId, folder, level);
+    } catch (error) {
+      removeQuietly(folder.fs, writer.path);
+      throw error;
+    }
   }
 }
 

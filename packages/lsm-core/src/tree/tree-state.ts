@@ -9,7 +9,8 @@
  */
 import { LsmError } from "../errors.ts";
 import { Memtable } from "../memtable/index.ts";
-import { DeletionPause, readCurrent, type TreeKind, type Version } from "../version/index.ts";
+import { DeletionPause, joinPath, readCurrent, versionFileName, type TreeKind, type Version } from "../version/index.ts";
+import type { Fs } from "@talus/fs";
 import { AsyncMutex } from "./async-mutex.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { publishVersion } from "./recovery.ts";
@@ -82,11 +83,13 @@ export class TreeState {
    * reported.
    */
   install(next: Version<TableFile>, change: ChangeOptions): void {
+    const { fs, path } = this.options;
+    const previousId = this.latest.version.id;
     let publishError: unknown;
     try {
-      publishVersion(this.options.fs, this.options.path, next);
+      publishVersion(fs, path, next);
     } catch (error) {
-      if (readCurrent(this.options.fs, this.options.path)?.versionId !== next.id) throw error;
+      if (readCurrent(fs, path)?.versionId !== next.id) throw error;
       publishError = error;
     }
     const stamp = this.options.seqno.next();
@@ -100,13 +103,26 @@ export class TreeState {
     const entry = new SuperVersion(active, sealed, next, collapse ? latest.stamp : stamp);
     if (collapse) this.history.replaceLatest(entry);
     else this.history.push(entry);
+    if (publishError !== undefined) {
+      // `current` names the new version, but its directory sync failed: after a crash the old version
+      // may be the durable one, so nothing it references may go. Recovery removes what is left over.
+      throw publishError;
+    }
     for (const table of change.obsolete ?? []) table.markObsolete();
     this.history.prune(change.gcWatermark);
-    if (publishError !== undefined) throw publishError;
+    // The superseded version file is garbage now that `current` durably names its successor (old
+    // snapshots live in memory, and checkpoints write versions from memory).
+    removeQuietly(fs, joinPath(path, versionFileName(previousId)));
   }
 
+  /** For new work: refused once close() has begun. */
   checkOpen(): void {
     if (this.closed || this.closing) throw new LsmError("CLOSED", "the tree is closed");
+  }
+
+  /** For work accepted before close() began (it runs to completion) and for introspection. */
+  checkNotClosed(): void {
+    if (this.closed) throw new LsmError("CLOSED", "the tree is closed");
   }
 
   /** Runs an async job, tracked so close() can wait for it. */
@@ -117,5 +133,13 @@ export class TreeState {
     };
     job.then(done, done);
     return job;
+  }
+}
+
+function removeQuietly(fs: Fs, path: string): void {
+  try {
+    fs.removeFile(path);
+  } catch {
+    // A version file that cannot be removed now is removed by the next open.
   }
 }

@@ -13,6 +13,7 @@ import { assertSeqno, SEQNO_MAX, type SequenceNumberCounter } from "../seqno.ts"
 import { MAX_KEY_BYTES, toKey, toValue, type Bytes } from "../key/validate.ts";
 import { MAX_BLOCK_BYTES } from "../table/index.ts";
 import { ValueKind } from "../key/value-kind.ts";
+import { isBytewise } from "../key/comparator.ts";
 import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
 import type { VisibleRangeIterator } from "../iter/visible-range.ts";
 import { dropRangeChoice, majorCompaction, type CompactionStrategy } from "../compaction/strategies/index.ts";
@@ -58,6 +59,7 @@ export type EntryIterator = VisibleRangeIterator;
 export class Tree {
   readonly #state: TreeState;
   readonly #reader = new PointReader();
+  #closing: Promise<void> | undefined;
 
   private constructor(state: TreeState) {
     this.#state = state;
@@ -156,9 +158,19 @@ export class Tree {
     return rangeIterator(this.#state.options.comparator, this.#state.history.forRead(seqno), range, seqno);
   }
 
-  /** The visible entries whose key starts with `prefix` (bytewise). */
+  /**
+   * The visible entries whose key starts with `prefix` (bytewise). Under the bytewise order these form
+   * one key range; under a custom comparator they need not, so the scan filters every key.
+   */
   prefix(prefix: Bytes, seqno: number, options?: { reverse?: boolean; limit?: number }): EntryIterator {
     const p = toKey(prefix, "prefix");
+    const comparator = this.#state.options.comparator;
+    if (!isBytewise(comparator)) {
+      const range = normalizeRange(comparator, options ?? {});
+      assertSeqno(seqno);
+      this.#state.checkOpen();
+      return rangeIterator(comparator, this.#state.history.forRead(seqno), range, seqno, (key) => startsWith(key, p));
+    }
     const upper = prefixSuccessor(p);
     const bounds: RangeOptions = upper === undefined ? { gte: p, ...options } : { gte: p, lt: upper, ...options };
     return this.range(bounds, seqno);
@@ -234,9 +246,13 @@ export class Tree {
   }
 
   /** Waits for running jobs, then releases files. Idempotent; every other call afterwards throws `CLOSED`. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     const state = this.#state;
-    if (state.closed) return;
     state.closing = true;
     while (state.jobs.size > 0) await Promise.allSettled([...state.jobs]);
     const current = state.latest.version;
@@ -270,6 +286,7 @@ export class Tree {
 
   /** Entries in memtables plus entries in tables (old versions and tombstones included). */
   approximateLen(): number {
+    this.#state.checkNotClosed();
     const latest = this.#state.latest;
     let n = latest.active.entryCount();
     for (const m of latest.sealed) n += m.entryCount();
@@ -286,11 +303,13 @@ export class Tree {
 
   /** Sealed memtables waiting for a flush. */
   sealedMemtableCount(): number {
+    this.#state.checkNotClosed();
     return this.#state.latest.sealed.length;
   }
 
   /** The highest seqno in memtables or tables, or undefined for an empty tree. */
   highestSeqno(): number | undefined {
+    this.#state.checkNotClosed();
     const latest = this.#state.latest;
     let highest = -1;
     for (const m of [latest.active, ...latest.sealed]) highest = Math.max(highest, m.highestSeqno() ?? -1);
@@ -344,11 +363,18 @@ export class Tree {
   }
 
   #version(): Version<TableFile> {
+    this.#state.checkNotClosed();
     return this.#state.latest.version;
   }
 }
 
 const EMPTY = new Uint8Array(0);
+
+function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
 
 function first(it: EntryIterator): [Uint8Array, Uint8Array] | undefined {
   const result = it.next();
