@@ -181,9 +181,17 @@ export class FileDescriptorCache {
     if (byPath?.size === 0) this.#byFs.delete(entry.fs);
   }
 
+  /**
+   * Closes a handle the cache has already forgotten. A failure is ignored: the handle is read-only, so
+   * nothing is lost, and the caller is usually a read of some other file that must not fail for it.
+   */
   #close(entry: Entry): void {
     this.#open--;
-    entry.file.close();
+    try {
+      entry.file.close();
+    } catch {
+      // Nothing to recover: the descriptor is gone from the cache either way.
+    }
   }
 
   #unlink(entry: Entry): void {
