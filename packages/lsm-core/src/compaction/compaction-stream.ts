@@ -25,6 +25,7 @@
 import type { Comparator } from "../key/comparator.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "../iter/cursor.ts";
+import { copyBytes } from "../key/copy.ts";
 
 export interface CompactionStreamOptions {
   readonly comparator: Comparator;
@@ -90,7 +91,7 @@ export class CompactionStream {
       this.#inputAhead = false;
       if (!input.valid()) return false;
       if (this.#key === undefined || comparator.compare(input.key(), this.#key) !== 0) {
-        this.#key = input.key().slice();
+        this.#key = copyBytes(input.key());
         this.#dropRest = false;
       } else if (this.#dropRest) {
         this.#drop(input);

@@ -6,6 +6,7 @@
  */
 import type { Comparator } from "../key/comparator.ts";
 import { toKey, type Bytes } from "../key/validate.ts";
+import { copyBytes } from "../key/copy.ts";
 
 /** What `range()` accepts. When both `gt` and `gte` (or `lt` and `lte`) are given, the stricter one wins. */
 export interface RangeOptions {
@@ -45,17 +46,18 @@ export function normalizeRange(comparator: Comparator, options: RangeOptions | u
   let lowerInclusive = true;
   let upper: Uint8Array | undefined;
   let upperInclusive = true;
-  if (options.gte !== undefined) lower = toKey(options.gte, "gte");
+  // Bounds are copied: the caller may reuse its buffers while the iterator is still running.
+  if (options.gte !== undefined) lower = copyBytes(toKey(options.gte, "gte"));
   if (options.gt !== undefined) {
-    const gt = toKey(options.gt, "gt");
+    const gt = copyBytes(toKey(options.gt, "gt"));
     if (lower === undefined || comparator.compare(gt, lower) >= 0) {
       lower = gt;
       lowerInclusive = false;
     }
   }
-  if (options.lte !== undefined) upper = toKey(options.lte, "lte");
+  if (options.lte !== undefined) upper = copyBytes(toKey(options.lte, "lte"));
   if (options.lt !== undefined) {
-    const lt = toKey(options.lt, "lt");
+    const lt = copyBytes(toKey(options.lt, "lt"));
     if (upper === undefined || comparator.compare(lt, upper) <= 0) {
       upper = lt;
       upperInclusive = false;
@@ -93,7 +95,7 @@ export function belowUpper(comparator: Comparator, range: KeyRange, key: Uint8Ar
 export function prefixSuccessor(prefix: Uint8Array): Uint8Array | undefined {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if ((prefix[i] as number) !== 0xff) {
-      const out = prefix.slice(0, i + 1);
+      const out = copyBytes(prefix.subarray(0, i + 1));
       out[i] = (out[i] as number) + 1;
       return out;
     }

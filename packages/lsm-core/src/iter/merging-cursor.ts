@@ -15,6 +15,7 @@ import type { Comparator } from "../key/comparator.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "./cursor.ts";
 import { compareInternal } from "./internal-key.ts";
+import { copyBytes } from "../key/copy.ts";
 
 const FORWARD = 0;
 const BACKWARD = 1;
@@ -79,7 +80,7 @@ export class MergingCursor implements EntryCursor {
     if (this.#direction !== FORWARD) {
       // Every other child must move to the first entry after the current one. Children were left
       // behind the current key while going backward.
-      const key = current.key().slice();
+      const key = copyBytes(current.key());
       const seqno = current.seqno();
       for (let i = 0; i < this.#children.length; i++) {
         if (i === this.#current) continue;
@@ -97,7 +98,7 @@ export class MergingCursor implements EntryCursor {
   prev(): void {
     const current = this.#child();
     if (this.#direction !== BACKWARD) {
-      const key = current.key().slice();
+      const key = copyBytes(current.key());
       const seqno = current.seqno();
       for (let i = 0; i < this.#children.length; i++) {
         if (i === this.#current) continue;

@@ -16,6 +16,7 @@ import type { Comparator } from "../key/comparator.ts";
 import { isTombstone, type ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "./cursor.ts";
 import { aboveLower, belowUpper, type KeyRange } from "./bounds.ts";
+import { copyBytes } from "../key/copy.ts";
 
 /**
  * Turns the newest visible entry of a key (a value, merge operand or indirection) into the value a
@@ -124,7 +125,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       else c.seek(range.lower);
     }
     while (c.valid()) {
-      const key = c.key().slice();
+      const key = copyBytes(c.key());
       if (!belowUpper(cmp, range, key)) return undefined;
       if (!aboveLower(cmp, range, key) || (this.#keyFilter !== undefined && !this.#keyFilter(key))) {
         skipForward(cmp, c, key);
@@ -133,7 +134,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       while (c.valid() && c.seqno() >= this.#readSeqno && cmp.compare(c.key(), key) === 0) c.next();
       if (!c.valid() || cmp.compare(c.key(), key) !== 0) continue;
       const kind = c.kind();
-      const value = isTombstone(kind) ? undefined : this.#resolver.resolve(key, kind, c.value().slice());
+      const value = isTombstone(kind) ? undefined : this.#resolver.resolve(key, kind, copyBytes(c.value()));
       skipForward(cmp, c, key);
       if (value !== undefined) return [key, value];
     }
@@ -149,7 +150,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       else c.seekForPrev(range.upper);
     }
     while (c.valid()) {
-      const key = c.key().slice();
+      const key = copyBytes(c.key());
       if (!aboveLower(cmp, range, key)) return undefined;
       const inRange = belowUpper(cmp, range, key) && (this.#keyFilter === undefined || this.#keyFilter(key));
       // Going backward the versions of `key` arrive oldest first; the last visible one is the newest.
@@ -158,7 +159,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       while (c.valid() && cmp.compare(c.key(), key) === 0) {
         if (inRange && c.seqno() < this.#readSeqno) {
           newestKind = c.kind();
-          newestValue = isTombstone(newestKind) ? undefined : c.value().slice();
+          newestValue = isTombstone(newestKind) ? undefined : copyBytes(c.value());
         }
         c.prev();
       }

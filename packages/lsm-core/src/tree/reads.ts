@@ -16,6 +16,7 @@ import { VisibleRangeIterator } from "../iter/visible-range.ts";
 import type { KeyRange } from "../iter/bounds.ts";
 import type { Comparator } from "../key/comparator.ts";
 import type { SuperVersion } from "./super-version.ts";
+import { copyBytes } from "../key/copy.ts";
 
 /** A reusable pair of lookup slots, so a point read allocates nothing but its result copy. */
 export class PointReader {
@@ -54,7 +55,7 @@ export class PointReader {
   get(sv: SuperVersion, key: Uint8Array, readSeqno: number): Uint8Array | undefined {
     const hit = this.find(sv, key, readSeqno);
     if (hit === undefined || isTombstone(hit.kind)) return undefined;
-    return hit.value.slice();
+    return copyBytes(hit.value);
   }
 }
 

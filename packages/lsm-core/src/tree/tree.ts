@@ -14,6 +14,7 @@ import { MAX_KEY_BYTES, toKey, toValue, type Bytes } from "../key/validate.ts";
 import { MAX_BLOCK_BYTES } from "../table/index.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import { isBytewise } from "../key/comparator.ts";
+import { copyBytes } from "../key/copy.ts";
 import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
 import type { VisibleRangeIterator } from "../iter/visible-range.ts";
 import { dropRangeChoice, majorCompaction, type CompactionStrategy } from "../compaction/strategies/index.ts";
@@ -163,7 +164,7 @@ export class Tree {
    * one key range; under a custom comparator they need not, so the scan filters every key.
    */
   prefix(prefix: Bytes, seqno: number, options?: { reverse?: boolean; limit?: number }): EntryIterator {
-    const p = toKey(prefix, "prefix");
+    const p = copyBytes(toKey(prefix, "prefix"));
     const comparator = this.#state.options.comparator;
     if (!isBytewise(comparator)) {
       const range = normalizeRange(comparator, options ?? {});
