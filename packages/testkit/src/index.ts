@@ -13,5 +13,6 @@
 export * from "./crash/index.ts";
 export * from "./fault/index.ts";
 export * from "./fs-contract/index.ts";
+export * from "./oracle/index.ts";
 export { Random } from "./random.ts";
 export { makeTempDir, useTempDirs, type TempDir } from "./temp-dir.ts";
