@@ -1,0 +1,236 @@
+/**
+ * Command-line parsing and validation. Every bad value is an {@link ArgError} naming the flag and what
+ * it got, raised before anything touches the disk.
+ *
+ * @module
+ */
+import { ENGINE_NAMES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, type EngineName, type WorkloadName } from "./catalog.ts";
+import { PREFIX_MAX_NUM } from "./data.ts";
+
+export class ArgError extends Error {
+  override readonly name = "ArgError";
+}
+
+export interface RunOptions {
+  readonly num: number;
+  /** Ops of the read workloads with a per-op cost far above a get (seeks, prefix scans) and of point reads. */
+  readonly reads: number;
+  /** A timed loop stops after this many seconds and reports the ops it did (slow plain paths). */
+  readonly maxSeconds: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly workloads: readonly WorkloadName[];
+  readonly engines: readonly EngineName[];
+  readonly reps: number;
+  /** Parent directory for the run's databases (a fresh subdirectory is made and removed in it). */
+  readonly dir: string | undefined;
+  readonly json: string | undefined;
+  readonly writeDocs: boolean;
+  readonly seed: number;
+  /** Ops per batch on batched paths, and ops between event-loop yields everywhere. */
+  readonly batch: number;
+  /** Talus memtable size that triggers a flush, MiB. */
+  readonly memtableMb: number;
+  readonly talusCompression: "none" | "lz4";
+  /** Talus block cache, MiB (undefined: the engine's default). */
+  readonly talusCacheMb: number | undefined;
+  readonly seekNexts: number;
+  /** Directory for `--cpu-prof` profiles of every child, or undefined for none. */
+  readonly cpuProfDir: string | undefined;
+  readonly keep: boolean;
+}
+
+export type Command =
+  | { readonly kind: "run"; readonly options: RunOptions }
+  | { readonly kind: "compare"; readonly a: string; readonly b: string }
+  | { readonly kind: "top"; readonly file: string; readonly count: number; readonly all: boolean }
+  | { readonly kind: "help" };
+
+/** Sized so that the default run (every workload and engine, one repetition) takes about 5 minutes on 2 cores. */
+export const DEFAULT_NUM = 400_000;
+export const DEFAULT_READS = 200_000;
+export const DEFAULT_MAX_SECONDS = 10;
+
+export const DEFAULTS: RunOptions = {
+  num: DEFAULT_NUM,
+  reads: DEFAULT_READS,
+  maxSeconds: DEFAULT_MAX_SECONDS,
+  keySize: 16,
+  valueSize: 100,
+  workloads: WORKLOAD_NAMES,
+  engines: ENGINE_NAMES,
+  reps: 1,
+  dir: undefined,
+  json: undefined,
+  writeDocs: false,
+  seed: 1,
+  batch: 1000,
+  memtableMb: 16,
+  talusCompression: "none",
+  talusCacheMb: undefined,
+  seekNexts: 0,
+  cpuProfDir: undefined,
+  keep: false,
+};
+
+export const USAGE = `Usage: pnpm bench [-- options]            (from the repository root)
+       pnpm bench -- compare <a.json> <b.json>
+       pnpm bench -- top <file.cpuprofile> [--count N] [--all]
+
+Options:
+  --num N               entries per data set, ops of the fills and of readseq (default ${DEFAULT_NUM.toLocaleString("en-US")})
+  --reads N             ops of readrandom, seekrandom, prefixscan, readwhilewriting (default ${DEFAULT_READS.toLocaleString("en-US")}, at most --num)
+  --max-seconds S       stop a timed loop after S seconds and report the ops done (default ${DEFAULT_MAX_SECONDS})
+  --key-size N          key bytes, 8..1024 (default 16)
+  --value-size N        value bytes, 1..1048576 (default 100; half random, half repeated)
+  --workloads a,b       ${WORKLOAD_NAMES.join(",")}
+  --engines a,b         ${ENGINE_NAMES.join(",")}
+  --reps N              repetitions; tables show median (min-max) (default 1)
+  --dir PATH            where the databases go (default the OS temp dir)
+  --json FILE           write every measurement as JSON
+  --write-docs          rewrite the results section of docs/BENCHMARKS.md
+  --seed N              key/value seed (default 1)
+  --batch N             ops per batch on batched paths and between event-loop yields (default 1000)
+  --memtable-mb N       Talus flush threshold in MiB (default 16)
+  --talus-compression none|lz4   Talus table compression (default none, the engine's default)
+  --talus-cache-mb N    Talus block cache in MiB (default: the engine's default)
+  --seek-nexts N        entries read after each seek in seekrandom (default 0)
+  --cpu-prof [DIR]      write a V8 CPU profile of every child into DIR (default ./profiles)
+  --keep                keep the databases after the run
+${Object.entries(SKIPPED_WORKLOADS)
+  .map(([name, why]) => `\n${name}: ${why}`)
+  .join("")}`;
+
+/** Parses argv (without node and the script). */
+export function parseArgs(argv: readonly string[]): Command {
+  if (argv[0] === "compare") {
+    const [a, b, ...rest] = argv.slice(1);
+    if (a === undefined || b === undefined || a.startsWith("--") || b.startsWith("--")) throw new ArgError("compare needs two JSON files: compare <a.json> <b.json>");
+    if (rest.length > 0) throw new ArgError(`compare takes two files, got extra: ${rest.join(" ")}`);
+    return { kind: "compare", a, b };
+  }
+  if (argv[0] === "top") {
+    const file = argv[1];
+    if (file === undefined || file.startsWith("--")) throw new ArgError("top needs a .cpuprofile file: top <file.cpuprofile> [--count N] [--all]");
+    let count = 25;
+    let all = false;
+    for (let i = 2; i < argv.length; i++) {
+      if (argv[i] === "--count") count = integer("--count", argv[++i], 1, 10_000);
+      else if (argv[i] === "--all") all = true;
+      else throw new ArgError(`unknown argument to top: ${argv[i]}`);
+    }
+    return { kind: "top", file, count, all };
+  }
+  const o: { -readonly [K in keyof RunOptions]: RunOptions[K] } = { ...DEFAULTS };
+  let readsGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new ArgError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--help":
+      case "-h":
+        return { kind: "help" };
+      case "--num":
+        o.num = integer(flag, value(), 1, 1e9);
+        break;
+      case "--reads":
+        o.reads = integer(flag, value(), 1, 1e9);
+        readsGiven = true;
+        break;
+      case "--max-seconds":
+        o.maxSeconds = number(flag, value(), 0.1, 86_400);
+        break;
+      case "--key-size":
+        o.keySize = integer(flag, value(), 8, 1024);
+        break;
+      case "--value-size":
+        o.valueSize = integer(flag, value(), 1, 1 << 20);
+        break;
+      case "--workloads":
+        o.workloads = names(flag, value(), WORKLOAD_NAMES);
+        break;
+      case "--engines":
+        o.engines = names(flag, value(), ENGINE_NAMES);
+        break;
+      case "--reps":
+        o.reps = integer(flag, value(), 1, 100);
+        break;
+      case "--dir":
+        o.dir = value();
+        break;
+      case "--json":
+        o.json = value();
+        break;
+      case "--write-docs":
+        o.writeDocs = true;
+        break;
+      case "--seed":
+        o.seed = integer(flag, value(), 0, 0xffffffff);
+        break;
+      case "--batch":
+        o.batch = integer(flag, value(), 1, 1_000_000);
+        break;
+      case "--memtable-mb":
+        o.memtableMb = number(flag, value(), 0.0625, 4096);
+        break;
+      case "--talus-compression": {
+        const v = value();
+        if (v !== "none" && v !== "lz4") throw new ArgError(`--talus-compression must be none or lz4, got '${v}'`);
+        o.talusCompression = v;
+        break;
+      }
+      case "--talus-cache-mb":
+        o.talusCacheMb = number(flag, value(), 0, 1 << 20);
+        break;
+      case "--seek-nexts":
+        o.seekNexts = integer(flag, value(), 0, 1_000_000);
+        break;
+      case "--cpu-prof": {
+        const next = argv[i + 1];
+        o.cpuProfDir = next !== undefined && !next.startsWith("--") ? value() : "profiles";
+        break;
+      }
+      case "--keep":
+        o.keep = true;
+        break;
+      default:
+        if (flag in SKIPPED_WORKLOADS) throw new ArgError(`${flag}: ${SKIPPED_WORKLOADS[flag]}`);
+        throw new ArgError(`unknown argument '${flag}' (try --help)`);
+    }
+  }
+  if (readsGiven && o.reads > o.num) throw new ArgError(`--reads (${o.reads}) must not exceed --num (${o.num})`);
+  if (!readsGiven) o.reads = Math.min(o.num, DEFAULT_READS);
+  if (o.workloads.includes("prefixscan") && o.num > PREFIX_MAX_NUM) {
+    throw new ArgError(`prefixscan addresses at most ${PREFIX_MAX_NUM} keys (256 prefixes x 65536 suffixes); lower --num or drop prefixscan`);
+  }
+  return { kind: "run", options: o };
+}
+
+function number(flag: string, raw: string, min: number, max: number): number {
+  const n = raw.trim() === "" ? Number.NaN : Number(raw.replaceAll("_", ""));
+  if (!Number.isFinite(n)) throw new ArgError(`${flag} must be a number, got '${raw}'`);
+  if (n < min || n > max) throw new ArgError(`${flag} must be between ${min} and ${max}, got ${raw}`);
+  return n;
+}
+
+function integer(flag: string, raw: string | undefined, min: number, max: number): number {
+  if (raw === undefined) throw new ArgError(`${flag} needs a value`);
+  const n = number(flag, raw, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
+  if (!Number.isInteger(n)) throw new ArgError(`${flag} must be an integer, got '${raw}'`);
+  if (n < min || n > max) throw new ArgError(`${flag} must be between ${min.toLocaleString("en-US")} and ${max.toLocaleString("en-US")}, got ${raw}`);
+  return n;
+}
+
+function names<T extends string>(flag: string, raw: string, known: readonly T[]): T[] {
+  const list = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  if (list.length === 0) throw new ArgError(`${flag} needs at least one name`);
+  for (const name of list) {
+    if (name in SKIPPED_WORKLOADS) throw new ArgError(`${name}: ${SKIPPED_WORKLOADS[name]}`);
+    if (!(known as readonly string[]).includes(name)) throw new ArgError(`${flag}: unknown name '${name}' (known: ${known.join(", ")})`);
+  }
+  return [...new Set(list)] as T[];
+}

@@ -1,0 +1,71 @@
+/**
+ * The names the tool knows: workloads and engines, with the one-line descriptions the report and the
+ * docs print. Pure data, so argument parsing needs no native module loaded.
+ *
+ * @module
+ */
+
+export const WORKLOAD_NAMES = ["fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting"] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** Which prefilled data set a workload starts from ("none": an empty database). */
+export type Dataset = "none" | "seq" | "prefix";
+
+export interface WorkloadInfo {
+  readonly name: WorkloadName;
+  readonly dataset: Dataset;
+  /** Writes to its database (so it gets a private copy of the prefill). */
+  readonly writes: boolean;
+  /** Event-loop delay and write/space amplification are reported for it. */
+  readonly fill: boolean;
+  readonly measures: string;
+}
+
+export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
+  fillseq: { name: "fillseq", dataset: "none", writes: true, fill: true, measures: "inserts --num sequential keys into an empty database, until persisted" },
+  fillrandom: { name: "fillrandom", dataset: "none", writes: true, fill: true, measures: "inserts --num random keys into an empty database, until persisted" },
+  overwrite: { name: "overwrite", dataset: "seq", writes: true, fill: true, measures: "rewrites --num uniformly chosen existing keys of the prefill, until persisted" },
+  readrandom: { name: "readrandom", dataset: "seq", writes: false, fill: false, measures: "point reads of --num uniformly chosen existing keys on the reopened prefill" },
+  readseq: { name: "readseq", dataset: "seq", writes: false, fill: false, measures: "one forward scan over the reopened prefill, key and value of every entry" },
+  seekrandom: { name: "seekrandom", dataset: "seq", writes: false, fill: false, measures: "seek to a random existing key and read the first entry (plus --seek-nexts more)" },
+  prefixscan: { name: "prefixscan", dataset: "prefix", writes: false, fill: false, measures: "up to 10 entries under a random 2-byte prefix of 256 (own prefill with prefix-shaped keys)" },
+  readwhilewriting: {
+    name: "readwhilewriting",
+    dataset: "seq",
+    writes: true,
+    fill: false,
+    measures: "random point reads while one writer inserts random new keys on the same event loop; ops/s counts reads, writes/s is shown beside",
+  },
+};
+
+/** Listed in db_bench but not run yet, with the reason printed in every report. */
+export const SKIPPED_WORKLOADS: Readonly<Record<string, string>> = {
+  mergerandom: "skipped: Talus has no merge operators yet (merge() stores operands, reads return the newest)",
+};
+
+export const ENGINE_NAMES = ["talus", "talus+compaction", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** The on-disk database an engine reads: the fast and plain paths of one library share their prefill. */
+export type StoreKind = "talus" | "talus+compaction" | "classic-level" | "lmdb";
+
+export interface EngineInfo {
+  readonly name: EngineName;
+  readonly store: StoreKind;
+  readonly talus: boolean;
+  readonly path: string;
+}
+
+export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
+  talus: { name: "talus", store: "talus", talus: true, path: "sync insert/get/range; the bench flushes every --memtable-mb like an application, no compaction" },
+  "talus+compaction": {
+    name: "talus+compaction",
+    store: "talus+compaction",
+    talus: true,
+    path: "as talus, plus compact(new Leveled()) after each flush and a final full compaction inside the timed fill",
+  },
+  "classic-level": { name: "classic-level", store: "classic-level", talus: false, path: "fastest documented: batch() chunks, getSync(), iterator nextv() and seek()" },
+  "classic-level:plain": { name: "classic-level:plain", store: "classic-level", talus: false, path: "plain: await put(), await get(), for await over iterator()" },
+  lmdb: { name: "lmdb", store: "lmdb", talus: false, path: "fastest documented: putSync() inside transactionSync() chunks, get() (sync), getRange()" },
+  "lmdb:plain": { name: "lmdb:plain", store: "lmdb", talus: false, path: "plain: await put(), get(), getRange()" },
+};

@@ -1,0 +1,80 @@
+/**
+ * `pnpm bench`: db_bench-style workloads on Talus, classic-level and lmdb, side by side.
+ * Run with `--help` for the options; docs/BENCHMARKS.md explains the workloads and the numbers.
+ *
+ * @module
+ */
+import { writeFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { ArgError, parseArgs, USAGE } from "./args.ts";
+import type { Job } from "./results.ts";
+import { CHILD_FLAG } from "./runner.ts";
+
+/**
+ * Relative paths are taken from where the user started `pnpm bench`, not from the package directory
+ * the script runs in (turbo names its own start directory; pnpm alone names its in INIT_CWD).
+ */
+function userPath(path: string): string {
+  const base = process.env["TURBO_INVOCATION_DIR"] ?? process.env["INIT_CWD"] ?? process.cwd();
+  return isAbsolute(path) ? path : resolve(base, path);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === CHILD_FLAG) {
+    const { runChild } = await import("./child.ts");
+    await runChild(JSON.parse(argv[1] ?? "null") as Job);
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  }
+  const command = parseArgs(argv[0] === "--" ? argv.slice(1) : argv);
+  switch (command.kind) {
+    case "help":
+      console.log(USAGE);
+      return 0;
+    case "compare": {
+      const { compareReports, loadReport, renderComparison } = await import("./compare.ts");
+      const a = userPath(command.a);
+      const b = userPath(command.b);
+      console.log(renderComparison(command.a, command.b, compareReports(loadReport(a), loadReport(b))));
+      return 0;
+    }
+    case "top": {
+      const { renderTop } = await import("./profile.ts");
+      console.log(renderTop(userPath(command.file), command.count, command.all));
+      return 0;
+    }
+    case "run": {
+      const o = command.options;
+      const options = {
+        ...o,
+        dir: o.dir === undefined ? undefined : userPath(o.dir),
+        json: o.json === undefined ? undefined : userPath(o.json),
+        cpuProfDir: o.cpuProfDir === undefined ? undefined : userPath(o.cpuProfDir),
+      };
+      const { runBench } = await import("./runner.ts");
+      const { renderReport } = await import("./report.ts");
+      const report = await runBench(options);
+      console.log(`\n${renderReport(report, false)}`);
+      if (options.json !== undefined) {
+        writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+        console.log(`\nwrote ${options.json}`);
+      }
+      if (options.writeDocs) {
+        const { DEFAULT_DOCS_PATH, writeDocs } = await import("./docs.ts");
+        writeDocs(report);
+        console.log(`updated ${DEFAULT_DOCS_PATH}`);
+      }
+      return report.failures.length > 0 ? 1 : 0;
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ArgError) console.error(`error: ${error.message}`);
+    else console.error(error);
+    process.exitCode = error instanceof ArgError ? 2 : 1;
+  },
+);

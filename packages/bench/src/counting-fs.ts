@@ -1,0 +1,126 @@
+/**
+ * An {@link Fs} that delegates to another and counts the bytes going through it, for write
+ * amplification (bytes Talus wrote / bytes the user wrote) without guessing from file sizes: table
+ * files written and then compacted away, version files and `current` rewrites all count.
+ *
+ * @module
+ */
+import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "@talus/fs";
+
+export interface IoCounts {
+  bytesWritten: number;
+  bytesRead: number;
+  filesCreated: number;
+  syncs: number;
+}
+
+export class CountingFs implements Fs {
+  readonly inner: Fs;
+  readonly counts: IoCounts = { bytesWritten: 0, bytesRead: 0, filesCreated: 0, syncs: 0 };
+
+  constructor(inner: Fs) {
+    this.inner = inner;
+  }
+
+  open(path: string, options: FsOpenOptions): FsFile {
+    const file = this.inner.open(path, options);
+    if (options.createNew === true || options.create === true) this.counts.filesCreated++;
+    return new CountingFile(file, this.counts);
+  }
+
+  createDir(path: string): void {
+    this.inner.createDir(path);
+  }
+
+  createDirAll(path: string): void {
+    this.inner.createDirAll(path);
+  }
+
+  readDir(path: string): FsDirEntry[] {
+    return this.inner.readDir(path);
+  }
+
+  removeFile(path: string): void {
+    this.inner.removeFile(path);
+  }
+
+  removeDirAll(path: string): void {
+    this.inner.removeDirAll(path);
+  }
+
+  rename(from: string, to: string): void {
+    this.inner.rename(from, to);
+  }
+
+  exists(path: string): boolean {
+    return this.inner.exists(path);
+  }
+
+  metadata(path: string): FsMetadata {
+    return this.inner.metadata(path);
+  }
+
+  syncDirectory(path: string): void {
+    this.counts.syncs++;
+    this.inner.syncDirectory(path);
+  }
+
+  hardLink(src: string, dst: string): void {
+    this.inner.hardLink(src, dst);
+  }
+
+  backendId(): string | undefined {
+    return this.inner.backendId();
+  }
+
+  readMany(requests: readonly FsReadRequest[]): number[] {
+    // The inner backend may batch by its own file type, so it gets its own handles back.
+    const unwrapped = requests.map((r) => ({ ...r, file: r.file instanceof CountingFile ? r.file.inner : r.file }));
+    const sizes = this.inner.readMany(unwrapped);
+    for (const n of sizes) this.counts.bytesRead += n;
+    return sizes;
+  }
+}
+
+class CountingFile implements FsFile {
+  readonly inner: FsFile;
+  readonly #counts: IoCounts;
+
+  constructor(inner: FsFile, counts: IoCounts) {
+    this.inner = inner;
+    this.#counts = counts;
+  }
+
+  readAt(buffer: Uint8Array, position: number): number {
+    const n = this.inner.readAt(buffer, position);
+    this.#counts.bytesRead += n;
+    return n;
+  }
+
+  write(buffer: Uint8Array): void {
+    this.inner.write(buffer);
+    this.#counts.bytesWritten += buffer.length;
+  }
+
+  sync(): void {
+    this.#counts.syncs++;
+    this.inner.sync();
+  }
+
+  syncData(): void {
+    this.#counts.syncs++;
+    this.inner.syncData();
+  }
+
+  len(): number {
+    return this.inner.len();
+  }
+
+  setLen(length: number): void {
+    this.inner.setLen(length);
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * classic-level (LevelDB). The fast path is what its docs recommend for throughput: `batch()` of
+ * `--batch` puts, `getSync()` for point reads (no thread-pool round trip), `nextv()` with a raised
+ * `highWaterMarkBytes` for scans, and one long-lived iterator re-`seek()`ed for seeks. The plain path is
+ * what most code does: `await put()`, `await get()`, `for await` over a fresh iterator.
+ *
+ * @module
+ */
+import { ClassicLevel, type Iterator } from "classic-level";
+import type { KeyStream, ValuePool } from "../data.ts";
+import type { LatencyRecorder } from "../stats.ts";
+import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
+
+type Db = ClassicLevel<Uint8Array, Uint8Array>;
+
+export async function openClassicLevel(config: EngineConfig, fast: boolean): Promise<BenchDb> {
+  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(config.dir, { keyEncoding: "view", valueEncoding: "view" });
+  await db.open();
+  return new ClassicLevelDb(db, config, fast);
+}
+
+class ClassicLevelDb implements BenchDb {
+  readonly #db: Db;
+  readonly #fast: boolean;
+  readonly #keySize: number;
+  readonly #batch: number;
+  readonly #key: Uint8Array;
+  #seekIterator: Iterator<Db, Uint8Array, Uint8Array> | undefined;
+
+  constructor(db: Db, config: EngineConfig, fast: boolean) {
+    this.#db = db;
+    this.#fast = fast;
+    this.#keySize = config.keySize;
+    this.#batch = config.batch;
+    this.#key = new Uint8Array(config.keySize);
+  }
+
+  write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    return this.#fast ? this.#writeBatched(keys, values, from, to, rec) : this.#writePlain(keys, values, from, to, rec);
+  }
+
+  async #writeBatched(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    for (let start = from; start < to; start += this.#batch) {
+      const end = Math.min(to, start + this.#batch);
+      const ops: Array<{ type: "put"; key: Uint8Array; value: Uint8Array }> = [];
+      // The batch keeps references until it is written, so every key gets its own buffer.
+      for (let i = start; i < end; i++) {
+        const key = new Uint8Array(this.#keySize);
+        keys.keyInto(i, key);
+        ops.push({ type: "put", key, value: values.value(i) });
+      }
+      const t0 = performance.now();
+      await this.#db.batch(ops);
+      rec.addBatch((performance.now() - t0) * 1000, end - start);
+    }
+  }
+
+  async #writePlain(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    for (let i = from; i < to; i++) {
+      const key = new Uint8Array(this.#keySize);
+      keys.keyInto(i, key);
+      const t0 = performance.now();
+      await this.#db.put(key, values.value(i));
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  /** LevelDB has the data once `batch()`/`put()` resolved (in its log, like its default `sync: false`). */
+  async settle(): Promise<void> {}
+
+  get(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): void | Promise<void> {
+    if (!this.#fast) return this.#getPlain(keys, from, to, rec, tally);
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      let value: Uint8Array | undefined;
+      if ((i & SAMPLE_MASK) === 0) {
+        const t0 = performance.now();
+        value = this.#db.getSync(key);
+        rec.add((performance.now() - t0) * 1000);
+      } else {
+        value = this.#db.getSync(key);
+      }
+      if (value !== undefined) hit(tally, key, value);
+    }
+  }
+
+  async #getPlain(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): Promise<void> {
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      const t0 = performance.now();
+      const value = await this.#db.get(key);
+      rec.add((performance.now() - t0) * 1000);
+      if (value !== undefined) hit(tally, key, value);
+    }
+  }
+
+  scanner(): Scanner {
+    const fast = this.#fast;
+    const it = this.#db.iterator(fast ? { highWaterMarkBytes: this.#batch * (this.#keySize + 256) } : {});
+    return {
+      async next(max: number, tally: Tally): Promise<boolean> {
+        if (fast) {
+          const entries = await it.nextv(max);
+          for (const [k, v] of entries) {
+            tally.items++;
+            tally.bytes += k.length + v.length;
+          }
+          return entries.length > 0;
+        }
+        for (let n = 0; n < max; n++) {
+          const entry = await it.next();
+          if (entry === undefined) return false;
+          tally.items++;
+          tally.bytes += entry[0].length + entry[1].length;
+        }
+        return true;
+      },
+      close(): Promise<void> {
+        return it.close();
+      },
+    };
+  }
+
+  async seek(keys: KeyStream, from: number, to: number, nexts: number, rec: LatencyRecorder, tally: Tally): Promise<void> {
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      const t0 = performance.now();
+      if (this.#fast) {
+        const it = (this.#seekIterator ??= this.#db.iterator());
+        it.seek(key);
+        for (let n = 0; n <= nexts; n++) {
+          const entry = await it.next();
+          if (entry === undefined) break;
+          count(tally, entry[0], entry[1]);
+        }
+      } else {
+        for await (const [k, v] of this.#db.iterator({ gte: key, limit: 1 + nexts })) count(tally, k, v);
+      }
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  async prefix(prefixes: PrefixStream, from: number, to: number, limit: number, rec: LatencyRecorder, tally: Tally): Promise<void> {
+    for (let i = from; i < to; i++) {
+      const p = prefixes.prefix(i);
+      const end = prefixes.end(i);
+      const range = end === undefined ? { gte: p, limit } : { gte: p, lt: end, limit };
+      const t0 = performance.now();
+      if (this.#fast) {
+        for (const [k, v] of await this.#db.iterator(range).all()) count(tally, k, v);
+      } else {
+        for await (const [k, v] of this.#db.iterator(range)) count(tally, k, v);
+      }
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  stats(): Record<string, number | number[]> {
+    return {};
+  }
+
+  async close(): Promise<void> {
+    await this.#seekIterator?.close();
+    await this.#db.close();
+  }
+}
+
+function count(tally: Tally, key: Uint8Array, value: Uint8Array): void {
+  tally.items++;
+  tally.bytes += key.length + value.length;
+}
+
+function hit(tally: Tally, key: Uint8Array, value: Uint8Array): void {
+  tally.hits++;
+  count(tally, key, value);
+}

@@ -1,0 +1,26 @@
+/**
+ * Opens an engine by name. Only the child processes call this, so the parent never loads a native module.
+ *
+ * @module
+ */
+import { openClassicLevel } from "./classic-level.ts";
+import { openLmdb } from "./lmdb.ts";
+import { openTalus } from "./talus.ts";
+import type { BenchDb, EngineConfig } from "./types.ts";
+
+export function openEngine(config: EngineConfig): Promise<BenchDb> {
+  switch (config.engine) {
+    case "talus":
+      return openTalus(config, false);
+    case "talus+compaction":
+      return openTalus(config, true);
+    case "classic-level":
+      return openClassicLevel(config, true);
+    case "classic-level:plain":
+      return openClassicLevel(config, false);
+    case "lmdb":
+      return openLmdb(config, true);
+    case "lmdb:plain":
+      return openLmdb(config, false);
+  }
+}

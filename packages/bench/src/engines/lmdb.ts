@@ -1,0 +1,140 @@
+/**
+ * lmdb-js. The fast path writes `--batch` `putSync()`s inside one `transactionSync()` (one commit per
+ * batch); the plain path is `await put()`, the write lmdb-js recommends for one-off writes (queued to
+ * its write thread, committed in the background). Reads are `get()` on both paths: it is synchronous,
+ * returns a copy the caller owns (as Talus' `get` does) and is the only single-key read lmdb-js has
+ * besides `getBinaryFast()`, whose buffer is overwritten by the next read. Scans are `getRange()`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { open, type RootDatabase } from "lmdb";
+import type { KeyStream, ValuePool } from "../data.ts";
+import type { LatencyRecorder } from "../stats.ts";
+import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
+
+type Db = RootDatabase<Uint8Array, Uint8Array>;
+
+export function openLmdb(config: EngineConfig, fast: boolean): Promise<BenchDb> {
+  const db: Db = open<Uint8Array, Uint8Array>({ path: join(config.dir, "data.mdb"), keyEncoding: "binary", encoding: "binary" });
+  return Promise.resolve(new LmdbDb(db, config, fast));
+}
+
+class LmdbDb implements BenchDb {
+  readonly #db: Db;
+  readonly #fast: boolean;
+  readonly #batch: number;
+  readonly #key: Uint8Array;
+
+  constructor(db: Db, config: EngineConfig, fast: boolean) {
+    this.#db = db;
+    this.#fast = fast;
+    this.#batch = config.batch;
+    this.#key = new Uint8Array(config.keySize);
+  }
+
+  write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
+    if (!this.#fast) return this.#writePlain(keys, values, from, to, rec);
+    const db = this.#db;
+    const key = this.#key;
+    for (let start = from; start < to; start += this.#batch) {
+      const end = Math.min(to, start + this.#batch);
+      const t0 = performance.now();
+      db.transactionSync(() => {
+        for (let i = start; i < end; i++) {
+          keys.keyInto(i, key);
+          db.putSync(key, values.value(i));
+        }
+      });
+      rec.addBatch((performance.now() - t0) * 1000, end - start);
+    }
+  }
+
+  async #writePlain(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      const t0 = performance.now();
+      await this.#db.put(key, values.value(i));
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  /** Waits until the last commits are flushed to disk (lmdb-js syncs after commit by default). */
+  async settle(): Promise<void> {
+    await this.#db.flushed;
+  }
+
+  get(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): void {
+    const db = this.#db;
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      let value: Uint8Array | undefined;
+      if ((i & SAMPLE_MASK) === 0) {
+        const t0 = performance.now();
+        value = db.get(key);
+        rec.add((performance.now() - t0) * 1000);
+      } else {
+        value = db.get(key);
+      }
+      if (value !== undefined) {
+        tally.hits++;
+        tally.items++;
+        tally.bytes += key.length + value.length;
+      }
+    }
+  }
+
+  scanner(): Scanner {
+    const it = this.#db.getRange({})[Symbol.iterator]();
+    return {
+      next(max: number, tally: Tally): boolean {
+        for (let n = 0; n < max; n++) {
+          const r = it.next();
+          if (r.done === true) return false;
+          tally.items++;
+          tally.bytes += r.value.key.length + r.value.value.length;
+        }
+        return true;
+      },
+      close(): void {
+        it.return?.();
+      },
+    };
+  }
+
+  seek(keys: KeyStream, from: number, to: number, nexts: number, rec: LatencyRecorder, tally: Tally): void {
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      const t0 = performance.now();
+      for (const { key: k, value: v } of this.#db.getRange({ start: key, limit: 1 + nexts })) {
+        tally.items++;
+        tally.bytes += k.length + v.length;
+      }
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  prefix(prefixes: PrefixStream, from: number, to: number, limit: number, rec: LatencyRecorder, tally: Tally): void {
+    for (let i = from; i < to; i++) {
+      const end = prefixes.end(i);
+      const range = end === undefined ? { start: prefixes.prefix(i), limit } : { start: prefixes.prefix(i), end, limit };
+      const t0 = performance.now();
+      for (const { key: k, value: v } of this.#db.getRange(range)) {
+        tally.items++;
+        tally.bytes += k.length + v.length;
+      }
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  stats(): Record<string, number | number[]> {
+    return {};
+  }
+
+  close(): Promise<void> {
+    return this.#db.close();
+  }
+}

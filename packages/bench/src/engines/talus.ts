@@ -1,0 +1,227 @@
+/**
+ * Talus through its synchronous API, driven the way an application drives it: writes go to the
+ * memtable; when the memtable passes `--memtable-mb` the bench starts a flush without waiting for it
+ * (waiting only when the previous flush is still running, a write stall); the `talus+compaction`
+ * variant also runs Leveled compaction steps after each flush, stalls when L0 runs pile up, and
+ * compacts until nothing is left to do when the writes end.
+ *
+ * @module
+ */
+import { StdFs, type Fs } from "@talus/fs";
+import { Leveled, SequenceNumberCounter, Tree, type EntryIterator } from "@talus/lsm-core";
+import { CountingFs } from "../counting-fs.ts";
+import type { KeyStream, ValuePool } from "../data.ts";
+import type { LatencyRecorder } from "../stats.ts";
+import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
+
+/** L0 runs at which writers wait for compaction to catch up (the variant with compaction only). */
+const L0_STALL_RUNS = 20;
+
+export async function openTalus(config: EngineConfig, compaction: boolean): Promise<BenchDb> {
+  const fs: Fs = config.countIo ? new CountingFs(new StdFs()) : new StdFs();
+  const seqno = new SequenceNumberCounter();
+  const tree = await Tree.open({
+    path: config.dir,
+    fs,
+    seqno,
+    compression: config.talusCompression,
+    ...(config.talusCacheMb === undefined ? {} : { cacheBytes: Math.round(config.talusCacheMb * 1024 * 1024) }),
+  });
+  return new TalusDb(tree, seqno, fs, config, compaction);
+}
+
+class TalusDb implements BenchDb {
+  readonly #tree: Tree;
+  readonly #seqno: SequenceNumberCounter;
+  readonly #fs: Fs;
+  readonly #memtableBytes: number;
+  readonly #strategy: Leveled | undefined;
+  readonly #key: Uint8Array;
+  #flushing: Promise<void> | undefined;
+  #compacting: Promise<void> | undefined;
+  #compactAgain = false;
+  #closing = false;
+  #flushes = 0;
+  #stalls = 0;
+
+  constructor(tree: Tree, seqno: SequenceNumberCounter, fs: Fs, config: EngineConfig, compaction: boolean) {
+    this.#tree = tree;
+    this.#seqno = seqno;
+    this.#fs = fs;
+    this.#memtableBytes = config.memtableBytes;
+    this.#strategy = compaction ? new Leveled() : undefined;
+    this.#key = new Uint8Array(config.keySize);
+  }
+
+  write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
+    const tree = this.#tree;
+    const seqno = this.#seqno;
+    const key = this.#key;
+    let size = 0;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      if ((i & SAMPLE_MASK) === 0) {
+        const t0 = performance.now();
+        size = tree.insert(key, values.value(i), seqno.next());
+        rec.add((performance.now() - t0) * 1000);
+      } else {
+        size = tree.insert(key, values.value(i), seqno.next());
+      }
+    }
+    return this.#afterWrites(size);
+  }
+
+  #afterWrites(memtableSize: number): Promise<void> | undefined {
+    const strategy = this.#strategy;
+    if (strategy !== undefined && this.#compacting !== undefined && this.#tree.l0RunCount() >= L0_STALL_RUNS) {
+      this.#stalls++;
+      return this.#compacting;
+    }
+    if (memtableSize < this.#memtableBytes) return undefined;
+    if (this.#flushing !== undefined) {
+      this.#stalls++;
+      return this.#flushing.then(() => this.#startFlush());
+    }
+    this.#startFlush();
+    return undefined;
+  }
+
+  #startFlush(): void {
+    if (this.#flushing !== undefined || this.#closing) return;
+    this.#flushes++;
+    this.#flushing = this.#tree.flushActiveMemtable(this.#watermark()).then(() => {
+      this.#flushing = undefined;
+      this.#kickCompaction();
+    });
+  }
+
+  #kickCompaction(): void {
+    const strategy = this.#strategy;
+    if (strategy === undefined || this.#closing) return;
+    if (this.#compacting !== undefined) {
+      this.#compactAgain = true;
+      return;
+    }
+    this.#compacting = (async () => {
+      try {
+        do {
+          this.#compactAgain = false;
+          while (!this.#closing && (await this.#tree.compact(strategy, this.#watermark())).action !== "nothing");
+        } while (this.#compactAgain && !this.#closing);
+      } finally {
+        this.#compacting = undefined;
+      }
+    })();
+  }
+
+  /** No snapshot outlives a read in the bench, so every version older than the newest is garbage. */
+  #watermark(): number {
+    return this.#seqno.get();
+  }
+
+  async settle(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+    this.#flushes++;
+    await this.#tree.flushActiveMemtable(this.#watermark());
+    const strategy = this.#strategy;
+    if (strategy === undefined) return;
+    while (this.#compacting !== undefined) await this.#compacting;
+    while ((await this.#tree.compact(strategy, this.#watermark())).action !== "nothing");
+  }
+
+  get(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): void {
+    const tree = this.#tree;
+    const key = this.#key;
+    let hits = 0;
+    let bytes = 0;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      let value: Uint8Array | undefined;
+      if ((i & SAMPLE_MASK) === 0) {
+        const t0 = performance.now();
+        value = tree.get(key, this.#seqno.get());
+        rec.add((performance.now() - t0) * 1000);
+      } else {
+        value = tree.get(key, this.#seqno.get());
+      }
+      if (value !== undefined) {
+        hits++;
+        bytes += key.length + value.length;
+      }
+    }
+    tally.hits += hits;
+    tally.items += hits;
+    tally.bytes += bytes;
+  }
+
+  scanner(): Scanner {
+    const it: EntryIterator = this.#tree.iter(this.#seqno.get());
+    return {
+      next(max: number, tally: Tally): boolean {
+        let bytes = 0;
+        let n = 0;
+        for (; n < max; n++) {
+          const r = it.next();
+          if (r.done === true) break;
+          bytes += r.value[0].length + r.value[1].length;
+        }
+        tally.items += n;
+        tally.bytes += bytes;
+        return n === max;
+      },
+      close(): void {
+        it.return();
+      },
+    };
+  }
+
+  seek(keys: KeyStream, from: number, to: number, nexts: number, rec: LatencyRecorder, tally: Tally): void {
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      const t0 = performance.now();
+      for (const [k, v] of this.#tree.range({ gte: key, limit: 1 + nexts }, this.#seqno.get())) {
+        tally.items++;
+        tally.bytes += k.length + v.length;
+      }
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  prefix(prefixes: PrefixStream, from: number, to: number, limit: number, rec: LatencyRecorder, tally: Tally): void {
+    for (let i = from; i < to; i++) {
+      const t0 = performance.now();
+      for (const [k, v] of this.#tree.prefix(prefixes.prefix(i), this.#seqno.get(), { limit })) {
+        tally.items++;
+        tally.bytes += k.length + v.length;
+      }
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  stats(): Record<string, number | number[]> {
+    const tree = this.#tree;
+    const out: Record<string, number | number[]> = {
+      tables: tree.tableCount(),
+      tablesPerLevel: Array.from({ length: 7 }, (_, l) => tree.levelTableCount(l) ?? 0),
+      l0Runs: tree.l0RunCount(),
+      flushes: this.#flushes,
+      writeStalls: this.#stalls,
+    };
+    if (this.#fs instanceof CountingFs) {
+      const c = this.#fs.counts;
+      out["fsBytesWritten"] = c.bytesWritten;
+      out["fsBytesRead"] = c.bytesRead;
+      out["fsFilesCreated"] = c.filesCreated;
+      out["fsSyncs"] = c.syncs;
+    }
+    return out;
+  }
+
+  /** Lets a running flush or compaction step finish (readwhilewriting ends without settling), then closes. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    while (this.#flushing !== undefined || this.#compacting !== undefined) await (this.#flushing ?? this.#compacting);
+    await this.#tree.close();
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * What a workload asks of an engine. Each method covers a slice of ops `[from, to)` so that the driver
+ * can yield to the event loop and report progress between slices; a method returns a promise only on
+ * paths that are asynchronous, so the sync paths pay no promise per slice.
+ *
+ * @module
+ */
+import type { EngineName } from "../catalog.ts";
+import type { KeyStream, ValuePool } from "../data.ts";
+import type { LatencyRecorder } from "../stats.ts";
+
+/** Counts what the reads returned. */
+export interface Tally {
+  /** Entries read (point hits, scanned entries). */
+  items: number;
+  /** Key plus value bytes of those entries. */
+  bytes: number;
+  /** Point reads that found their key. */
+  hits: number;
+}
+
+export function newTally(): Tally {
+  return { items: 0, bytes: 0, hits: 0 };
+}
+
+export interface EngineConfig {
+  readonly engine: EngineName;
+  readonly dir: string;
+  readonly keySize: number;
+  readonly batch: number;
+  readonly memtableBytes: number;
+  readonly talusCompression: "none" | "lz4";
+  readonly talusCacheMb: number | undefined;
+  /** Wrap Talus' filesystem in the byte-counting Fs (write workloads). */
+  readonly countIo: boolean;
+}
+
+/** A forward scan that survives across slices. */
+export interface Scanner {
+  /** Reads up to `max` entries; resolves to false once the end is reached. */
+  next(max: number, tally: Tally): boolean | Promise<boolean>;
+  close(): void | Promise<void>;
+}
+
+export interface BenchDb {
+  /** Writes ops `[from, to)`: key `i` from `keys`, value `i` from `values`. */
+  write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
+  /** What a user waits for after the last write before the data is persisted (flush, compaction): timed. */
+  settle(): Promise<void>;
+  get(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
+  scanner(): Scanner;
+  /** Seeks to key `i` and reads `1 + nexts` entries, for each op. */
+  seek(keys: KeyStream, from: number, to: number, nexts: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
+  /** Reads up to `limit` entries under `prefixes[i]`, for each op. */
+  prefix(prefixes: PrefixStream, from: number, to: number, limit: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
+  /** Engine-specific numbers for the report (tables per level, bytes through the counting Fs ...). */
+  stats(): Record<string, number | number[]>;
+  close(): Promise<void>;
+}
+
+/** The prefix and its exclusive upper bound for op `i`. */
+export interface PrefixStream {
+  prefix(index: number): Uint8Array;
+  end(index: number): Uint8Array | undefined;
+}
+
+/** One op in `SAMPLE_MASK + 1` is timed on per-op sync paths. */
+export { SAMPLE_MASK } from "../stats.ts";

@@ -1,0 +1,80 @@
+/**
+ * The shared loop of every workload: ops in slices, a yield to the event loop between slices (so that
+ * flushes, compactions and async engines make progress the way they would in an application), and
+ * progress reports to the parent.
+ *
+ * @module
+ */
+import type { BenchDb } from "../engines/types.ts";
+import type { ValuePool } from "../data.ts";
+
+export interface WorkloadContext {
+  readonly db: BenchDb;
+  readonly num: number;
+  readonly reads: number;
+  /** Timed loops stop after this many seconds (Infinity for prefills). */
+  readonly maxSeconds: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly seed: number;
+  readonly batch: number;
+  readonly seekNexts: number;
+  readonly values: ValuePool;
+  /** Called now and then with ops done so far. */
+  readonly progress: (done: number, total: number) => void;
+}
+
+/** What a workload measured; the child adds disk, memory and I/O figures. */
+export interface Measured {
+  /** Timed ops (reads for readwhilewriting). */
+  readonly ops: number;
+  /** Ops it would have done without --max-seconds. */
+  readonly plannedOps: number;
+  readonly seconds: number;
+  /** Key plus value bytes written or read by the timed ops. */
+  readonly bytes: number;
+  readonly latencyUs: { readonly p50: number; readonly p99: number; readonly max: number };
+  readonly hits?: number;
+  readonly items?: number;
+  readonly eventLoop?: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
+  /** readwhilewriting: the concurrent writer. */
+  readonly writes?: { readonly ops: number; readonly opsPerSec: number; readonly p99Us: number };
+  /** Key plus value bytes the timed ops wrote (fills). */
+  readonly userBytesWritten?: number;
+}
+
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export interface Driven {
+  readonly seconds: number;
+  /** Ops done: `total`, or fewer when the time limit stopped the loop. */
+  readonly done: number;
+}
+
+/**
+ * Runs `step` over `[0, total)` in slices of `slice`, yielding between slices, until done or
+ * `maxSeconds` have passed.
+ */
+export async function drive(
+  total: number,
+  slice: number,
+  maxSeconds: number,
+  progress: (done: number, total: number) => void,
+  step: (from: number, to: number) => void | Promise<void>,
+): Promise<Driven> {
+  const t0 = performance.now();
+  const deadline = t0 + maxSeconds * 1000;
+  let done = 0;
+  while (done < total) {
+    const to = Math.min(total, done + slice);
+    const pending = step(done, to);
+    if (pending !== undefined) await pending;
+    done = to;
+    progress(done, total);
+    await yieldToLoop();
+    if (performance.now() > deadline) break;
+  }
+  return { seconds: (performance.now() - t0) / 1000, done };
+}

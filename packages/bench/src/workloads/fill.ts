@@ -1,0 +1,35 @@
+/**
+ * fillseq, fillrandom, overwrite: timed from the first write until the engine says the data is
+ * persisted (for Talus: the last flush, and for `talus+compaction` the last compaction, included).
+ * The event loop's delay is sampled throughout, since a host application shares that loop.
+ *
+ * @module
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { keyStream, type KeyKind } from "../data.ts";
+import { LatencyRecorder } from "../stats.ts";
+import { drive, yieldToLoop, type Measured, type WorkloadContext } from "./driver.ts";
+
+export async function fill(ctx: WorkloadContext, kind: KeyKind): Promise<Measured> {
+  // Overwrite picks its existing keys with a seed of its own, not the one of the random fill.
+  const keys = keyStream(kind, ctx.keySize, kind === "existing" ? ctx.seed + 606 : ctx.seed, ctx.num);
+  const rec = new LatencyRecorder();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  await yieldToLoop();
+  delay.enable();
+  const t0 = performance.now();
+  const { done } = await drive(ctx.num, ctx.batch, ctx.maxSeconds, ctx.progress, (from, to) => ctx.db.write(keys, ctx.values, from, to, rec));
+  await ctx.db.settle();
+  const seconds = (performance.now() - t0) / 1000;
+  delay.disable();
+  const userBytes = done * (ctx.keySize + ctx.valueSize);
+  return {
+    ops: done,
+    plannedOps: ctx.num,
+    seconds,
+    bytes: userBytes,
+    latencyUs: rec.summary(),
+    eventLoop: { p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 },
+    userBytesWritten: userBytes,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Workload name → the function that runs it in a child.
+ *
+ * @module
+ */
+import type { WorkloadName } from "../catalog.ts";
+import type { Measured, WorkloadContext } from "./driver.ts";
+import { fill } from "./fill.ts";
+import { readWhileWriting } from "./mixed.ts";
+import { prefixScan, readRandom, readSeq, seekRandom } from "./read.ts";
+
+export type { Measured, WorkloadContext } from "./driver.ts";
+
+export function runWorkload(name: WorkloadName, ctx: WorkloadContext): Promise<Measured> {
+  switch (name) {
+    case "fillseq":
+      return fill(ctx, "sequential");
+    case "fillrandom":
+      return fill(ctx, "random");
+    case "overwrite":
+      return fill(ctx, "existing");
+    case "readrandom":
+      return readRandom(ctx);
+    case "readseq":
+      return readSeq(ctx);
+    case "seekrandom":
+      return seekRandom(ctx);
+    case "prefixscan":
+      return prefixScan(ctx);
+    case "readwhilewriting":
+      return readWhileWriting(ctx);
+  }
+}

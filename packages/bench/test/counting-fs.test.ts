@@ -1,0 +1,33 @@
+import { MemFs } from "@talus/fs";
+import { SequenceNumberCounter, Tree } from "@talus/lsm-core";
+import { describe, expect, it } from "vitest";
+import { CountingFs } from "../src/counting-fs.ts";
+
+describe("CountingFs", () => {
+  it("counts bytes written and read, files created and syncs, and delegates the rest", () => {
+    const fs = new CountingFs(new MemFs());
+    fs.createDirAll("/d");
+    const f = fs.open("/d/a", { write: true, createNew: true, read: true });
+    f.write(new Uint8Array(10));
+    f.write(new Uint8Array(5));
+    f.sync();
+    expect(f.readAt(new Uint8Array(8), 0)).toBe(8);
+    expect(fs.readMany([{ file: f, position: 10, buffer: new Uint8Array(10) }])).toEqual([5]);
+    f.close();
+    fs.syncDirectory("/d");
+    expect(fs.counts).toEqual({ bytesWritten: 15, bytesRead: 13, filesCreated: 1, syncs: 2 });
+    expect(fs.metadata("/d/a").len).toBe(15);
+    expect(fs.readDir("/d").map((e) => e.fileName)).toEqual(["a"]);
+  });
+
+  it("sees every byte a tree flushes", async () => {
+    const fs = new CountingFs(new MemFs());
+    const seqno = new SequenceNumberCounter();
+    const tree = await Tree.open({ path: "/db", fs, seqno });
+    for (let i = 0; i < 1000; i++) tree.insert(`key${String(i).padStart(6, "0")}`, "v".repeat(100), seqno.next());
+    await tree.flushActiveMemtable(0);
+    expect(fs.counts.bytesWritten).toBeGreaterThanOrEqual(tree.diskSpace());
+    expect(fs.counts.bytesWritten).toBeGreaterThan(100_000);
+    await tree.close();
+  });
+});

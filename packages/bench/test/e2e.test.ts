@@ -1,0 +1,67 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import type { BenchReport } from "../src/results.ts";
+import { useTempDir } from "./helpers.ts";
+
+const cli = fileURLToPath(new URL("../src/cli.ts", import.meta.url));
+const run = promisify(execFile);
+
+describe("pnpm bench end to end", () => {
+  const dir = useTempDir();
+
+  it("runs a tiny benchmark in child processes and writes a JSON report", async () => {
+    const json = join(dir(), "out.json");
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", "--conditions", "talus-source", cli, "--num", "2000", "--workloads", "fillrandom,readrandom", "--engines", "talus", "--dir", dir(), "--json", json],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    expect(stdout).toContain("== fillrandom");
+    expect(stdout).toContain("== readrandom");
+    expect(stdout).toContain("mergerandom: skipped");
+    const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+    expect(report.tool).toBe("@talus/bench");
+    expect(report.options).toMatchObject({ num: 2000, reads: 2000 });
+    expect(report.prefills).toEqual([expect.objectContaining({ dataset: "seq", engine: "talus" })]);
+    expect(report.runs.map((r) => [r.workload, r.engine])).toEqual([
+      ["fillrandom", "talus"],
+      ["readrandom", "talus"],
+    ]);
+    const [fill, read] = report.runs as [BenchReport["runs"][number], BenchReport["runs"][number]];
+    expect(fill).toMatchObject({ ops: 2000, plannedOps: 2000 });
+    expect(fill.opsPerSec).toBeGreaterThan(0);
+    expect(fill.diskBytes).toBeGreaterThan(0);
+    expect(fill.writeAmp).toBeGreaterThan(0.5);
+    expect(fill.spaceAmp).toBeGreaterThan(0.5);
+    expect(fill.eventLoop?.maxMs).toBeGreaterThanOrEqual(0);
+    expect(fill.engineStats["tables"]).toBeGreaterThan(0);
+    expect(read).toMatchObject({ ops: 2000, hits: 2000 });
+    expect(read.p99Us).toBeGreaterThanOrEqual(read.p50Us);
+    expect(report.summaries).toHaveLength(2);
+    expect(report.failures).toEqual([]);
+    expect(report.ratios).toEqual([]);
+    expect(report.machine.cores).toBeGreaterThan(0);
+  });
+
+  it("closes cleanly while flushes and compactions still run (readwhilewriting never settles)", async () => {
+    const json = join(dir(), "rww.json");
+    await run(
+      process.execPath,
+      [
+        "--import", "tsx", "--conditions", "talus-source", cli, "--num", "20000", "--workloads", "overwrite,readwhilewriting",
+        "--engines", "talus+compaction", "--memtable-mb", "0.0625", "--dir", dir(), "--json", json,
+      ],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+    expect(report.failures).toEqual([]);
+    const [overwrite, rww] = report.runs;
+    expect(overwrite?.engineStats["flushes"]).toBeGreaterThan(5);
+    expect(rww?.writes?.ops).toBeGreaterThan(0);
+    expect(rww?.hits).toBe(20000);
+  });
+});
