@@ -25,7 +25,14 @@ async function main(argv: readonly string[]): Promise<number> {
     await runChild(JSON.parse(argv[1] ?? "null") as Job);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   }
-  const command = parseArgs(argv[0] === "--" ? argv.slice(1) : argv);
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  if (args[0] === "checkpoint") {
+    const { runCheckpointBench } = await import("./checkpoint-bench.ts");
+    const rest = args.slice(1).map((a, i, all) => (all[i - 1] === "--dir" || all[i - 1] === "--json" ? userPath(a) : a));
+    await runCheckpointBench(rest, (line) => console.log(line));
+    return 0;
+  }
+  const command = parseArgs(args);
   switch (command.kind) {
     case "help":
       console.log(USAGE);
