@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "@talus/fs";
+import { ForwardingFs, type FsFile, type FsOpenOptions, type FsReadRequest } from "@talus/fs";
 
 export interface IoCounts {
   bytesWritten: number;
@@ -14,66 +14,21 @@ export interface IoCounts {
   syncs: number;
 }
 
-export class CountingFs implements Fs {
-  readonly inner: Fs;
+export class CountingFs extends ForwardingFs {
   readonly counts: IoCounts = { bytesWritten: 0, bytesRead: 0, filesCreated: 0, syncs: 0 };
 
-  constructor(inner: Fs) {
-    this.inner = inner;
-  }
-
-  open(path: string, options: FsOpenOptions): FsFile {
+  override open(path: string, options: FsOpenOptions): FsFile {
     const file = this.inner.open(path, options);
     if (options.createNew === true || options.create === true) this.counts.filesCreated++;
     return new CountingFile(file, this.counts);
   }
 
-  createDir(path: string): void {
-    this.inner.createDir(path);
-  }
-
-  createDirAll(path: string): void {
-    this.inner.createDirAll(path);
-  }
-
-  readDir(path: string): FsDirEntry[] {
-    return this.inner.readDir(path);
-  }
-
-  removeFile(path: string): void {
-    this.inner.removeFile(path);
-  }
-
-  removeDirAll(path: string): void {
-    this.inner.removeDirAll(path);
-  }
-
-  rename(from: string, to: string): void {
-    this.inner.rename(from, to);
-  }
-
-  exists(path: string): boolean {
-    return this.inner.exists(path);
-  }
-
-  metadata(path: string): FsMetadata {
-    return this.inner.metadata(path);
-  }
-
-  syncDirectory(path: string): void {
+  override syncDirectory(path: string): void {
     this.counts.syncs++;
     this.inner.syncDirectory(path);
   }
 
-  hardLink(src: string, dst: string): void {
-    this.inner.hardLink(src, dst);
-  }
-
-  backendId(): string | undefined {
-    return this.inner.backendId();
-  }
-
-  readMany(requests: readonly FsReadRequest[]): number[] {
+  override readMany(requests: readonly FsReadRequest[]): number[] {
     // The inner backend may batch by its own file type, so it gets its own handles back.
     const unwrapped = requests.map((r) => ({ ...r, file: r.file instanceof CountingFile ? r.file.inner : r.file }));
     const sizes = this.inner.readMany(unwrapped);

@@ -2,7 +2,7 @@
  * Helpers shared by the checkpoint tests: a write model to check what a read at a seqno must return, tree
  * contents as plain maps, directory listings, and a delegating `Fs` to override single operations.
  */
-import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "@talus/fs";
+import { ForwardingFs, type Fs } from "@talus/fs";
 import { LsmError, SEQNO_MAX, SequenceNumberCounter, Tree, type LsmErrorCode, type TreeOptions } from "@talus/lsm-core";
 
 const decoder = new TextDecoder();
@@ -196,53 +196,7 @@ export function writeBytes(fs: Fs, path: string, bytes: Uint8Array): void {
 }
 
 /** An `Fs` that forwards every call to `inner`; tests subclass it to change one operation. */
-export class DelegatingFs implements Fs {
-  readonly inner: Fs;
-
-  constructor(inner: Fs) {
-    this.inner = inner;
-  }
-
-  open(path: string, options: FsOpenOptions): FsFile {
-    return this.inner.open(path, options);
-  }
-  createDir(path: string): void {
-    this.inner.createDir(path);
-  }
-  createDirAll(path: string): void {
-    this.inner.createDirAll(path);
-  }
-  readDir(path: string): FsDirEntry[] {
-    return this.inner.readDir(path);
-  }
-  removeFile(path: string): void {
-    this.inner.removeFile(path);
-  }
-  removeDirAll(path: string): void {
-    this.inner.removeDirAll(path);
-  }
-  rename(from: string, to: string): void {
-    this.inner.rename(from, to);
-  }
-  exists(path: string): boolean {
-    return this.inner.exists(path);
-  }
-  metadata(path: string): FsMetadata {
-    return this.inner.metadata(path);
-  }
-  syncDirectory(path: string): void {
-    this.inner.syncDirectory(path);
-  }
-  hardLink(src: string, dst: string): void {
-    this.inner.hardLink(src, dst);
-  }
-  backendId(): string | undefined {
-    return this.inner.backendId();
-  }
-  readMany(requests: readonly FsReadRequest[]): number[] {
-    return this.inner.readMany(requests);
-  }
-}
+export class DelegatingFs extends ForwardingFs {}
 
 /** A `DelegatingFs` that records the path of every `createDir` and `hardLink` call. */
 export class RecordingFs extends DelegatingFs {

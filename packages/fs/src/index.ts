@@ -11,3 +11,4 @@ export { handleAccess, openFlags, validateOpenOptions } from "./open-options.ts"
 export { StdFs } from "./std/std-fs.ts";
 export { MemFs } from "./mem/mem-fs.ts";
 export { newMemoryBackendId } from "./backend-id.ts";
+export { ForwardingFs } from "./forwarding-fs.ts";

@@ -1,7 +1,7 @@
 // Every Fs backend runs the same contract. Adding a backend is one entry in BACKENDS: a name and a
 // factory that returns a fresh instance and an empty root directory for each case.
 import { describe, it } from "vitest";
-import { MemFs, StdFs } from "@talus/fs";
+import { ForwardingFs, MemFs, StdFs } from "@talus/fs";
 import { CrashFs } from "../src/crash/index.ts";
 import { FaultFs } from "../src/fault/index.ts";
 import { fsContract, type FsUnderTest } from "../src/fs-contract/index.ts";
@@ -33,6 +33,14 @@ function crashImage(): FsUnderTest {
   return { fs: image, root: "/contract" };
 }
 
+/** The base of every wrapper must be invisible. */
+function forwarded(make: () => FsUnderTest): () => FsUnderTest {
+  return () => {
+    const inner = make();
+    return { ...inner, fs: new ForwardingFs(inner.fs) };
+  };
+}
+
 /** A FaultFs with no rules must be indistinguishable from what it wraps. */
 function faultFree(make: () => FsUnderTest): () => FsUnderTest {
   return () => {
@@ -46,6 +54,7 @@ const BACKENDS: ReadonlyArray<readonly [string, () => FsUnderTest]> = [
   ["MemFs", memFs],
   ["FaultFs(MemFs), no faults planned", faultFree(memFs)],
   ["FaultFs(StdFs), no faults planned", faultFree(stdFs)],
+  ["ForwardingFs(MemFs)", forwarded(memFs)],
   ["CrashFs", crashFs],
   ["CrashFs after a crash", crashImage],
 ];

@@ -1,0 +1,86 @@
+/**
+ * An {@link Fs} that forwards every call to another one: the base for wrappers that change or observe a
+ * few operations (counting bytes, recording calls, slowing one step down) and pass the rest through.
+ *
+ * @module
+ */
+import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "./types.ts";
+
+/**
+ * Forwards every `Fs` call to `inner`. Subclass it and override what the wrapper is about.
+ *
+ * @example
+ * ```ts
+ * import { ForwardingFs, MemFs } from "@talus/fs";
+ *
+ * class SyncCounter extends ForwardingFs {
+ *   syncs = 0;
+ *   override syncDirectory(path: string): void {
+ *     this.syncs++;
+ *     super.syncDirectory(path);
+ *   }
+ * }
+ * const fs = new SyncCounter(new MemFs());
+ * fs.syncDirectory("/");
+ * console.log(fs.syncs); // 1
+ * ```
+ */
+export class ForwardingFs implements Fs {
+  readonly inner: Fs;
+
+  constructor(inner: Fs) {
+    this.inner = inner;
+  }
+
+  open(path: string, options: FsOpenOptions): FsFile {
+    return this.inner.open(path, options);
+  }
+
+  createDir(path: string): void {
+    this.inner.createDir(path);
+  }
+
+  createDirAll(path: string): void {
+    this.inner.createDirAll(path);
+  }
+
+  readDir(path: string): FsDirEntry[] {
+    return this.inner.readDir(path);
+  }
+
+  removeFile(path: string): void {
+    this.inner.removeFile(path);
+  }
+
+  removeDirAll(path: string): void {
+    this.inner.removeDirAll(path);
+  }
+
+  rename(from: string, to: string): void {
+    this.inner.rename(from, to);
+  }
+
+  exists(path: string): boolean {
+    return this.inner.exists(path);
+  }
+
+  metadata(path: string): FsMetadata {
+    return this.inner.metadata(path);
+  }
+
+  syncDirectory(path: string): void {
+    this.inner.syncDirectory(path);
+  }
+
+  hardLink(src: string, dst: string): void {
+    this.inner.hardLink(src, dst);
+  }
+
+  backendId(): string | undefined {
+    return this.inner.backendId();
+  }
+
+  readMany(requests: readonly FsReadRequest[]): number[] {
+    return this.inner.readMany(requests);
+  }
+}
