@@ -3,10 +3,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { spawnSync } from "node:child_process";
 
 const expected = {
   "@talus/fs": ["StdFs", "MemFs", "KERNEL_BACKEND_ID", "copyFileAcross"],
   "@talus/testkit": ["CrashFs", "FaultFs", "fsContract", "Random", "useTempDirs"],
+  "@talus/checkpoint": ["createCheckpoint", "linkOrCopy"],
   "@talus/lsm-core": ["Tree", "SequenceNumberCounter", "Leveled", "SizeTiered", "Fifo", "LsmError", "DeletionPause"],
 };
 let failed = 0;
@@ -23,5 +25,12 @@ for (const dir of readdirSync("packages")) {
     failed += 1;
     console.log(`FAIL ${manifest.name}: ${error.message}`);
   }
+}
+// The installed command runs from dist/ too.
+const help = spawnSync(process.execPath, ["packages/checkpoint/bin/talus-checkpoint.mjs", "--help"], { encoding: "utf8" });
+if (help.status === 0 && help.stdout.includes("usage: talus-checkpoint")) console.log("ok talus-checkpoint --help");
+else {
+  failed += 1;
+  console.log(`FAIL talus-checkpoint --help: exit ${help.status} ${help.stderr}`);
 }
 process.exit(failed > 0 ? 1 : 0);
