@@ -2,7 +2,9 @@
  * Helpers shared by the checkpoint tests: a write model to check what a read at a seqno must return, tree
  * contents as plain maps, directory listings, and a delegating `Fs` to override single operations.
  */
-import { ForwardingFs, type Fs } from "@talus/fs";
+import { ForwardingFs, readFileBytes, writeFileBytes, type Fs } from "@talus/fs";
+
+export { readFileBytes as readBytes };
 import { LsmError, SEQNO_MAX, SequenceNumberCounter, Tree, type LsmErrorCode, type TreeOptions } from "@talus/lsm-core";
 
 const decoder = new TextDecoder();
@@ -172,27 +174,10 @@ export function listing(fs: Fs, dir: string): Record<string, number | "dir"> {
   return out;
 }
 
-/** Reads a whole file. */
-export function readBytes(fs: Fs, path: string): Uint8Array {
-  const file = fs.open(path, { read: true });
-  try {
-    const out = new Uint8Array(file.len());
-    file.readAt(out, 0);
-    return out;
-  } finally {
-    file.close();
-  }
-}
 
-/** Writes `bytes` as the whole content of `path` (created or truncated). */
+/** Writes `bytes` as the whole, durable content of `path`. */
 export function writeBytes(fs: Fs, path: string, bytes: Uint8Array): void {
-  const file = fs.open(path, { write: true, create: true, truncate: true });
-  try {
-    file.write(bytes);
-    file.sync();
-  } finally {
-    file.close();
-  }
+  writeFileBytes(fs, path, bytes, { sync: true });
 }
 
 /** An `Fs` that forwards every call to `inner`; tests subclass it to change one operation. */

@@ -12,3 +12,4 @@ export { StdFs } from "./std/std-fs.ts";
 export { MemFs } from "./mem/mem-fs.ts";
 export { newMemoryBackendId } from "./backend-id.ts";
 export { ForwardingFs } from "./forwarding-fs.ts";
+export { readFileBytes, writeFileBytes } from "./file-bytes.ts";

@@ -7,6 +7,7 @@ import { LsmError } from "../src/errors.ts";
 import type { Comparator } from "../src/key/comparator.ts";
 import { ValueKind } from "../src/key/value-kind.ts";
 import { Table, TableWriter, type TableMeta, type TableOpenOptions, type TableWriterOptions } from "../src/table/index.ts";
+export { readFileBytes as readFile, writeFileBytes as writeFile } from "@talus/fs";
 
 export interface ModelEntry {
   readonly key: Uint8Array;
@@ -117,26 +118,7 @@ export function lastAtOrBefore(cmp: Comparator, entries: readonly ModelEntry[], 
   return lo - 1;
 }
 
-/** Reads a whole file through `fs`. */
-export function readFile(fs: Fs, path: string): Uint8Array {
-  const file = fs.open(path, { read: true });
-  try {
-    const out = new Uint8Array(file.len());
-    file.readAt(out, 0);
-    return out;
-  } finally {
-    file.close();
-  }
-}
 
-export function writeFile(fs: Fs, path: string, bytes: Uint8Array): void {
-  const file = fs.open(path, { write: true, create: true, truncate: true });
-  try {
-    file.write(bytes);
-  } finally {
-    file.close();
-  }
-}
 
 export function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const copy = bytes.slice();

@@ -6,6 +6,7 @@ import type { Fs } from "@talus/fs";
 import { LsmError, SEQNO_MAX, type Tree } from "../src/index.ts";
 import { readCurrent } from "../src/version/current.ts";
 import { dec } from "./helpers.ts";
+export { readFileBytes as readBytes, writeFileBytes as writeBytes } from "@talus/fs";
 
 export { dec, enc } from "./helpers.ts";
 
@@ -114,24 +115,4 @@ export function codeOf(error: unknown): unknown {
   return typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined;
 }
 
-/** Reads a whole file through `fs`. */
-export function readBytes(fs: Fs, path: string): Uint8Array {
-  const file = fs.open(path, { read: true });
-  try {
-    const out = new Uint8Array(file.len());
-    const n = file.readAt(out, 0);
-    return out.subarray(0, n);
-  } finally {
-    file.close();
-  }
-}
 
-/** Replaces the contents of a file (no sync: for MemFs surgery). */
-export function writeBytes(fs: Fs, path: string, bytes: Uint8Array): void {
-  const file = fs.open(path, { write: true, create: true, truncate: true });
-  try {
-    file.write(bytes);
-  } finally {
-    file.close();
-  }
-}

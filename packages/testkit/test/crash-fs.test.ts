@@ -1,23 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { Fs } from "@talus/fs";
+import { readFileBytes, type Fs } from "@talus/fs";
 import { CrashFs, PowerCutError } from "../src/crash/index.ts";
 import { Random } from "../src/random.ts";
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array): string => new TextDecoder().decode(data);
 
-function readAll(fs: Fs, path: string): Uint8Array {
-  const file = fs.open(path, { read: true });
-  try {
-    const out = new Uint8Array(file.len());
-    file.readAt(out, 0);
-    return out;
-  } finally {
-    file.close();
-  }
-}
 
-const readText = (fs: Fs, path: string): string => text(readAll(fs, path));
+const readText = (fs: Fs, path: string): string => text(readFileBytes(fs, path));
 
 /** Creates (or replaces the contents of) `path`, optionally syncing the file. */
 function writeFile(fs: Fs, path: string, contents: string, sync = true): void {
@@ -194,8 +184,8 @@ describe("CrashFs crash options", () => {
     const fs = pendingWrites();
     const images = new Set<string>();
     for (let seed = 0; seed < 10; seed++) {
-      const image = readAll(fs.crash({ seed, keepUnsyncedWrites: 0.5 }), "/log");
-      expect(readAll(fs.crash({ seed, keepUnsyncedWrites: 0.5 }), "/log")).toEqual(image);
+      const image = readFileBytes(fs.crash({ seed, keepUnsyncedWrites: 0.5 }), "/log");
+      expect(readFileBytes(fs.crash({ seed, keepUnsyncedWrites: 0.5 }), "/log")).toEqual(image);
       // Each byte is its own write (kept) or a zero gap (an earlier write lost, a later one kept).
       image.forEach((value, index) => expect([0, index + 1]).toContain(value));
       const kept = image.filter((value) => value !== 0).length;
@@ -204,7 +194,7 @@ describe("CrashFs crash options", () => {
       images.add(image.join());
     }
     expect(images.size).toBeGreaterThan(5);
-    expect(readAll(fs.crash({ keepUnsyncedWrites: 1 }), "/log")).toEqual(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(readFileBytes(fs.crash({ keepUnsyncedWrites: 1 }), "/log")).toEqual(Uint8Array.from({ length: 32 }, (_, i) => i + 1));
     expect(fs.crash({ keepUnsyncedWrites: 0 }).metadata("/log").len).toBe(0);
   });
 
@@ -282,7 +272,7 @@ describe("CrashFs crash options", () => {
     const contents = (fs: CrashFs): Record<string, string> => {
       const out: Record<string, string> = {};
       for (const [path, entry] of Object.entries(fs.dump())) {
-        out[path] = entry.kind === "dir" ? `dir #${entry.ino}` : `#${entry.ino} ${readAll(fs, path).join()}`;
+        out[path] = entry.kind === "dir" ? `dir #${entry.ino}` : `#${entry.ino} ${readFileBytes(fs, path).join()}`;
       }
       return out;
     };
