@@ -15,8 +15,10 @@ import { hasCode, type Fs } from "@talus/fs";
 import { corruption, LsmError } from "../errors.ts";
 import {
   classifyTreeDir,
+  joinPath,
   loadLatestVersion,
   persistVersion,
+  removeQuietly,
   removeStaleVersionFiles,
   Version,
   versionFromRecord,
@@ -86,7 +88,7 @@ export function openVersion(store: TableStore, treeKind: TreeKind): Version<Tabl
     throw error;
   }
 
-  for (const { folder, name } of orphans) removeQuietly(folder.fs, `${folder.dir}/${name}`);
+  for (const { folder, name } of orphans) removeQuietly(folder.fs, joinPath(folder.dir, name));
   removeStaleVersionFiles(fs, path, record.id);
   store.nextTableId = maxId + 1;
   return version;
@@ -142,12 +144,4 @@ function parseTableFileName(name: string): number | undefined {
   if (!/^(0|[1-9][0-9]{0,15})$/.test(name)) return undefined;
   const id = Number(name);
   return Number.isSafeInteger(id) ? id : undefined;
-}
-
-function removeQuietly(fs: Fs, path: string): void {
-  try {
-    fs.removeFile(path);
-  } catch {
-    // An orphan that cannot be removed now is retried at the next open.
-  }
 }

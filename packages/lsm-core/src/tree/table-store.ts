@@ -11,7 +11,7 @@
 import type { Fs } from "@talus/fs";
 import { newCacheNamespace } from "../cache/index.ts";
 import { Table, TableWriter } from "../table/index.ts";
-import { DeletionPause, joinPath, LEVEL_COUNT, TABLES_DIR_NAME } from "../version/index.ts";
+import { DeletionPause, joinPath, LEVEL_COUNT, removeQuietly, TABLES_DIR_NAME } from "../version/index.ts";
 import type { CompactionStream } from "../compaction/compaction-stream.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { TableFile } from "./table-file.ts";
@@ -156,13 +156,5 @@ export class TableStore {
       removeQuietly(folder.fs, writer.path);
       throw error;
     }
-  }
-}
-
-function removeQuietly(fs: Fs, path: string): void {
-  try {
-    fs.removeFile(path);
-  } catch {
-    // Cleanup after a failure: the original error is the one to report.
   }
 }

@@ -9,8 +9,7 @@
  */
 import { LsmError } from "../errors.ts";
 import { Memtable } from "../memtable/index.ts";
-import { DeletionPause, joinPath, readCurrent, versionFileName, type TreeKind, type Version } from "../version/index.ts";
-import type { Fs } from "@talus/fs";
+import { DeletionPause, joinPath, readCurrent, removeQuietly, versionFileName, type TreeKind, type Version } from "../version/index.ts";
 import { AsyncMutex } from "./async-mutex.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { publishVersion } from "./recovery.ts";
@@ -133,13 +132,5 @@ export class TreeState {
     };
     job.then(done, done);
     return job;
-  }
-}
-
-function removeQuietly(fs: Fs, path: string): void {
-  try {
-    fs.removeFile(path);
-  } catch {
-    // A version file that cannot be removed now is removed by the next open.
   }
 }

@@ -62,7 +62,7 @@ export function removeQuietly(fs: Fs, path: string): void {
   try {
     fs.removeFile(path);
   } catch {
-    // Best effort: a leftover is cleaned by removeStaleVersionFiles on the next open.
+    // Best effort: whatever is left (a version file, an orphan table) is garbage the next open removes.
   }
 }
 

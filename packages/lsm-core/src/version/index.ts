@@ -49,4 +49,4 @@ export {
   type VersionFileEntry,
 } from "./tree-dir.ts";
 export { DeletionPause, type DeletionPauseOptions, type PauseGuard } from "./deletion-pause.ts";
-export { joinPath } from "./file-io.ts";
+export { joinPath, removeQuietly } from "./file-io.ts";
