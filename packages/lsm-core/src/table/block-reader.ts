@@ -109,15 +109,7 @@ export class BlockCursor {
       this.#current = -1;
       return;
     }
-    let left = 0;
-    let right = block.restartCount - 1;
-    while (left < right) {
-      const mid = (left + right + 1) >>> 1;
-      const c = this.#compareRestart(mid, key);
-      if (c < 0 || (c === 0 && this.#restartSeqno > seqno)) left = mid;
-      else right = mid - 1;
-    }
-    this.#toRestart(left);
+    this.#toRestart(this.#lastRestartBefore(key, seqno));
     while (this.#parseNext()) {
       const c = this.compareKey(key);
       if (c > 0 || (c === 0 && this.#seqno <= seqno)) return;
@@ -131,14 +123,8 @@ export class BlockCursor {
       this.#current = -1;
       return;
     }
-    let left = 0;
-    let right = block.restartCount - 1;
-    while (left < right) {
-      const mid = (left + right + 1) >>> 1;
-      if (this.#compareRestart(mid, key) <= 0) left = mid;
-      else right = mid - 1;
-    }
-    this.#toRestart(left);
+    // Seqno -1 sorts after every version of `key`, so this finds the last restart whose key is <= key.
+    this.#toRestart(this.#lastRestartBefore(key, -1));
     if (!this.#parseNext()) return;
     if (this.compareKey(key) > 0) {
       this.#current = -1;
@@ -175,6 +161,22 @@ export class BlockCursor {
     this.#toRestart(r);
     while (this.#parseNext() && this.#next < offset);
     if (this.#current >= 0 && this.#next !== offset) throw block.corrupt(`entries do not chain at ${offset}`);
+  }
+
+  /**
+   * The last restart point whose entry sorts before the internal key `(key, seqno)` (restart 0 when none
+   * does): the place a forward scan for that key starts. Requires restartCount > 0.
+   */
+  #lastRestartBefore(key: Uint8Array, seqno: number): number {
+    let left = 0;
+    let right = this.#block.restartCount - 1;
+    while (left < right) {
+      const mid = (left + right + 1) >>> 1;
+      const c = this.#compareRestart(mid, key);
+      if (c < 0 || (c === 0 && this.#restartSeqno > seqno)) left = mid;
+      else right = mid - 1;
+    }
+    return left;
   }
 
   #toRestart(index: number): void {
