@@ -26,6 +26,7 @@ import { PointReader, rangeIterator } from "./reads.ts";
 import type { TableFile } from "./table-file.ts";
 import { TableStore } from "./table-store.ts";
 import { TreeState } from "./tree-state.ts";
+import type { SuperVersion } from "./super-version.ts";
 
 export type { CompactionResult } from "./jobs.ts";
 
@@ -287,8 +288,7 @@ export class Tree {
 
   /** Entries in memtables plus entries in tables (old versions and tombstones included). */
   approximateLen(): number {
-    this.#state.checkNotClosed();
-    const latest = this.#state.latest;
+    const latest = this.#latest();
     let n = latest.active.entryCount();
     for (const m of latest.sealed) n += m.entryCount();
     for (const t of latest.version.tables()) n += t.table.meta.entryCount;
@@ -304,14 +304,12 @@ export class Tree {
 
   /** Sealed memtables waiting for a flush. */
   sealedMemtableCount(): number {
-    this.#state.checkNotClosed();
-    return this.#state.latest.sealed.length;
+    return this.#latest().sealed.length;
   }
 
   /** The highest seqno in memtables or tables, or undefined for an empty tree. */
   highestSeqno(): number | undefined {
-    this.#state.checkNotClosed();
-    const latest = this.#state.latest;
+    const latest = this.#latest();
     let highest = -1;
     for (const m of [latest.active, ...latest.sealed]) highest = Math.max(highest, m.highestSeqno() ?? -1);
     for (const t of latest.version.tables()) highest = Math.max(highest, t.maxSeqno);
@@ -364,8 +362,13 @@ export class Tree {
   }
 
   #version(): Version<TableFile> {
+    return this.#latest().version;
+  }
+
+  /** The newest super version, for introspection: refused with CLOSED once the tree is closed. */
+  #latest(): SuperVersion {
     this.#state.checkNotClosed();
-    return this.#state.latest.version;
+    return this.#state.latest;
   }
 }
 
