@@ -7,18 +7,12 @@
  */
 import type { BenchDb } from "../engines/types.ts";
 import type { ValuePool } from "../data.ts";
+import type { ChildSettings } from "../results.ts";
 
-export interface WorkloadContext {
+/** A workload sees the run's sizes as the child got them; `maxSeconds` is Infinity for prefills. */
+export interface WorkloadContext
+  extends Pick<ChildSettings, "num" | "reads" | "maxSeconds" | "keySize" | "valueSize" | "seed" | "batch" | "seekNexts"> {
   readonly db: BenchDb;
-  readonly num: number;
-  readonly reads: number;
-  /** Timed loops stop after this many seconds (Infinity for prefills). */
-  readonly maxSeconds: number;
-  readonly keySize: number;
-  readonly valueSize: number;
-  readonly seed: number;
-  readonly batch: number;
-  readonly seekNexts: number;
   readonly values: ValuePool;
   /** Called now and then with ops done so far. */
   readonly progress: (done: number, total: number) => void;
