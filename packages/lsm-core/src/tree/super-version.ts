@@ -28,6 +28,7 @@ export class SuperVersion {
   /** Pins by open iterators and running jobs. */
   #pins = 0;
   #inHistory = true;
+  #released = false;
 
   constructor(active: Memtable, sealed: readonly Memtable[], version: Version<TableFile>, stamp: number) {
     this.active = active;
@@ -56,11 +57,10 @@ export class SuperVersion {
   }
 
   #releaseIfUnused(): void {
-    if (this.#inHistory || this.#pins > 0) return;
+    if (this.#inHistory || this.#pins > 0 || this.#released) return;
+    this.#released = true;
     // Each table was ref'd once by this super version's constructor.
     for (const table of this.version.tables()) table.unref();
-    this.#inHistory = true; // guards against releasing twice
-    this.#pins = Number.POSITIVE_INFINITY;
   }
 }
 
