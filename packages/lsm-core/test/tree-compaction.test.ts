@@ -76,6 +76,21 @@ describe("per-level table options", () => {
     expect(blockSizes(6)).toEqual([2048]);
     await tree.close();
   });
+
+  it("by default L0 tables are uncompressed and deeper levels use LZ4, and both read back", async () => {
+    const tree = await open();
+    const codecs = (level: number): number[] => [...tree.currentVersion().level(level).tables()].map((t) => t.table.meta.codec);
+    const value = "v".repeat(200);
+    for (let i = 0; i < 200; i++) tree.insert(k(i), value, i);
+    await tree.flushActiveMemtable(0);
+    expect(codecs(0)).toEqual([0]);
+    const l0Bytes = tree.diskSpace();
+    await tree.majorCompact(INF, 0);
+    expect(codecs(6)).toEqual([1]);
+    expect(tree.diskSpace()).toBeLessThan(l0Bytes / 2);
+    for (let i = 0; i < 200; i++) expect(dec(tree.get(k(i), SEQNO_MAX))).toBe(value);
+    await tree.close();
+  });
 });
 
 describe("size-tiered through the tree", () => {
@@ -187,7 +202,8 @@ describe("tree_major_compaction.rs", () => {
 
   it("merges every level into L6 as one run of several tables of about the target size", async () => {
     const seqno = new SequenceNumberCounter();
-    const tree = await open({ seqno });
+    // Uncompressed, so that the table count follows the user bytes.
+    const tree = await open({ seqno, compression: "none" });
     for (let round = 0; round < 4; round++) {
       for (let i = round; i < 4000; i += 4) tree.insert(k(i), `v${i}`.padEnd(100, "."), seqno.next());
       await tree.flushActiveMemtable(0);

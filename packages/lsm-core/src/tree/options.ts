@@ -41,7 +41,11 @@ export interface TreeOptions {
   readonly blockSize?: PerLevel<number>;
   /** Entries between restart points in data blocks (default 16). */
   readonly restartInterval?: PerLevel<number>;
-  /** Data block compression: "none" (default) or "lz4". */
+  /**
+   * Data block compression per level: "none" or "lz4". Default `["none", "lz4"]`: L0 stays uncompressed
+   * (its tables are short-lived and written on the flush path), deeper levels, where the data settles,
+   * use LZ4 (as the reference engine does when built with LZ4).
+   */
   readonly compression?: PerLevel<string>;
   /** Bloom filter bits per key (default 10; 0 disables the filter). */
   readonly filterBitsPerKey?: PerLevel<number>;
@@ -74,6 +78,8 @@ export interface ResolvedOptions {
 export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_OPEN_FILES = 256;
 export const DEFAULT_TABLE_SIZE = 64 * 1024 * 1024;
+/** L0 uncompressed, every deeper level LZ4 (the last entry repeats). */
+export const DEFAULT_COMPRESSION: readonly string[] = ["none", "lz4"];
 
 export function resolveOptions(options: TreeOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw new TypeError("Tree.open needs an options object");
@@ -96,7 +102,7 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     comparator,
     blockSize: perLevel("blockSize", options.blockSize, 4096, (n) => Number.isInteger(n) && n >= 1 && n <= 4 * 1024 * 1024),
     restartInterval: perLevel("restartInterval", options.restartInterval, 16, (n) => Number.isInteger(n) && n >= 1 && n <= 255),
-    codec: perLevel("compression", options.compression, "none", (c) => typeof c === "string").map((name) => codecByName(name)),
+    codec: perLevel("compression", options.compression ?? DEFAULT_COMPRESSION, "none", (c) => typeof c === "string").map((name) => codecByName(name)),
     filterBitsPerKey: perLevel("filterBitsPerKey", options.filterBitsPerKey, 10, (n) => typeof n === "number" && n >= 0 && n <= 64),
     blockCache: options.blockCache ?? new BlockCache(positiveInteger("cacheBytes", options.cacheBytes, DEFAULT_CACHE_BYTES, 0)),
     fileCache: options.fileCache ?? new FileDescriptorCache(positiveInteger("maxOpenFiles", options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),
