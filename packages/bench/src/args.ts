@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ENGINE_NAMES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, type EngineName, type WorkloadName } from "./catalog.ts";
+import { ENGINE_NAMES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, type EngineName, type TalusCompression, type WorkloadName } from "./catalog.ts";
 import { PREFIX_MAX_NUM } from "./data.ts";
 
 export class ArgError extends Error {
@@ -31,14 +31,20 @@ export interface RunOptions {
   readonly batch: number;
   /** Talus memtable size that triggers a flush, MiB. */
   readonly memtableMb: number;
-  readonly talusCompression: "none" | "lz4";
-  /** Talus block cache, MiB (undefined: the engine's default). */
+  /** Talus table compression; "default" leaves the engine's per-level default (L0 none, deeper LZ4). */
+  readonly talusCompression: TalusCompression;
+  /** Block cache of Talus and classic-level, MiB (lmdb reads through the OS page cache). */
+  readonly cacheMb: number;
+  /** Talus block cache, MiB, overriding `cacheMb` for Talus only. */
   readonly talusCacheMb: number | undefined;
   readonly seekNexts: number;
   /** Directory for `--cpu-prof` profiles of every child, or undefined for none. */
   readonly cpuProfDir: string | undefined;
   readonly keep: boolean;
 }
+
+/** The reference engine's db_bench default (`--cache-mb 64`). */
+export const DEFAULT_CACHE_MB = 64;
 
 export type Command =
   | { readonly kind: "run"; readonly options: RunOptions }
@@ -66,7 +72,8 @@ export const DEFAULTS: RunOptions = {
   seed: 1,
   batch: 1000,
   memtableMb: 16,
-  talusCompression: "none",
+  talusCompression: "default",
+  cacheMb: DEFAULT_CACHE_MB,
   talusCacheMb: undefined,
   seekNexts: 0,
   cpuProfDir: undefined,
@@ -92,8 +99,10 @@ Options:
   --seed N              key/value seed (default 1)
   --batch N             ops per batch on batched paths and between event-loop yields (default 1000)
   --memtable-mb N       Talus flush threshold in MiB (default 16)
-  --talus-compression none|lz4   Talus table compression (default none, the engine's default)
-  --talus-cache-mb N    Talus block cache in MiB (default: the engine's default)
+  --talus-compression default|none|lz4
+                        Talus table compression (default: the engine's, L0 none and deeper levels lz4)
+  --cache-mb N          block cache of Talus and classic-level in MiB (default ${DEFAULT_CACHE_MB}, as the reference's db_bench)
+  --talus-cache-mb N    Talus block cache in MiB, overriding --cache-mb for Talus only
   --seek-nexts N        entries read after each seek in seekrandom (default 0)
   --cpu-prof [DIR]      write a V8 CPU profile of every child into DIR (default ./profiles)
   --keep                keep the databases after the run
@@ -179,10 +188,13 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case "--talus-compression": {
         const v = value();
-        if (v !== "none" && v !== "lz4") throw new ArgError(`--talus-compression must be none or lz4, got '${v}'`);
+        if (v !== "default" && v !== "none" && v !== "lz4") throw new ArgError(`--talus-compression must be default, none or lz4, got '${v}'`);
         o.talusCompression = v;
         break;
       }
+      case "--cache-mb":
+        o.cacheMb = number(flag, value(), 0, 1 << 20);
+        break;
       case "--talus-cache-mb":
         o.talusCacheMb = number(flag, value(), 0, 1 << 20);
         break;

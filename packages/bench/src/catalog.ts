@@ -69,3 +69,6 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
   lmdb: { name: "lmdb", store: "lmdb", talus: false, path: "fastest documented: putSync() inside transactionSync() chunks, get() (sync), getRange()" },
   "lmdb:plain": { name: "lmdb:plain", store: "lmdb", talus: false, path: "plain: await put(), get(), getRange()" },
 };
+
+/** Talus table compression in a run; "default" leaves the engine's per-level default (L0 none, deeper LZ4). */
+export type TalusCompression = "default" | "none" | "lz4";

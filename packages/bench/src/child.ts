@@ -58,6 +58,7 @@ async function open(job: Job, countIo: boolean): Promise<BenchDb> {
     batch: s.batch,
     memtableBytes: Math.round(s.memtableMb * 1024 * 1024),
     talusCompression: s.talusCompression,
+    cacheMb: s.cacheMb,
     talusCacheMb: s.talusCacheMb,
     countIo,
   });

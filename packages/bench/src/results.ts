@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { EngineName, WorkloadName } from "./catalog.ts";
+import type { EngineName, TalusCompression, WorkloadName } from "./catalog.ts";
 import type { Spread } from "./stats.ts";
 
 /** The settings a child needs (a subset of the run options, JSON-safe). */
@@ -16,7 +16,10 @@ export interface ChildSettings {
   readonly seed: number;
   readonly batch: number;
   readonly memtableMb: number;
-  readonly talusCompression: "none" | "lz4";
+  readonly talusCompression: TalusCompression;
+  /** Block cache of Talus and classic-level, MiB. */
+  readonly cacheMb: number;
+  /** Talus' block cache when it differs from `cacheMb`. */
   readonly talusCacheMb: number | undefined;
   readonly seekNexts: number;
 }

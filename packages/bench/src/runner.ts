@@ -70,6 +70,7 @@ export async function runBench(o: RunOptions, log: (line: string) => void = (l) 
     batch: o.batch,
     memtableMb: o.memtableMb,
     talusCompression: o.talusCompression,
+    cacheMb: o.cacheMb,
     talusCacheMb: o.talusCacheMb,
     seekNexts: o.seekNexts,
   };

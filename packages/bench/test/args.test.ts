@@ -26,18 +26,23 @@ describe("parseArgs", () => {
     const o = run([
       "--num", "5000", "--reads", "300", "--value-size", "64", "--key-size", "24", "--workloads", "readseq,fillseq",
       "--engines", "lmdb,talus", "--reps", "3", "--dir", "/tmp/x", "--json", "out.json", "--write-docs", "--seed", "9",
-      "--batch", "50", "--memtable-mb", "2.5", "--talus-compression", "lz4", "--talus-cache-mb", "64", "--seek-nexts", "11",
+      "--batch", "50", "--memtable-mb", "2.5", "--talus-compression", "lz4", "--talus-cache-mb", "32", "--cache-mb", "128", "--seek-nexts", "11",
       "--max-seconds", "3", "--cpu-prof", "--keep",
     ]);
     expect(o).toMatchObject({
       num: 5000, reads: 300, valueSize: 64, keySize: 24, workloads: ["readseq", "fillseq"], engines: ["lmdb", "talus"], reps: 3,
       dir: "/tmp/x", json: "out.json", writeDocs: true, seed: 9, batch: 50, memtableMb: 2.5, talusCompression: "lz4",
-      talusCacheMb: 64, seekNexts: 11, maxSeconds: 3, cpuProfDir: "profiles", keep: true,
+      talusCacheMb: 32, cacheMb: 128, seekNexts: 11, maxSeconds: 3, cpuProfDir: "profiles", keep: true,
     });
   });
 
   it("takes a directory after --cpu-prof when one is given", () => {
     expect(run(["--cpu-prof", "/tmp/p", "--num", "10"]).cpuProfDir).toBe("/tmp/p");
+  });
+
+  it("defaults to the engine's compression and the reference db_bench's 64 MiB cache", () => {
+    expect(run([])).toMatchObject({ talusCompression: "default", cacheMb: 64, talusCacheMb: undefined });
+    expect(run(["--talus-compression", "none"]).talusCompression).toBe("none");
   });
 
   it("caps the default read count at --num", () => {
@@ -59,7 +64,7 @@ describe("parseArgs", () => {
     [["--engines", "rocksdb"], "--engines: unknown name 'rocksdb'"],
     [["--workloads", "mergerandom"], "mergerandom: skipped: Talus has no merge operators yet"],
     [["--workloads", ","], "--workloads needs at least one name"],
-    [["--talus-compression", "zstd"], "--talus-compression must be none or lz4, got 'zstd'"],
+    [["--talus-compression", "zstd"], "--talus-compression must be default, none or lz4, got 'zstd'"],
     [["--frobnicate"], "unknown argument '--frobnicate'"],
     [["--num", "20000000"], "prefixscan addresses at most"],
   ])("rejects %j with a clear message", (argv, message) => {

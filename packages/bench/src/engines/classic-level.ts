@@ -14,7 +14,11 @@ import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type S
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
 
 export async function openClassicLevel(config: EngineConfig, fast: boolean): Promise<BenchDb> {
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(config.dir, { keyEncoding: "view", valueEncoding: "view" });
+  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(config.dir, {
+    keyEncoding: "view",
+    valueEncoding: "view",
+    cacheSize: Math.round(config.cacheMb * 1024 * 1024),
+  });
   await db.open();
   return new ClassicLevelDb(db, config, fast);
 }

@@ -24,8 +24,8 @@ export async function openTalus(config: EngineConfig, compaction: boolean): Prom
     path: config.dir,
     fs,
     seqno,
-    compression: config.talusCompression,
-    ...(config.talusCacheMb === undefined ? {} : { cacheBytes: Math.round(config.talusCacheMb * 1024 * 1024) }),
+    ...(config.talusCompression === "default" ? {} : { compression: config.talusCompression }),
+    cacheBytes: Math.round((config.talusCacheMb ?? config.cacheMb) * 1024 * 1024),
   });
   return new TalusDb(tree, seqno, fs, config, compaction);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { EngineName } from "../catalog.ts";
+import type { EngineName, TalusCompression } from "../catalog.ts";
 import type { KeyStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 
@@ -29,7 +29,10 @@ export interface EngineConfig {
   readonly keySize: number;
   readonly batch: number;
   readonly memtableBytes: number;
-  readonly talusCompression: "none" | "lz4";
+  readonly talusCompression: TalusCompression;
+  /** Block cache of Talus and classic-level, MiB. */
+  readonly cacheMb: number;
+  /** Talus' block cache when it differs from `cacheMb`. */
   readonly talusCacheMb: number | undefined;
   /** Wrap Talus' filesystem in the byte-counting Fs (write workloads). */
   readonly countIo: boolean;
