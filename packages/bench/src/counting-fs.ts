@@ -28,6 +28,13 @@ export class CountingFs extends ForwardingFs {
     this.inner.syncDirectory(path);
   }
 
+  // Counted and forwarded in its async form too, so that the engine's syncs stay off the event loop as
+  // they would without the counting wrapper (an Fs wrapper must intercept the async form or hide it).
+  override syncDirectoryAsync(path: string): Promise<void> {
+    this.counts.syncs++;
+    return this.inner.syncDirectoryAsync?.(path) ?? Promise.resolve().then(() => this.inner.syncDirectory(path));
+  }
+
   override readMany(requests: readonly FsReadRequest[]): number[] {
     // The inner backend may batch by its own file type, so it gets its own handles back.
     const unwrapped = requests.map((r) => ({ ...r, file: r.file instanceof CountingFile ? r.file.inner : r.file }));
@@ -60,6 +67,11 @@ class CountingFile implements FsFile {
   sync(): void {
     this.#counts.syncs++;
     this.inner.sync();
+  }
+
+  syncAsync(): Promise<void> {
+    this.#counts.syncs++;
+    return this.inner.syncAsync?.() ?? Promise.resolve().then(() => this.inner.sync());
   }
 
   syncData(): void {

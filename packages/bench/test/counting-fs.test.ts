@@ -20,6 +20,17 @@ describe("CountingFs", () => {
     expect(fs.readDir("/d").map((e) => e.fileName)).toEqual(["a"]);
   });
 
+  it("counts async syncs and forwards them to the inner backend's async form", async () => {
+    const fs = new CountingFs(new MemFs());
+    fs.createDirAll("/d");
+    const f = fs.open("/d/a", { write: true, createNew: true });
+    expect(f.syncAsync).toBeTypeOf("function");
+    await f.syncAsync?.();
+    await fs.syncDirectoryAsync("/d");
+    f.close();
+    expect(fs.counts.syncs).toBe(2);
+  });
+
   it("sees every byte a tree flushes", async () => {
     const fs = new CountingFs(new MemFs());
     const seqno = new SequenceNumberCounter();

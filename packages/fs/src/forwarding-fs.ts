@@ -72,6 +72,36 @@ export class ForwardingFs implements Fs {
     this.inner.syncDirectory(path);
   }
 
+  /** The inner backend's async removal while `removeFile` is not overridden (see {@link syncDirectoryAsync}). */
+  removeFileAsync(path: string): Promise<void> {
+    const innerAsync = this.inner.removeFileAsync;
+    if (this.removeFile === ForwardingFs.prototype.removeFile && innerAsync !== undefined) return innerAsync.call(this.inner, path);
+    try {
+      this.removeFile(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * The inner backend's async directory sync, but only while `syncDirectory` is not overridden: a
+   * subclass that intercepts `syncDirectory` (counting, failing, recording) sees every directory sync,
+   * so then this calls `this.syncDirectory` (synchronously) instead. Files opened through the base
+   * `open` are the inner backend's own, `syncAsync` included; a subclass that wraps files decides
+   * for its wrapper.
+   */
+  syncDirectoryAsync(path: string): Promise<void> {
+    const innerAsync = this.inner.syncDirectoryAsync;
+    if (this.syncDirectory === ForwardingFs.prototype.syncDirectory && innerAsync !== undefined) return innerAsync.call(this.inner, path);
+    try {
+      this.syncDirectory(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
   hardLink(src: string, dst: string): void {
     this.inner.hardLink(src, dst);
   }

@@ -73,6 +73,25 @@ export interface FsFile {
   sync(): void;
   /** Makes data durable (`fdatasync`): enough for file contents, not for a changed size on every filesystem. */
   syncData(): void;
+  /**
+   * Optional: what {@link sync} does, without blocking the calling thread (`StdFs` runs the `fsync` on
+   * libuv's threadpool), so a long writeback does not freeze the event loop. Same guarantee and errors
+   * as `sync()`, reported as a rejection (`EBADF` on a closed handle). Closing the handle while the
+   * promise is pending is allowed; the backend keeps the descriptor until the sync is done.
+   *
+   * A wrapper that intercepts `sync()` (to count, fail or model syncs) must either give this method the
+   * same interception or not have it at all: callers that find it missing call `sync()` instead.
+   *
+   * @example
+   * ```ts
+   * const file = fs.open("/db/tables/1", { write: true, createNew: true });
+   * file.write(bytes);
+   * if (file.syncAsync !== undefined) await file.syncAsync();
+   * else file.sync();
+   * file.close();
+   * ```
+   */
+  syncAsync?(): Promise<void>;
   /** The file's current length in bytes. */
   len(): number;
   /** Cuts or zero-extends the file to `length` bytes. Needs write access. */
@@ -112,6 +131,19 @@ export interface Fs {
   readDir(path: string): FsDirEntry[];
   /** Removes a file: `ENOENT` when missing, `EISDIR` for a directory. */
   removeFile(path: string): void;
+  /**
+   * Optional: what {@link removeFile} does, without blocking the calling thread (`StdFs` unlinks on
+   * libuv's threadpool: unlinking a large cached file frees its page-cache pages, ~0.25 ms per MiB).
+   * Same errors, reported as a rejection. A wrapper that intercepts `removeFile` must intercept this
+   * too or not have it; callers that find it missing call `removeFile` instead.
+   *
+   * @example
+   * ```ts
+   * if (fs.removeFileAsync !== undefined) await fs.removeFileAsync("/db/tables/7");
+   * else fs.removeFile("/db/tables/7");
+   * ```
+   */
+  removeFileAsync?(path: string): Promise<void>;
   /** Removes a directory and everything below it: `ENOENT` when missing, `ENOTDIR` for a file. */
   removeDirAll(path: string): void;
   /**
@@ -125,6 +157,19 @@ export interface Fs {
   metadata(path: string): FsMetadata;
   /** Makes a directory's entries (creations, renames, removals) durable. `ENOTDIR` for a file. */
   syncDirectory(path: string): void;
+  /**
+   * Optional: what {@link syncDirectory} does, without blocking the calling thread (`StdFs` opens and
+   * syncs the directory on libuv's threadpool). Same guarantee and errors, reported as a rejection. As
+   * with {@link FsFile.syncAsync}, a wrapper that intercepts `syncDirectory` must intercept this too or
+   * not have it; callers that find it missing call `syncDirectory` instead.
+   *
+   * @example
+   * ```ts
+   * if (fs.syncDirectoryAsync !== undefined) await fs.syncDirectoryAsync("/db/tables");
+   * else fs.syncDirectory("/db/tables");
+   * ```
+   */
+  syncDirectoryAsync?(path: string): Promise<void>;
   /**
    * Gives the file `src` the new name `dst` (same contents, now and after later writes). `dst` must not
    * exist (`EEXIST`) and its parent must (`ENOENT`); linking a directory fails with `EPERM`. A backend

@@ -405,3 +405,13 @@ describe("CrashFs images", () => {
     expect(fs.toString()).toContain("/d/f  file #3  3 B  volatile unsynced");
   });
 });
+
+describe("CrashFs async syncs and removals", () => {
+  it("are not offered, so every sync is a sync point of the power-cut model and every removal a journaled change", () => {
+    const fs: Fs = new CrashFs();
+    const file = fs.open("/f", { write: true, createNew: true });
+    expect(file.syncAsync).toBeUndefined();
+    expect(fs.syncDirectoryAsync).toBeUndefined();
+    expect(fs.removeFileAsync).toBeUndefined();
+  });
+});

@@ -593,3 +593,17 @@ describe("over StdFs", () => {
     expect(fs.injected.map((f) => f.rule)).toEqual([0, 1, 2]);
   });
 });
+
+describe("async syncs and removals", () => {
+  it("are not offered, so callers fall back to the blocking calls and every one meets the rules", () => {
+    const fs: Fs = new FaultFs(new StdFs());
+    const mem: Fs = new FaultFs(new MemFs());
+    mem.createDirAll("/d");
+    const file = mem.open("/d/f", { write: true, createNew: true });
+    expect(file.syncAsync).toBeUndefined();
+    for (const wrapper of [fs, mem]) {
+      expect(wrapper.syncDirectoryAsync).toBeUndefined();
+      expect(wrapper.removeFileAsync).toBeUndefined();
+    }
+  });
+});

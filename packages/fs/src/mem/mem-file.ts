@@ -54,6 +54,16 @@ export class MemFile implements FsFile {
     this.#open();
   }
 
+  /** Nothing to wait for in memory; only the handle is checked, as by {@link sync}. */
+  syncAsync(): Promise<void> {
+    try {
+      this.#open();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
   len(): number {
     return this.#volume.fstatSync(this.#open()).size as number;
   }

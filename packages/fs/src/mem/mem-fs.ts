@@ -76,6 +76,16 @@ export class MemFs implements Fs {
     this.volume.unlinkSync(p);
   }
 
+  /** {@link removeFile}, done before returning (nothing in memory is slow to free), as a promise. */
+  removeFileAsync(path: string): Promise<void> {
+    try {
+      this.removeFile(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
+  }
+
   removeDirAll(path: string): void {
     const p = resolve(path);
     const kind = this.#kind(p, "rmdir", path);
@@ -121,6 +131,16 @@ export class MemFs implements Fs {
     const kind = this.#kind(resolve(path), "open", path);
     if (kind === undefined) throw fsError("ENOENT", "open", path);
     if (!kind.isDir) throw fsError("ENOTDIR", "open", path);
+  }
+
+  /** Nothing to wait for in memory: {@link syncDirectory}'s checks, as a promise. */
+  syncDirectoryAsync(path: string): Promise<void> {
+    try {
+      this.syncDirectory(path);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve();
   }
 
   hardLink(src: string, dst: string): void {

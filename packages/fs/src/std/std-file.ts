@@ -10,6 +10,10 @@ export class StdFile implements FsFile {
   #fd: number | undefined;
   #writePosition = 0;
   readonly #append: boolean;
+  /** Async syncs running on the threadpool with the descriptor. */
+  #inFlight = 0;
+  /** close() was called while syncs were in flight: the last one to finish closes this descriptor. */
+  #closeWhenIdle: number | undefined;
 
   constructor(fd: number, append: boolean) {
     this.#fd = fd;
@@ -56,6 +60,23 @@ export class StdFile implements FsFile {
     nodeFs.fdatasyncSync(this.#open());
   }
 
+  syncAsync(): Promise<void> {
+    let fd: number;
+    try {
+      fd = this.#open();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#inFlight++;
+    return new Promise<void>((resolve, reject) => {
+      nodeFs.fsync(fd, (error) => {
+        this.#settled();
+        if (error === null) resolve();
+        else reject(error);
+      });
+    });
+  }
+
   len(): number {
     return nodeFs.fstatSync(this.#open()).size;
   }
@@ -68,7 +89,20 @@ export class StdFile implements FsFile {
     if (this.#fd === undefined) return;
     const fd = this.#fd;
     this.#fd = undefined;
-    nodeFs.closeSync(fd);
+    // A descriptor closed under a running fsync could be reused by the next open, and the fsync
+    // would then report on (or sync) someone else's file: it stays open until the syncs are done.
+    if (this.#inFlight > 0) this.#closeWhenIdle = fd;
+    else nodeFs.closeSync(fd);
+  }
+
+  #settled(): void {
+    this.#inFlight--;
+    if (this.#inFlight > 0 || this.#closeWhenIdle === undefined) return;
+    const fd = this.#closeWhenIdle;
+    this.#closeWhenIdle = undefined;
+    // close(2) of a descriptor whose writes all reached the kernel does not fail in practice; if it
+    // does, there is no caller left to tell.
+    nodeFs.close(fd, () => {});
   }
 
   #open(): number {

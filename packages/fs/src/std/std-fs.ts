@@ -59,6 +59,15 @@ export class StdFs implements Fs {
     nodeFs.unlinkSync(path);
   }
 
+  removeFileAsync(path: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      nodeFs.unlink(path, (error) => {
+        if (error === null) resolve();
+        else reject(error);
+      });
+    });
+  }
+
   removeDirAll(path: string): void {
     const stat = nodeFs.statSync(path);
     if (!stat.isDirectory()) throw fsError("ENOTDIR", "rmdir", path);
@@ -90,6 +99,24 @@ export class StdFs implements Fs {
     } finally {
       nodeFs.closeSync(fd);
     }
+  }
+
+  syncDirectoryAsync(path: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      nodeFs.open(path, nodeFs.constants.O_RDONLY | nodeFs.constants.O_DIRECTORY, (openError, fd) => {
+        if (openError !== null) {
+          reject(openError);
+          return;
+        }
+        nodeFs.fsync(fd, (syncError) => {
+          nodeFs.close(fd, (closeError) => {
+            const error = syncError ?? closeError;
+            if (error === null) resolve();
+            else reject(error);
+          });
+        });
+      });
+    });
   }
 
   hardLink(src: string, dst: string): void {

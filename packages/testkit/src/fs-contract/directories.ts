@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { childNames, expectCode, sortedEntries, text, type CaseContext, type Suite } from "./harness.ts";
+import { childNames, expectCode, expectRejection, sortedEntries, text, type CaseContext, type Suite } from "./harness.ts";
 
 /** Registers the directory cases. */
 export function defineDirectoryCases(s: Suite): void {
@@ -165,6 +165,33 @@ export function defineDirectoryCases(s: Suite): void {
     s.case("fails with ENOTDIR for a file", ({ fs, path, writeFile }) => {
       writeFile(path("f"), "x");
       expectCode(() => fs.syncDirectory(path("f")), "ENOTDIR", "syncDirectory(file)");
+    });
+  });
+
+  // syncDirectoryAsync is optional: a backend (or wrapper) without it passes these cases by not having it.
+  s.describe("syncDirectoryAsync", () => {
+    s.case("where offered, resolves on a directory after creations, renames and removals", async ({ fs, path, makeDir, writeFile }) => {
+      if (fs.syncDirectoryAsync === undefined) return;
+      await fs.syncDirectoryAsync(path());
+      makeDir(path("d"));
+      writeFile(path("d", "a"), "x");
+      await fs.syncDirectoryAsync(path("d"));
+      fs.rename(path("d", "a"), path("d", "b"));
+      await Promise.all([fs.syncDirectoryAsync(path("d")), fs.syncDirectoryAsync(path())]);
+      assert.deepEqual(childNames(fs, path("d")), ["b"]);
+    });
+
+    s.case("where offered, rejects with ENOENT for a missing directory and ENOTDIR for a file", async ({ fs, path, writeFile }) => {
+      if (fs.syncDirectoryAsync === undefined) return;
+      writeFile(path("f"), "x");
+      let missing: Promise<void> | undefined;
+      let file: Promise<void> | undefined;
+      assert.doesNotThrow(() => {
+        missing = fs.syncDirectoryAsync?.(path("missing"));
+        file = fs.syncDirectoryAsync?.(path("f"));
+      }, "syncDirectoryAsync must report through its promise");
+      await expectRejection(missing as Promise<void>, "ENOENT", "syncDirectoryAsync(missing)");
+      await expectRejection(file as Promise<void>, "ENOTDIR", "syncDirectoryAsync(file)");
     });
   });
 }

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { Fs } from "@talus/fs";
-import { bytes, childNames, expectCode, readSome, text, type CaseContext, type Suite } from "./harness.ts";
+import { bytes, childNames, expectCode, expectRejection, readSome, text, type CaseContext, type Suite } from "./harness.ts";
 
 /** Registers the name-level cases. */
 export function defineEntryCases(s: Suite): void {
@@ -39,6 +39,34 @@ export function defineEntryCases(s: Suite): void {
       file.write(bytes("STILL"));
       assert.equal(text(readSome(file, 0, 100)), "STILL here");
       assert.equal(file.len(), 10);
+    });
+  });
+
+  // removeFileAsync is optional: a backend (or wrapper) without it passes these cases by not having it.
+  s.describe("removeFileAsync", () => {
+    s.case("where offered, removes a file and nothing beside it, even with a handle open on it", async ({ fs, path, open, writeFile }) => {
+      if (fs.removeFileAsync === undefined) return;
+      writeFile(path("a"), "still here");
+      writeFile(path("b"), "2");
+      const file = open(path("a"), { read: true });
+      await fs.removeFileAsync(path("a"));
+      assert.equal(fs.exists(path("a")), false);
+      assert.deepEqual(childNames(fs, path()), ["b"]);
+      assert.equal(text(readSome(file, 0, 100)), "still here");
+    });
+
+    s.case("where offered, rejects with ENOENT for a missing file and EISDIR for a directory", async ({ fs, path, makeDir }) => {
+      if (fs.removeFileAsync === undefined) return;
+      makeDir(path("d"));
+      let missing: Promise<void> | undefined;
+      let dir: Promise<void> | undefined;
+      assert.doesNotThrow(() => {
+        missing = fs.removeFileAsync?.(path("missing"));
+        dir = fs.removeFileAsync?.(path("d"));
+      }, "removeFileAsync must report through its promise");
+      await expectRejection(missing as Promise<void>, "ENOENT", "removeFileAsync(missing)");
+      await expectRejection(dir as Promise<void>, "EISDIR", "removeFileAsync(dir)");
+      assert.equal(fs.metadata(path("d")).isDir, true);
     });
   });
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import type { FsOpenOptions } from "@talus/fs";
-import { bytes, expectCode, readSome, text, type Suite } from "./harness.ts";
+import { bytes, expectCode, expectRejection, readSome, text, type Suite } from "./harness.ts";
 
 /** Flag sets POSIX and the reference engine reject; each must fail before the path is touched. */
 const CONTRADICTORY_FLAGS: readonly FsOpenOptions[] = [
@@ -361,6 +361,47 @@ export function defineFileCases(s: Suite): void {
       appender.syncData();
       appender.sync();
       assert.equal(reader.len(), 8);
+    });
+
+    // syncAsync is optional: a backend (or wrapper) without it passes these cases by not having it.
+    s.case("syncAsync, where offered, resolves on every kind of open handle", async ({ path, open, readFile }) => {
+      const writer = open(path("a"), { write: true, create: true });
+      if (writer.syncAsync === undefined) return;
+      await writer.syncAsync();
+      writer.write(bytes("data"));
+      await writer.syncAsync();
+      const reader = open(path("a"), { read: true });
+      await reader.syncAsync?.();
+      const appender = open(path("a"), { append: true });
+      appender.write(bytes("more"));
+      await Promise.all([appender.syncAsync?.(), writer.syncAsync()]);
+      assert.equal(text(readFile(path("a"))), "datamore");
+    });
+
+    s.case("syncAsync, where offered, rejects with EBADF after close and never throws", async ({ path, open }) => {
+      const file = open(path("a"), { write: true, create: true });
+      if (file.syncAsync === undefined) return;
+      file.close();
+      let pending: Promise<void> | undefined;
+      assert.doesNotThrow(() => {
+        pending = file.syncAsync?.();
+      }, "syncAsync after close must report through its promise");
+      await expectRejection(pending as Promise<void>, "EBADF", "syncAsync after close");
+    });
+
+    s.case("closing a handle while its syncAsync is pending lets the sync finish", async ({ path, open, readFile }) => {
+      const file = open(path("a"), { write: true, create: true });
+      if (file.syncAsync === undefined) return;
+      file.write(bytes("abc"));
+      const pending = file.syncAsync();
+      file.close();
+      expectCode(() => file.write(bytes("x")), "EBADF", "write after close");
+      await pending;
+      // The descriptor is released only now; new handles must not be confused with it.
+      const again = open(path("b"), { write: true, create: true });
+      again.write(bytes("other"));
+      assert.equal(text(readFile(path("a"))), "abc");
+      assert.equal(text(readFile(path("b"))), "other");
     });
   });
 

@@ -68,7 +68,8 @@ export interface CaseContext {
 /** How the case files register their cases: `describe` for grouping, `case` for one isolated case. */
 export interface Suite {
   describe(name: string, fn: () => void): void;
-  case(name: string, body: (ctx: CaseContext) => void): void;
+  /** A case whose body may be async (for the optional async syncs); it is awaited before cleanup. */
+  case(name: string, body: (ctx: CaseContext) => void | Promise<void>): void;
 }
 
 const DEFAULT_CAPABILITIES: Readonly<Required<FsCapabilities>> = { createDir: true, hardLink: true, sharedHardLinks: true };
@@ -81,7 +82,7 @@ export function makeSuite(api: ContractTestApi, factory: () => FsUnderTest): Sui
   };
 }
 
-function runCase(factory: () => FsUnderTest, body: (ctx: CaseContext) => void): void {
+async function runCase(factory: () => FsUnderTest, body: (ctx: CaseContext) => void | Promise<void>): Promise<void> {
   const under = factory();
   const handles: FsFile[] = [];
   const { fs, root } = under;
@@ -111,7 +112,7 @@ function runCase(factory: () => FsUnderTest, body: (ctx: CaseContext) => void): 
     makeDir: (path) => fs.createDirAll(path),
   };
   try {
-    body(ctx);
+    await body(ctx);
   } finally {
     // Close before cleanup: a temp directory cannot always be removed while descriptors are open in it,
     // and a backend whose close is broken must not hide the case's own failure.
@@ -154,6 +155,19 @@ export function expectCode(fn: () => unknown, code: string, what: string): void 
     },
     `${what}: expected ${code}`,
   );
+}
+
+/**
+ * Asserts that `promise` rejects with an `Error` whose errno `code` is `code` (the async twin of
+ * {@link expectCode}).
+ */
+export async function expectRejection(promise: Promise<unknown>, code: string, what: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof Error, `${what}: expected an Error with code ${code}, got ${String(error)}`);
+    const actual = (error as { code?: unknown }).code;
+    assert.equal(actual, code, `${what}: expected ${code}, got ${String(actual)} (${error.message})`);
+    return true;
+  });
 }
 
 /** `readAt` into a fresh buffer of `length` bytes; returns only the bytes read. */

@@ -8,7 +8,9 @@
  * `setLen` zero-filling, `EBADF` after `close`, POSIX rename and unlink semantics (atomic replace,
  * open handles outliving their names), hard links sharing contents, a stable `backendId`, and
  * correctness with multi-MiB files, hundreds of open handles and unusual file names. It does not
- * test durability (syncs only have to succeed); power loss is `CrashFs`'s business.
+ * test durability (syncs only have to succeed); power loss is `CrashFs`'s business. The optional async
+ * syncs (`FsFile.syncAsync`, `Fs.syncDirectoryAsync`) are held to the same rules where offered, with
+ * errors as rejections.
  *
  * Every case calls the factory itself and cleans up in `finally`, so cases are independent and may
  * run in any order. The suite depends on no test runner: pass the runner's `describe` and `it`.
