@@ -48,7 +48,9 @@ describe("a compaction in flight during a checkpoint", () => {
     const mem = new MemFs();
     const src = await openSource({ path: "/db", fs: mem });
     const inputs = await threeTables(src);
-    src.fill(0, FILLER, "filler");
+    // Jobs share each event-loop turn by time, and a flush writes an entry faster than a compaction
+    // merges one: the checkpoint's flush gets 8x the compaction's entries so that it surely ends later.
+    src.fill(0, 8 * FILLER, "filler");
 
     const compaction = src.tree.majorCompact(Number.POSITIVE_INFINITY, 0); // starts now, yields at its awaits
     const checkpoint = createCheckpoint(src.tree, "/ck");

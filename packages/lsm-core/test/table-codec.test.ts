@@ -7,7 +7,7 @@ import { LsmError } from "../src/errors.ts";
 import { BYTEWISE_COMPARATOR } from "../src/key/comparator.ts";
 import { appendBlock, decodeBlock, maskChecksum } from "../src/table/block-framing.ts";
 import { codecById, codecByName, DEFLATE_CODEC, LZ4_CODEC, NONE_CODEC, registerCodec, type CompressionCodec } from "../src/table/index.ts";
-import { lz4Compress, lz4Decompress, Lz4Error } from "../src/table/lz4.ts";
+import { lz4Compress, lz4CompressReusingBuffer, lz4Decompress, Lz4Error } from "../src/table/lz4.ts";
 import { openTable, randomEntries, scanAll, show, writeTable } from "./table-support.ts";
 
 function samples(rng: Random): Uint8Array[] {
@@ -31,6 +31,14 @@ describe("LZ4 block codec", () => {
       expect(Buffer.compare(lz4Decompress(packed, data.length), data)).toBe(0);
     }
     expect(lz4Compress(new Uint8Array(100_000)).length).toBeLessThan(500);
+  });
+
+  it("compresses into a reused buffer exactly as into a fresh one", () => {
+    const inputs = samples(new Random(2));
+    for (const data of inputs) expect(Buffer.compare(lz4CompressReusingBuffer(data), lz4Compress(data))).toBe(0);
+    // The buffer has grown to the largest input: from now on nothing is allocated per block.
+    const buffers = new Set(inputs.map((data) => lz4CompressReusingBuffer(data).buffer));
+    expect(buffers.size).toBe(1);
   });
 
   it("decodes blocks made by another encoder (lz4js 0.2.0)", () => {

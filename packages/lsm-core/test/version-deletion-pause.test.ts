@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemFs, type Fs } from "@talus/fs";
 import { FaultFs } from "@talus/testkit";
 import { DeletionPause, type PauseGuard } from "../src/version/deletion-pause.ts";
+import { SlowAsyncFs } from "./async-io-support.ts";
 
 function volume(...paths: string[]): MemFs {
   const fs = new MemFs();
@@ -142,3 +143,37 @@ describe("DeletionPause", () => {
     expect(() => guard.release()).not.toThrow();
   });
 });
+
+describe("DeletionPause.deleteInBackgroundOrDefer", () => {
+  it("removes through removeFileAsync when offered, and idle() waits for it", async () => {
+    const fs = new SlowAsyncFs();
+    fs.createDirAll("/db/tables");
+    fs.open("/db/tables/1", { write: true, createNew: true }).close();
+    const pause = new DeletionPause();
+    expect(pause.deleteInBackgroundOrDefer(fs, "/db/tables/1")).toBe("deleting");
+    expect(fs.counts.asyncRemovals).toBe(1);
+    // Started, not done: the removal settles on the filesystem's own time.
+    expect(fs.exists("/db/tables/1")).toBe(true);
+    await pause.idle();
+    expect(fs.exists("/db/tables/1")).toBe(false);
+  });
+
+  it("falls back to removeFile, defers while paused, and reports failures other than ENOENT to onError", async () => {
+    const errors: string[] = [];
+    const fs = new FaultFs(volume("/db/tables/1", "/db/tables/2"), [{ ops: "removeFile", path: "/db/tables/2", error: "EIO" }]);
+    const pause = new DeletionPause({ onError: (error, path) => errors.push(`${(error as { code?: string }).code} ${path}`) });
+    expect(pause.deleteInBackgroundOrDefer(fs, "/db/tables/1")).toBe("deleting");
+    expect(fs.exists("/db/tables/1")).toBe(false);
+    expect(pause.deleteInBackgroundOrDefer(fs, "/db/tables/1")).toBe("deleting"); // already gone: fine
+    const guard = pause.acquire();
+    expect(pause.deleteInBackgroundOrDefer(fs, "/db/tables/2")).toBe("deferred");
+    await pause.idle();
+    expect(errors).toEqual([]);
+    guard.release();
+    expect(errors).toEqual(["EIO /db/tables/2"]);
+    expect(pause.deleteInBackgroundOrDefer(fs, "/db/tables/2")).toBe("deleting");
+    await pause.idle();
+    expect(fs.exists("/db/tables/2")).toBe(false);
+  });
+});
+

@@ -3,9 +3,10 @@ import { MemFs, StdFs, type Fs } from "@talus/fs";
 import { CrashFs, FaultFs, PowerCutError, isInjected, useTempDirs, type FsOpKind } from "@talus/testkit";
 import { LsmError } from "../src/errors.ts";
 import { readCurrent, writeCurrent } from "../src/version/current.ts";
-import { loadLatestVersion, persistVersion, versionFileName } from "../src/version/persist.ts";
+import { loadLatestVersion, persistVersion, persistVersionAsync, versionFileName } from "../src/version/persist.ts";
 import { classifyTreeDir, listVersionFiles, removeStaleVersionFiles } from "../src/version/tree-dir.ts";
 import { encodeVersionRecord, type VersionRecord } from "../src/version/version-record.ts";
+import { SlowAsyncFs } from "./async-io-support.ts";
 
 const dirs = useTempDirs(afterEach);
 const DIR = "/db";
@@ -241,6 +242,38 @@ describe("failures", () => {
       }
     }
     expect(swept).toBe(last + clean.fs.calls.write);
+  });
+
+  it("keeps the same failure contract when the syncs are awaited (persistVersionAsync)", async () => {
+    const clean = setup();
+    await persistVersionAsync(clean.fs, DIR, record(1));
+    const last = clean.fs.callCount;
+    for (const kind of ["sync", "syncDirectory", "write", "rename"] as const) {
+      for (let i = 0; i < clean.fs.calls[kind]; i++) {
+        const { inner, fs } = setup([{ ops: kind, after: i, error: "EIO" }]);
+        const thrown = await persistVersionAsync(fs, DIR, record(1)).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(isInjected(thrown)).toBe(true);
+        if (fs.injected[0]?.call === last) {
+          expect(loadLatestVersion(inner, DIR)?.record).toEqual(record(1));
+          continue;
+        }
+        expect(loadLatestVersion(inner, DIR)?.record).toEqual(record(0));
+        expect(names(inner)).toEqual(["current", "v0"]);
+      }
+    }
+  });
+
+  it("awaits the filesystem's async syncs when offered, in the same order as the blocking ones", async () => {
+    const fs = new SlowAsyncFs();
+    freshDir(fs);
+    await persistVersionAsync(fs, DIR, record(0));
+    // Version file, its directory entry, the temp pointer, the directory after the rename.
+    expect(fs.counts).toMatchObject({ syncs: 0, asyncSyncs: 2, asyncDirSyncs: 2 });
+    expect(loadLatestVersion(fs, DIR)?.record).toEqual(record(0));
+    expect(names(fs)).toEqual(["current", "v0"]);
   });
 
   it("keeps the old version when even the cleanup of the partial file fails", () => {

@@ -16,11 +16,20 @@
  *
  * @module
  */
-import { ByteWriter } from "../coding/byte-writer.ts";
+/** Copies below this many bytes go through a byte loop: TypedArray#set costs more than the loop for them. */
+const SMALL_COPY_BYTES = 16;
+/** The most a varint of an entry's header takes: shared and unshared (< 2^16), value length (< 2^32), seqno (< 2^53). */
+const MAX_HEADER_BYTES = 3 + 3 + 5 + 8 + 1;
 
+/**
+ * The block's bytes go straight into one growing buffer, with the varints and small copies inlined:
+ * this is the inner loop of every flush and compaction, and a general byte writer's per-call checks and
+ * per-copy `subarray` views cost about a third of it.
+ */
 export class BlockBuilder {
   readonly restartInterval: number;
-  readonly #out = new ByteWriter(4096);
+  #buffer = new Uint8Array(4096);
+  #length = 0;
   #restarts = new Uint32Array(64);
   #restartCount = 0;
   #sinceRestart = 0;
@@ -39,24 +48,43 @@ export class BlockBuilder {
 
   /** The size of the contents if finished now. */
   get estimatedSize(): number {
-    return this.#out.length + 4 * this.#restartCount + 4;
+    return this.#length + 4 * this.#restartCount + 4;
   }
 
   /** Appends an entry; REQUIRES: it sorts after the previous one (the caller checks the order). */
   add(key: Uint8Array, seqno: number, kind: number, value: Uint8Array): void {
+    const keyLength = key.length;
     let shared = 0;
     if (this.#sinceRestart === this.restartInterval || this.#entryCount === 0) {
       this.#sinceRestart = 0;
-      this.#pushRestart(this.#out.length);
+      this.#pushRestart(this.#length);
     } else {
       const last = this.#lastKey;
-      const limit = Math.min(this.#lastKeyLength, key.length);
+      const limit = this.#lastKeyLength < keyLength ? this.#lastKeyLength : keyLength;
       while (shared < limit && last[shared] === key[shared]) shared++;
     }
-    const out = this.#out;
-    out.varint(shared).varint(key.length - shared).varint(value.length).varint(seqno).u8(kind);
-    out.raw(shared === 0 ? key : key.subarray(shared));
-    out.raw(value);
+    const unshared = keyLength - shared;
+    const valueLength = value.length;
+    if (this.#length + MAX_HEADER_BYTES + unshared + valueLength > this.#buffer.length) this.#grow(MAX_HEADER_BYTES + unshared + valueLength);
+    const out = this.#buffer;
+    let p = putVarint32(out, this.#length, shared);
+    p = putVarint32(out, p, unshared);
+    p = putVarint32(out, p, valueLength);
+    p = seqno < 0x8000_0000 ? putVarint32(out, p, seqno) : putVarint53(out, p, seqno);
+    out[p++] = kind;
+    if (unshared < SMALL_COPY_BYTES) {
+      for (let i = shared; i < keyLength; i++) out[p++] = key[i] as number;
+    } else {
+      out.set(shared === 0 ? key : key.subarray(shared), p);
+      p += unshared;
+    }
+    if (valueLength < SMALL_COPY_BYTES) {
+      for (let i = 0; i < valueLength; i++) out[p++] = value[i] as number;
+    } else {
+      out.set(value, p);
+      p += valueLength;
+    }
+    this.#length = p;
     this.#rememberKey(key, shared);
     this.#sinceRestart++;
     this.#entryCount++;
@@ -64,18 +92,30 @@ export class BlockBuilder {
 
   /** The finished contents: a view valid until {@link reset} or the next {@link add}. */
   finish(): Uint8Array {
-    const out = this.#out;
-    for (let i = 0; i < this.#restartCount; i++) out.u32(this.#restarts[i] as number);
-    out.u32(this.#restartCount);
-    return out.bytes();
+    const count = this.#restartCount;
+    if (this.#length + 4 * count + 4 > this.#buffer.length) this.#grow(4 * count + 4);
+    const out = this.#buffer;
+    let p = this.#length;
+    for (let i = 0; i < count; i++) p = putU32(out, p, this.#restarts[i] as number);
+    p = putU32(out, p, count);
+    this.#length = p;
+    return out.subarray(0, p);
   }
 
   reset(): void {
-    this.#out.reset();
+    this.#length = 0;
     this.#restartCount = 0;
     this.#sinceRestart = 0;
     this.#entryCount = 0;
     this.#lastKeyLength = 0;
+  }
+
+  #grow(extra: number): void {
+    let capacity = this.#buffer.length * 2;
+    while (capacity < this.#length + extra) capacity *= 2;
+    const next = new Uint8Array(capacity);
+    next.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = next;
   }
 
   #pushRestart(offset: number): void {
@@ -88,12 +128,48 @@ export class BlockBuilder {
   }
 
   #rememberKey(key: Uint8Array, shared: number): void {
-    if (key.length > this.#lastKey.length) {
-      const grown = new Uint8Array(Math.max(key.length, this.#lastKey.length * 2));
+    const keyLength = key.length;
+    if (keyLength > this.#lastKey.length) {
+      const grown = new Uint8Array(Math.max(keyLength, this.#lastKey.length * 2));
       grown.set(this.#lastKey.subarray(0, shared));
       this.#lastKey = grown;
     }
-    this.#lastKey.set(shared === 0 ? key : key.subarray(shared), shared);
-    this.#lastKeyLength = key.length;
+    const last = this.#lastKey;
+    if (keyLength - shared < SMALL_COPY_BYTES) {
+      for (let i = shared; i < keyLength; i++) last[i] = key[i] as number;
+    } else {
+      last.set(shared === 0 ? key : key.subarray(shared), shared);
+    }
+    this.#lastKeyLength = keyLength;
   }
+}
+
+/** Writes `value` (an integer in [0, 2^32)) as a varint at `p`; returns the position after it. */
+function putVarint32(out: Uint8Array, p: number, value: number): number {
+  let v = value;
+  while (v >= 0x80) {
+    out[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[p++] = v;
+  return p;
+}
+
+/** Writes `value` (an integer in [0, 2^53)) as a varint at `p`; returns the position after it. */
+function putVarint53(out: Uint8Array, p: number, value: number): number {
+  let v = value;
+  while (v >= 0x80) {
+    out[p++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  out[p++] = v;
+  return p;
+}
+
+function putU32(out: Uint8Array, p: number, value: number): number {
+  out[p] = value & 0xff;
+  out[p + 1] = (value >>> 8) & 0xff;
+  out[p + 2] = (value >>> 16) & 0xff;
+  out[p + 3] = value >>> 24;
+  return p + 4;
 }

@@ -28,6 +28,8 @@ export const KEY_SEED = 0xbc9f1d34;
 export const PREFIX_SEED = 0x5bd1e995;
 
 const MIN_BITS = 64;
+/** Items laid out between two yields of {@link BloomFilterBuilder.finishInSteps}: about 1 ms of work. */
+const HASHES_PER_STEP = 16384;
 const MAX_PROBES = 30;
 
 /**
@@ -93,17 +95,36 @@ export class BloomFilterBuilder {
 
   /** The filter payload. */
   finish(): Uint8Array {
-    const bits = Math.ceil(Math.max(MIN_BITS, this.#count * this.bitsPerKey) / 8) * 8;
+    const steps = this.finishInSteps();
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) return step.value;
+    }
+  }
+
+  /**
+   * {@link finish} in pieces of {@link HASHES_PER_STEP} items: the generator yields between pieces (so
+   * the caller can give the event loop a turn; a big table's filter takes tens of milliseconds to lay
+   * out) and returns the payload. Items added meanwhile are not included.
+   */
+  *finishInSteps(): Generator<void, Uint8Array, void> {
+    const count = this.#count;
+    const bits = Math.ceil(Math.max(MIN_BITS, count * this.bitsPerKey) / 8) * 8;
     const out = new Uint8Array(bits / 8 + 2);
     const probes = probesFor(this.bitsPerKey);
-    for (let i = 0; i < this.#count; i++) {
-      let h = this.#hashes[i] as number;
-      const step = probeStep(h);
-      for (let p = 0; p < probes; p++) {
-        const bit = h % bits;
-        out[bit >>> 3] = (out[bit >>> 3] as number) | (1 << (bit & 7));
-        h = (h + step) >>> 0;
+    const hashes = this.#hashes;
+    for (let from = 0; from < count; from += HASHES_PER_STEP) {
+      const to = Math.min(count, from + HASHES_PER_STEP);
+      for (let i = from; i < to; i++) {
+        let h = hashes[i] as number;
+        const step = probeStep(h);
+        for (let p = 0; p < probes; p++) {
+          const bit = modulo(h, bits);
+          out[bit >>> 3] = (out[bit >>> 3] as number) | (1 << (bit & 7));
+          h = (h + step) >>> 0;
+        }
       }
+      if (to < count) yield;
     }
     out[bits / 8] = probes;
     out[bits / 8 + 1] = BLOOM_SCHEME_MURMUR3;
@@ -151,7 +172,7 @@ export class BloomFilter {
     const bits = this.#bits;
     const m = this.#bitCount;
     for (let p = 0; p < this.#probes; p++) {
-      const bit = h % m;
+      const bit = modulo(h, m);
       if (((bits[bit >>> 3] as number) & (1 << (bit & 7))) === 0) return false;
       h = (h + step) >>> 0;
     }
@@ -165,6 +186,15 @@ export class BloomFilter {
   mayContainPrefix(prefix: Uint8Array): boolean {
     return this.mayContainHash(prefixHash(prefix));
   }
+}
+
+/**
+ * `h mod m` for `h` in [0, 2^32) and `m` in [1, 2^32): V8 computes `%` on numbers outside the int32
+ * range with a call to fmod, which costs about twice this. Exact: the quotient's rounding error is
+ * below `1 / m`, the smallest distance from a non-integer quotient to the next integer.
+ */
+function modulo(h: number, m: number): number {
+  return h - Math.floor(h / m) * m;
 }
 
 function probeStep(h: number): number {

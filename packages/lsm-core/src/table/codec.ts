@@ -12,7 +12,7 @@
  * @module
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
-import { lz4Compress, lz4Decompress } from "./lz4.ts";
+import { lz4CompressReusingBuffer, lz4Decompress } from "./lz4.ts";
 
 /**
  * A block compressor. `decompress` must return exactly what `compress` was given, and must throw (never
@@ -22,6 +22,7 @@ export interface CompressionCodec {
   /** Written into every block compressed with it: 1..255, never reused for another algorithm. */
   readonly id: number;
   readonly name: string;
+  /** May return a view of a buffer it reuses on its next call (LZ4 does): use or copy it before then. */
   compress(data: Uint8Array): Uint8Array;
   decompress(data: Uint8Array, maxLength: number): Uint8Array;
 }
@@ -36,7 +37,7 @@ export const NONE_CODEC: CompressionCodec = {
 export const LZ4_CODEC: CompressionCodec = {
   id: 1,
   name: "lz4",
-  compress: lz4Compress,
+  compress: lz4CompressReusingBuffer,
   decompress: lz4Decompress,
 };
 

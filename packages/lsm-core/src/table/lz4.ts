@@ -46,8 +46,25 @@ export function lz4CompressBound(n: number): number {
 
 /** Compresses `src` into one LZ4 block. The result may be a view of a larger buffer. */
 export function lz4Compress(src: Uint8Array): Uint8Array {
+  return compressInto(src, new Uint8Array(lz4CompressBound(src.length)));
+}
+
+let scratch = new Uint8Array(0);
+
+/**
+ * Like {@link lz4Compress}, but the result is a view of a buffer reused by the next call: use or copy
+ * it first. Table writing compresses every block once and copies it into the file buffer at once, and
+ * a fresh buffer per block was the bulk of the ArrayBuffer churn that made V8 run full collections
+ * (each a pause of several milliseconds) during compactions.
+ */
+export function lz4CompressReusingBuffer(src: Uint8Array): Uint8Array {
+  const bound = lz4CompressBound(src.length);
+  if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, 2 * scratch.length, 64 * 1024));
+  return compressInto(src, scratch);
+}
+
+function compressInto(src: Uint8Array, dst: Uint8Array): Uint8Array {
   const n = src.length;
-  const dst = new Uint8Array(lz4CompressBound(n));
   if (generation + n + 1 > 0x7fff_ffff) {
     table.fill(0);
     generation = 0;

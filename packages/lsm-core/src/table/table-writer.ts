@@ -11,8 +11,10 @@
  * A data block is cut once its contents reach `blockSize` *after* adding an entry, so blocks slightly
  * exceed the target and versions of one user key may span blocks (the index keys are internal keys for
  * that reason). Bytes are written through a 256 KiB buffer; the CRC-32 of everything before the footer
- * is computed on the way (the footer's file checksum). `finish()` syncs and closes the file; making its
- * directory entry durable is the caller's job (it syncs the directory once per flush or compaction).
+ * is computed on the way (the footer's file checksum). `finish()` syncs and closes the file
+ * (`finishAsync()` does the same in pieces, with a non-blocking sync where the filesystem has one);
+ * making its directory entry durable is the caller's job (it syncs the directory once per flush or
+ * compaction).
  *
  * @module
  */
@@ -32,6 +34,13 @@ import { IndexBlockBuilder } from "./index-block.ts";
 import { KeyOrder } from "./keys.ts";
 import { encodeProperties, type TableMeta, type TableProperties } from "./meta.ts";
 import { encodeMetaindex } from "./metaindex.ts";
+import { syncFile } from "../io/async-sync.ts";
+
+/**
+ * Asked between pieces of work by {@link TableWriter.finishAsync}: a promise to wait for (the caller's
+ * time slice is used up) or `undefined` to go on.
+ */
+export type PausePoint = () => Promise<void> | undefined;
 
 export interface TableWriterOptions {
   /** Recorded in the meta block; readers check it. */
@@ -50,6 +59,14 @@ export interface TableWriterOptions {
   readonly prefixExtractor?: PrefixExtractor;
   /** Creation time recorded in the meta block; default `Date.now()` at `finish()`. */
   readonly createdAtMs?: number;
+  /**
+   * Start a non-blocking sync (`FsFile.syncAsync`, where the filesystem offers it) every this many
+   * bytes written, one at a time, like RocksDB's `bytes_per_sync`: the data goes to disk while the
+   * table is still being written, so the final sync has little left to wait for. Only for writers
+   * finished with {@link TableWriter.finishAsync}, which waits for them and fails if one failed
+   * (`finish()` throws when this is set). Default: none.
+   */
+  readonly backgroundSyncBytes?: number;
 }
 
 const WRITE_BUFFER_BYTES = 256 * 1024;
@@ -71,6 +88,12 @@ export class TableWriter {
   #written = 0;
   #crc = 0;
   #state: "open" | "finished" | "aborted" = "open";
+  /** The background sync in flight (settles without rejecting; failures land in #backgroundError). */
+  #backgroundSync: Promise<void> | undefined;
+  #backgroundError: { error: unknown } | undefined;
+  #syncedUpTo = 0;
+  /** finish has begun writing the tail; still "open" so that a failure can abort(). */
+  #sealing = false;
   #lastKey = new Uint8Array(64);
   #lastKeyLength = 0;
   #lastKeyView = new Uint8Array(0);
@@ -87,6 +110,8 @@ export class TableWriter {
     if (!Number.isSafeInteger(options.tableId) || options.tableId < 0) throw new RangeError(`tableId must be a non-negative integer, got ${options.tableId}`);
     if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_BYTES) throw new RangeError(`blockSize must be in 1..${MAX_BLOCK_BYTES}, got ${blockSize}`);
     if (!Number.isInteger(filterBits) || filterBits < 0 || filterBits > 64) throw new RangeError(`filterBitsPerKey must be an integer in 0..64, got ${filterBits}`);
+    const every = options.backgroundSyncBytes;
+    if (every !== undefined && !(Number.isSafeInteger(every) && every > 0)) throw new RangeError(`backgroundSyncBytes must be a positive integer, got ${every}`);
     this.path = path;
     this.#fs = fs;
     this.#options = options;
@@ -164,13 +189,59 @@ export class TableWriter {
 
   /** Writes filter, index, meta, metaindex and footer, syncs and closes the file. Throws if nothing was added. */
   finish(): TableMeta {
+    if (this.#options.backgroundSyncBytes !== undefined) throw new Error("TableWriter.finish: a writer with backgroundSyncBytes is finished with finishAsync()");
+    const steps = this.#seal();
+    let step = steps.next();
+    while (step.done !== true) step = steps.next();
+    this.#file.sync();
+    return this.#close(step.value);
+  }
+
+  /**
+   * {@link finish} without long blocking stretches: between pieces of work (a slice of the filter's
+   * layout, the index, the tail) it asks `pause` and waits when it gets a promise, and the sync goes
+   * through `FsFile.syncAsync` when the filesystem offers it. On failure the writer stays open for
+   * {@link abort}.
+   *
+   * @example
+   * ```ts
+   * const meta = await writer.finishAsync(() => (tooLong() ? new Promise((r) => setImmediate(r)) : undefined));
+   * ```
+   */
+  async finishAsync(pause: PausePoint): Promise<TableMeta> {
+    const steps = this.#seal();
+    let step = steps.next();
+    while (step.done !== true) {
+      const wait = pause();
+      if (wait !== undefined) await wait;
+      step = steps.next();
+    }
+    // A failed background sync may have left pages marked clean that never reached the disk (a later
+    // fsync can succeed regardless): its failure is the table's failure.
+    await this.#backgroundSync;
+    if (this.#backgroundError !== undefined) throw this.#backgroundError.error;
+    await syncFile(this.#file);
+    return this.#close(step.value);
+  }
+
+  /**
+   * Writes everything after the last entry, in pieces (yields between them); returns the table's
+   * metadata. The file is not synced yet. Entries can no longer be added once this has started.
+   */
+  *#seal(): Generator<void, TableMeta, void> {
     this.#checkOpen();
     if (this.#stats.entries === 0) throw new Error("TableWriter.finish: no entries were added; abort() the writer instead");
+    this.#sealing = true;
     if (this.#block.entryCount > 0) this.#flushBlock();
     const dataEnd = this.#written + this.#out.length;
     let filter: BlockHandle | null = null;
-    if (this.#filter !== null) filter = this.#writeBlock(this.#filter.finish(), NONE_CODEC);
+    if (this.#filter !== null) {
+      yield;
+      filter = this.#writeBlock(yield* this.#filter.finishInSteps(), NONE_CODEC);
+    }
+    yield;
     const index = this.#writeBlock(this.#index.finish(), this.#codec);
+    yield;
     const props = this.#properties();
     const meta = this.#writeBlock(encodeProperties(props), NONE_CODEC);
     const metaindex = this.#writeBlock(encodeMetaindex(new Map()), NONE_CODEC);
@@ -178,9 +249,6 @@ export class TableWriter {
     const footer: Footer = { dataEnd, filter, index, meta, metaindex, fileChecksum: this.#crc, formatVersion: TABLE_FORMAT_VERSION };
     const footerBytes = encodeFooter(footer);
     this.#file.write(footerBytes);
-    this.#file.sync();
-    this.#file.close();
-    this.#state = "finished";
     return {
       ...props,
       formatVersion: TABLE_FORMAT_VERSION,
@@ -190,6 +258,12 @@ export class TableWriter {
       indexSize: index.size,
       filterSize: filter?.size ?? 0,
     };
+  }
+
+  #close(meta: TableMeta): TableMeta {
+    this.#file.close();
+    this.#state = "finished";
+    return meta;
   }
 
   /** Closes and removes the partial file. Safe to call after a failed `add`/`finish`; a no-op once finished or aborted. */
@@ -259,11 +333,35 @@ export class TableWriter {
     this.#file.write(bytes);
     this.#written += bytes.length;
     this.#out.reset();
+    this.#maybeSyncInBackground();
+  }
+
+  #maybeSyncInBackground(): void {
+    const every = this.#options.backgroundSyncBytes;
+    // Not while sealing: the final sync follows at once.
+    if (every === undefined || this.#sealing || this.#backgroundSync !== undefined || this.#written - this.#syncedUpTo < every) return;
+    const file = this.#file;
+    if (file.syncAsync === undefined) return;
+    const upTo = this.#written;
+    this.#backgroundSync = file.syncAsync().then(
+      () => {
+        this.#syncedUpTo = upTo;
+        this.#backgroundSync = undefined;
+      },
+      (error: unknown) => {
+        this.#backgroundError ??= { error };
+        this.#backgroundSync = undefined;
+      },
+    );
   }
 
   #remember(key: Uint8Array, seqno: number): void {
-    if (key.length > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(key.length, this.#lastKey.length * 2));
-    this.#lastKey.set(key);
+    const n = key.length;
+    if (n > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(n, this.#lastKey.length * 2));
+    const last = this.#lastKey;
+    // A byte loop beats TypedArray#set for the short keys of the common case.
+    if (n <= 32) for (let i = 0; i < n; i++) last[i] = key[i] as number;
+    else last.set(key);
     if (this.#lastKeyLength !== key.length || this.#lastKeyView.buffer !== this.#lastKey.buffer) this.#lastKeyView = this.#lastKey.subarray(0, key.length);
     this.#lastKeyLength = key.length;
     this.#lastSeqno = seqno;
@@ -271,5 +369,7 @@ export class TableWriter {
 
   #checkOpen(): void {
     if (this.#state !== "open") throw new Error(`TableWriter for ${this.path} is ${this.#state}`);
+    // A finish that failed part-way leaves the file half-written: only abort() remains.
+    if (this.#sealing) throw new Error(`TableWriter for ${this.path} is being finished`);
   }
 }

@@ -5,6 +5,8 @@
  *
  * Concurrency rules, each enforced where noted:
  * - one flush or clear at a time (`flushLock`): both rewrite the set of sealed memtables;
+ * - one version change at a time, planned against the version current when it gets the lock
+ *   (`TreeState.commit`): publishing awaits syncs, so a plan made before would be stale;
  * - a table is in at most one compaction (`busy`): strategies skip busy tables, and a merge marks its
  *   inputs busy until it is installed or abandoned;
  * - a job installs only if its inputs are still in the current version (a concurrent drop or clear may
@@ -38,6 +40,19 @@ const NOTHING: CompactionResult = { action: "nothing", tablesIn: 0, tablesOut: 0
  * nothing to flush.
  */
 export async function flush(state: TreeState, gcWatermark: number): Promise<number> {
+  return settled(state, await flushLocked(state, gcWatermark));
+}
+
+/**
+ * What a job returns, once the removals its version change started are done: deletion runs off the
+ * event loop, but a caller who awaited a flush or compaction expects the obsolete files gone.
+ */
+async function settled<T>(state: TreeState, result: T): Promise<T> {
+  await state.pause.idle();
+  return result;
+}
+
+function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
   return state.flushLock.run(async () => {
     // Accepted before close() began: it runs to completion (its data exists nowhere else).
     state.checkNotClosed();
@@ -52,27 +67,35 @@ export async function flush(state: TreeState, gcWatermark: number): Promise<numb
     } finally {
       cursor.close();
     }
-    const current = state.latest.version;
-    const next = outputs.length > 0 ? current.withNewL0Run(outputs) : current.withRemovedTables([]);
-    installOrDiscard(state, next, outputs, () =>
-      state.install(next, { flushedMemtables: new Set(sealed.map((m) => m.id)), preservesReads: true, gcWatermark }),
-    );
+    await state.commit(() => {
+      const current = state.latest.version;
+      const next = outputs.length > 0 ? current.withNewL0Run(outputs) : current.withRemovedTables([]);
+      return { next, outputs, change: { flushedMemtables: new Set(sealed.map((m) => m.id)), preservesReads: true, gcWatermark } };
+    });
     return sealed.reduce((sum, m) => sum + m.approximateSize(), 0);
   });
 }
 
 /** Carries out a strategy's decision. */
 export async function executeChoice(state: TreeState, choice: CompactionChoice, gcWatermark: number): Promise<CompactionResult> {
+  return settled(state, await executeChoiceNow(state, choice, gcWatermark));
+}
+
+async function executeChoiceNow(state: TreeState, choice: CompactionChoice, gcWatermark: number): Promise<CompactionResult> {
   state.checkNotClosed();
   const version = state.latest.version;
   switch (choice.kind) {
     case "nothing":
       return NOTHING;
     case "drop": {
-      const tables = choice.tableIds.map((id) => version.getTable(id)).filter((t): t is TableFile => t !== undefined);
-      if (tables.length === 0 || tables.some((t) => state.busy.has(t.id))) return NOTHING;
-      state.install(version.withRemovedTables(choice.tableIds), { preservesReads: false, gcWatermark, obsolete: tables });
-      return { action: "dropped", tablesIn: tables.length, tablesOut: 0 };
+      const dropped = await state.commit(() => {
+        // Planned against the version current once the lock is held, not the one the choice was made on.
+        const current = state.latest.version;
+        const tables = choice.tableIds.map((id) => current.getTable(id)).filter((t): t is TableFile => t !== undefined);
+        if (tables.length === 0 || tables.some((t) => state.busy.has(t.id))) return undefined;
+        return { next: current.withRemovedTables(choice.tableIds), tables, change: { preservesReads: false, gcWatermark, obsolete: tables } };
+      });
+      return dropped === undefined ? NOTHING : { action: "dropped", tablesIn: dropped.tables.length, tablesOut: 0 };
     }
     case "move": {
       const dest = state.store.folderFor(choice.destLevel);
@@ -85,9 +108,12 @@ export async function executeChoice(state: TreeState, choice: CompactionChoice, 
       // Rewritten at the size of the largest moved table, so the move keeps the run's granularity.
       const targetSize = Math.max(1, ...tables.map((t) => t.size));
       if (!sameFolder) return merge(state, choice.tableIds, choice.destLevel, targetSize, gcWatermark, choice.destLevel);
-      if (tables.some((t) => state.busy.has(t.id))) return NOTHING;
-      state.install(version.withMovedTables(choice.tableIds, choice.destLevel), { preservesReads: true, gcWatermark });
-      return { action: "moved", destLevel: choice.destLevel, tablesIn: tables.length, tablesOut: tables.length };
+      const moved = await state.commit(() => {
+        const current = state.latest.version;
+        if (choice.tableIds.some((id) => state.busy.has(id) || current.getTable(id) === undefined)) return undefined;
+        return { next: current.withMovedTables(choice.tableIds, choice.destLevel), change: { preservesReads: true, gcWatermark } };
+      });
+      return moved === undefined ? NOTHING : { action: "moved", destLevel: choice.destLevel, tablesIn: tables.length, tablesOut: tables.length };
     }
     case "merge":
       return merge(state, choice.tableIds, choice.destLevel, choice.targetSize, gcWatermark, choice.canonicalLevel);
@@ -120,15 +146,17 @@ async function merge(
       evictTombstones: nothingBelow(state, version, destLevel, inputs),
     });
     const outputs = await state.store.write(stream, destLevel, targetSize, policyLevel);
-    const current = state.latest.version;
-    if (ids.some((id) => current.getTable(id) === undefined)) {
-      // A drop or clear removed inputs meanwhile: installing would bring their data back.
-      discard(outputs);
-      return NOTHING;
-    }
-    const next = current.withReplacedTables(ids, outputs, destLevel);
-    const obsolete = ids.map((id) => current.getTable(id) as TableFile);
-    installOrDiscard(state, next, outputs, () => state.install(next, { preservesReads: true, gcWatermark, obsolete }));
+    const merged = await state.commit(() => {
+      const current = state.latest.version;
+      if (ids.some((id) => current.getTable(id) === undefined)) {
+        // A drop or clear removed inputs meanwhile: installing would bring their data back.
+        discard(outputs);
+        return undefined;
+      }
+      const obsolete = ids.map((id) => current.getTable(id) as TableFile);
+      return { next: current.withReplacedTables(ids, outputs, destLevel), outputs, change: { preservesReads: true, gcWatermark, obsolete } };
+    });
+    if (merged === undefined) return NOTHING;
     return { action: "merged", destLevel, tablesIn: ids.length, tablesOut: outputs.length };
   } finally {
     cursor.close();
@@ -139,12 +167,15 @@ async function merge(
 
 /** Empties the tree: a new empty version, fresh memtables. Old reads keep the data until pruned. */
 export async function clear(state: TreeState): Promise<void> {
-  await state.flushLock.run(() => {
+  await state.flushLock.run(async () => {
     state.checkNotClosed();
-    const version = state.latest.version;
-    const tables = [...version.tables()];
-    state.install(version.withRemovedTables(tables.map((t) => t.id)), { freshMemtables: true, preservesReads: false, gcWatermark: 0, obsolete: tables });
+    await state.commit(() => {
+      const version = state.latest.version;
+      const tables = [...version.tables()];
+      return { next: version.withRemovedTables(tables.map((t) => t.id)), change: { freshMemtables: true, preservesReads: false, gcWatermark: 0, obsolete: tables } };
+    });
   });
+  await state.pause.idle();
 }
 
 /** The merged input of a compaction: one run cursor per (level, run) holding inputs, newest first. */
@@ -182,16 +213,6 @@ function nothingBelow(state: TreeState, version: Version<TableFile>, destLevel: 
     }
   }
   return true;
-}
-
-/** Installs; if the version never became current, the outputs are garbage and go. */
-function installOrDiscard(state: TreeState, next: Version<TableFile>, outputs: readonly TableFile[], install: () => void): void {
-  try {
-    install();
-  } catch (error) {
-    if (state.latest.version.id !== next.id) discard(outputs);
-    throw error;
-  }
 }
 
 function discard(outputs: readonly TableFile[]): void {

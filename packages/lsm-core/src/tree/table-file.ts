@@ -107,10 +107,7 @@ export class TableFile implements TableHandle, CursorSource {
     } catch {
       // Unlinking below does not need the handle closed.
     }
-    try {
-      this.#pause.deleteOrDefer(this.fs, this.path);
-    } catch {
-      // Left for the next open's orphan cleanup.
-    }
+    // Off the event loop where the filesystem can; a failure leaves an orphan for the next open.
+    this.#pause.deleteInBackgroundOrDefer(this.fs, this.path);
   }
 }

@@ -15,7 +15,8 @@ import { DeletionPause, joinPath, LEVEL_COUNT, removeQuietly, TABLES_DIR_NAME } 
 import type { CompactionStream } from "../compaction/compaction-stream.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { TableFile } from "./table-file.ts";
-import { yieldToEventLoop } from "./async-mutex.ts";
+import { syncDirectory } from "../io/async-sync.ts";
+import { Slice } from "../sched/turns.ts";
 
 /** A directory that holds table files, and the filesystem it is on. */
 export interface TablesFolder {
@@ -23,8 +24,11 @@ export interface TablesFolder {
   readonly dir: string;
 }
 
-/** Entries written between two yields to the event loop: keeps a long flush from freezing the host. */
-const ENTRIES_PER_SLICE = 2048;
+/**
+ * Tables are synced in the background every this many bytes while being written (where the filesystem
+ * has non-blocking syncs), so a finished 64 MiB table does not wait for all of it at its final sync.
+ */
+const BACKGROUND_SYNC_BYTES = 4 * 1024 * 1024;
 
 export class TableStore {
   readonly options: ResolvedOptions;
@@ -84,15 +88,16 @@ export class TableStore {
   /**
    * Writes the stream into new tables for `level`, starting a new table once one reaches `targetSize`
    * (only between two user keys: every version of a key stays in one table, so a level's tables never
-   * overlap). Yields to the event loop between slices. Returns the opened tables, synced and with their
-   * folder synced, in key order.
+   * overlap). Yields to the event loop whenever the engine's budget for the turn is spent (see
+   * sched/turns.ts), also while finishing each table, and syncs without blocking where the filesystem
+   * can. Returns the opened tables, synced and with their folder synced, in key order.
    */
   async write(stream: CompactionStream, level: number, targetSize: number, policyLevel = level): Promise<TableFile[]> {
     const folder = this.folderFor(level);
     const written: TableFile[] = [];
     let writer: TableWriter | undefined;
+    const slice = new Slice();
     try {
-      let slice = 0;
       while (stream.next()) {
         const key = stream.key();
         if (writer !== undefined && writer.estimatedSize >= targetSize) {
@@ -100,22 +105,20 @@ export class TableStore {
           if (last !== undefined && this.options.comparator.compare(key, last) !== 0) {
             const full = writer;
             writer = undefined;
-            written.push(this.#finish(full, folder, level));
+            // Nothing moves the stream while the finish awaits, so `key` and the entry stay valid.
+            written.push(await this.#finish(full, folder, level, slice));
           }
         }
         writer ??= this.#newWriter(folder, policyLevel);
         writer.add(key, stream.seqno(), stream.kind(), stream.value());
-        if (++slice >= ENTRIES_PER_SLICE) {
-          slice = 0;
-          await yieldToEventLoop();
-        }
+        if (slice.tick()) await slice.pause();
       }
       if (writer !== undefined) {
         const last = writer;
         writer = undefined;
-        written.push(this.#finish(last, folder, level));
+        written.push(await this.#finish(last, folder, level, slice));
       }
-      if (written.length > 0) folder.fs.syncDirectory(folder.dir);
+      if (written.length > 0) await syncDirectory(folder.fs, folder.dir);
       return written;
     } catch (error) {
       writer?.abort();
@@ -138,18 +141,22 @@ export class TableStore {
       restartInterval: o.restartInterval[level] as number,
       codec: o.codec[level] as NonNullable<ResolvedOptions["codec"][number]>,
       filterBitsPerKey: o.filterBitsPerKey[level] as number,
+      backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
     });
   }
 
   /** Finishes and opens a table; on any failure no file of it remains. */
-  #finish(writer: TableWriter, folder: TablesFolder, level: number): TableFile {
+  async #finish(writer: TableWriter, folder: TablesFolder, level: number, slice: Slice): Promise<TableFile> {
     let tableId: number;
     try {
-      tableId = writer.finish().tableId;
+      tableId = (await writer.finishAsync(slice.pausePoint)).tableId;
     } catch (error) {
       writer.abort();
       throw error;
     }
+    // Opening reads the index and filter back: a piece of work of its own.
+    const wait = slice.pausePoint();
+    if (wait !== undefined) await wait;
     try {
       return this.open(tableId, folder, level);
     } catch (error) {

@@ -1,18 +1,29 @@
 /**
  * The mutable heart of a tree: its super-version history, the table store, the locks and the one way a
- * version change is made ({@link TreeState.install}).
+ * version change is made ({@link TreeState.commit}).
  *
- * Installing is synchronous from publishing the version file to swapping the in-memory super version,
- * so no read or write can observe a half-installed change (JS runs it without interleaving).
+ * Version changes are serialised by a lock from planning to swapping; publishing awaits its syncs, and
+ * the swap of the in-memory super version after it is synchronous, so no read or write can observe a
+ * half-installed change.
  *
  * @module
  */
 import { LsmError } from "../errors.ts";
 import { Memtable } from "../memtable/index.ts";
-import { DeletionPause, joinPath, readCurrent, removeQuietly, versionFileName, type TreeKind, type Version } from "../version/index.ts";
+import {
+  DeletionPause,
+  joinPath,
+  persistVersionAsync,
+  readCurrent,
+  removeQuietly,
+  versionFileName,
+  versionToRecord,
+  type TreeKind,
+  type Version,
+} from "../version/index.ts";
 import { AsyncMutex } from "./async-mutex.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { publishVersion } from "./recovery.ts";
+import { tableRecord } from "./recovery.ts";
 import { SuperVersion, SuperVersionHistory } from "./super-version.ts";
 import type { TableFile } from "./table-file.ts";
 import { TableStore } from "./table-store.ts";
@@ -34,6 +45,14 @@ export interface ChangeOptions {
   readonly obsolete?: readonly TableFile[];
 }
 
+/** A version change as {@link TreeState.commit} takes it; jobs add what they need to report. */
+export interface PlannedChange {
+  readonly next: Version<TableFile>;
+  readonly change: ChangeOptions;
+  /** Tables written for this change: discarded if it never becomes current. */
+  readonly outputs?: readonly TableFile[];
+}
+
 export class TreeState {
   readonly options: ResolvedOptions;
   readonly treeKind: TreeKind;
@@ -42,6 +61,11 @@ export class TreeState {
   readonly history: SuperVersionHistory;
   /** One flush (and clear) at a time: both rewrite the set of sealed memtables. */
   readonly flushLock = new AsyncMutex();
+  /**
+   * One version change at a time, from planning it against the current version to swapping it in:
+   * publishing awaits its syncs, and a change planned meanwhile would be based on a stale version.
+   */
+  readonly versionLock = new AsyncMutex();
   /** Tables some compaction is rewriting: no other job may take them. */
   readonly busy = new Set<number>();
   /** Jobs in flight; close() waits for them. */
@@ -75,22 +99,42 @@ export class TreeState {
   }
 
   /**
-   * Publishes `next` (version file, then `current`), then makes it the tree's state: takes a seqno as the
-   * change's stamp, raises the visible watermark past it, swaps the super version, and retires what is
-   * no longer needed. If publishing fails before `current` names `next`, nothing changes and the error
-   * is rethrown; if only the final directory sync failed, the change is installed and the error still
-   * reported.
+   * Makes one version change. Under {@link versionLock}, asks `plan` for the change against the version
+   * that is current now (`undefined`: nothing to do, returned as is), publishes the planned version
+   * (version file, then `current`, with its syncs off the event loop where the filesystem can), then
+   * makes it the tree's state: takes a seqno as the change's stamp, raises the visible watermark past
+   * it, swaps the super version, and retires what is no longer needed.
+   *
+   * If publishing fails before `current` names the new version, nothing changes, the plan's `outputs`
+   * (tables written for it) are discarded, and the error is rethrown; if only the final directory sync
+   * failed, the change is installed and the error still reported.
    */
-  install(next: Version<TableFile>, change: ChangeOptions): void {
+  async commit<P extends PlannedChange>(plan: () => P | undefined): Promise<P | undefined> {
+    return this.versionLock.run(async () => {
+      const planned = plan();
+      if (planned === undefined) return undefined;
+      const { next, change } = planned;
+      try {
+        await this.#install(next, change);
+      } catch (error) {
+        if (this.latest.version.id !== next.id) for (const table of planned.outputs ?? []) table.markObsolete();
+        throw error;
+      }
+      return planned;
+    });
+  }
+
+  async #install(next: Version<TableFile>, change: ChangeOptions): Promise<void> {
     const { fs, path } = this.options;
     const previousId = this.latest.version.id;
     let publishError: unknown;
     try {
-      publishVersion(fs, path, next);
+      await persistVersionAsync(fs, path, versionToRecord(next, tableRecord));
     } catch (error) {
       if (readCurrent(fs, path)?.versionId !== next.id) throw error;
       publishError = error;
     }
+    // From here to the end nothing awaits: no read or write can observe a half-installed change.
     const stamp = this.options.seqno.next();
     this.options.visibleSeqno.fetchMax(stamp + 1);
     const latest = this.latest;

@@ -260,6 +260,7 @@ export class Tree {
     const current = state.latest.version;
     state.history.retireAll();
     for (const table of current.tables()) table.closeReader();
+    await state.pause.idle();
     state.closed = true;
   }
 

@@ -22,6 +22,7 @@ import { hasCode, type Fs, type FsFile } from "@talus/fs";
 import { ByteWriter } from "../coding/byte-writer.ts";
 import { checksum } from "../coding/checksum.ts";
 import { corruption, LsmError } from "../errors.ts";
+import { runBlocking, type DurableSteps } from "./durable-steps.ts";
 import { joinPath, readWholeFile, removeQuietly } from "./file-io.ts";
 
 /** The pointer's file name. */
@@ -106,11 +107,16 @@ export interface PointerProgress {
  * after a crash either pointer may be found, and both name intact versions.
  */
 export function writeCurrent(fs: Fs, dir: string, versionId: number, versionChecksum: number, progress?: PointerProgress): void {
+  runBlocking(fs, writeCurrentSteps(fs, dir, versionId, versionChecksum, progress));
+}
+
+/** {@link writeCurrent} as durable steps (see ./durable-steps.ts). */
+export function* writeCurrentSteps(fs: Fs, dir: string, versionId: number, versionChecksum: number, progress?: PointerProgress): DurableSteps<void> {
   const bytes = encodeCurrent({ versionId, versionChecksum });
   const tmp = createTmp(fs, dir);
   try {
     tmp.file.write(bytes);
-    tmp.file.sync();
+    yield { file: tmp.file };
   } catch (error) {
     try {
       tmp.file.close();
@@ -128,7 +134,7 @@ export function writeCurrent(fs: Fs, dir: string, versionId: number, versionChec
     throw error;
   }
   if (progress !== undefined) progress.renamed = true;
-  fs.syncDirectory(dir);
+  yield { dir };
 }
 
 function createTmp(fs: Fs, dir: string): { path: string; file: FsFile } {

@@ -6,6 +6,7 @@
  */
 import { hasCode, type Fs, type FsFile } from "@talus/fs";
 import { corruption } from "../errors.ts";
+import { runBlocking, type DurableSteps } from "./durable-steps.ts";
 
 /**
  * Joins a directory and a file name with `/`, which every backend accepts (StdFs on Windows too), so
@@ -40,10 +41,15 @@ export function readWholeFile(fs: Fs, path: string, maxBytes = Number.MAX_SAFE_I
  * The directory entry is not synced here: the caller decides when the name must be durable.
  */
 export function writeNewFile(fs: Fs, path: string, bytes: Uint8Array): void {
+  runBlocking(fs, writeNewFileSteps(fs, path, bytes));
+}
+
+/** {@link writeNewFile} as durable steps (see ./durable-steps.ts). */
+export function* writeNewFileSteps(fs: Fs, path: string, bytes: Uint8Array): DurableSteps<void> {
   const file = fs.open(path, { write: true, createNew: true });
   try {
     file.write(bytes);
-    file.sync();
+    yield { file };
   } catch (error) {
     closeQuietly(file);
     removeQuietly(fs, path);

@@ -34,6 +34,7 @@ export {
   loadLatestVersion,
   parseVersionFileName,
   persistVersion,
+  persistVersionAsync,
   versionFileChecksum,
   versionFileName,
   type LoadedVersion,

@@ -10,8 +10,9 @@ import type { Fs } from "@talus/fs";
 import { hasCode } from "@talus/fs";
 import { checksum } from "../coding/checksum.ts";
 import { corruption, LsmError } from "../errors.ts";
-import { readCurrent, writeCurrent, type CurrentPointer, type PointerProgress } from "./current.ts";
-import { joinPath, readWholeFile, removeQuietly, writeNewFile } from "./file-io.ts";
+import { readCurrent, writeCurrentSteps, type CurrentPointer, type PointerProgress } from "./current.ts";
+import { runAsync, runBlocking, type DurableSteps } from "./durable-steps.ts";
+import { joinPath, readWholeFile, removeQuietly, writeNewFileSteps } from "./file-io.ts";
 import { decodeVersionRecord, encodeVersionRecord, type VersionRecord } from "./version-record.ts";
 
 /** The name of version `id`'s file: `v<id>` in decimal, no leading zeros. */
@@ -60,15 +61,28 @@ export interface PersistedVersion {
  * version files (see `removeStaleVersionFiles`) before the next id is persisted.
  */
 export function persistVersion(fs: Fs, dir: string, record: VersionRecord): PersistedVersion {
+  return runBlocking(fs, persistSteps(fs, dir, record));
+}
+
+/**
+ * {@link persistVersion} with its syncs off the event loop where the filesystem offers async syncs
+ * (the same steps, order and failure contract). The caller must not let another version be persisted
+ * into `dir` until this settles.
+ */
+export function persistVersionAsync(fs: Fs, dir: string, record: VersionRecord): Promise<PersistedVersion> {
+  return runAsync(fs, persistSteps(fs, dir, record));
+}
+
+function* persistSteps(fs: Fs, dir: string, record: VersionRecord): DurableSteps<PersistedVersion> {
   const bytes = encodeVersionRecord(record);
   const sum = versionFileChecksum(bytes);
   const path = joinPath(dir, versionFileName(record.id));
-  writeNewFile(fs, path, bytes);
+  yield* writeNewFileSteps(fs, path, bytes);
   const progress: PointerProgress = { renamed: false };
   try {
     // The new name must be durable before any pointer can name it.
-    fs.syncDirectory(dir);
-    writeCurrent(fs, dir, record.id, sum, progress);
+    yield { dir };
+    yield* writeCurrentSteps(fs, dir, record.id, sum, progress);
   } catch (error) {
     if (!progress.renamed) removeQuietly(fs, path);
     throw error;
