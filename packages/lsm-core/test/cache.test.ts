@@ -52,6 +52,48 @@ describe("BlockCache", () => {
     expect(sum).toBe(cache.size);
   });
 
+  it("serves a table's own handle and the (namespace, table, offset) calls from the same entries", () => {
+    const cache = new BlockCache(3 * (100 + W));
+    const t = cache.forTable(4, 9);
+    expect(cache.forTable(4, 9)).toBe(t);
+    cache.store(t, 0, block(0), 100);
+    cache.insert(4, 9, 100, block(1), 100);
+    expect(cache.get(4, 9, 0)).toEqual(block(0));
+    expect(cache.lookup(t, 100)).toEqual(block(1));
+    expect(cache.lookup(t, 200)).toBeUndefined();
+    expect([cache.hits, cache.misses]).toEqual([2, 1]);
+    // LRU order is shared too: 0 and 100 were used, so a third and fourth block push out 0 first.
+    cache.store(t, 200, block(2), 100);
+    cache.store(t, 300, block(3), 100);
+    expect(cache.lookup(t, 0)).toBeUndefined();
+    expect(cache.count).toBe(3);
+    expect(cache.size).toBe(3 * (100 + W));
+  });
+
+  it("detaches a handle when its table is evicted, and a store through it attaches it again", () => {
+    const cache = new BlockCache();
+    const t = cache.forTable(1, 5);
+    cache.store(t, 0, block(0), 10);
+    expect(cache.evictTable(1, 5)).toBe(1);
+    expect(cache.lookup(t, 0)).toBeUndefined();
+    expect(cache.get(1, 5, 0)).toBeUndefined();
+    // A cursor of a closed table may still read and cache blocks: they must stay evictable by key.
+    cache.store(t, 4096, block(1), 10);
+    expect(cache.forTable(1, 5)).toBe(t);
+    expect(cache.get(1, 5, 4096)).toEqual(block(1));
+    expect(cache.evictTable(1, 5)).toBe(1);
+    // When another handle was listed meanwhile, a store through the old one lands in the listed one.
+    const u = cache.forTable(1, 5);
+    expect(u).not.toBe(t);
+    cache.store(t, 8192, block(2), 10);
+    expect(cache.lookup(u, 8192)).toEqual(block(2));
+    cache.clear();
+    expect(cache.lookup(u, 8192)).toBeUndefined();
+    expect([cache.count, cache.size]).toEqual([0, 0]);
+    cache.store(u, 0, block(3), 10);
+    expect(cache.get(1, 5, 0)).toEqual(block(3));
+  });
+
   it("keeps namespaces apart", () => {
     const a = newCacheNamespace();
     const b = newCacheNamespace();

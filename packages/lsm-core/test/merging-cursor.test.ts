@@ -33,6 +33,35 @@ describe.each([
     }
   });
 
+  it("yields the newer source's entry first when sources hold the same internal key, whichever source led before", () => {
+    const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const entry = (key: string, seqno: number, value: string): Entry => ({ key: enc(key), seqno, kind: 0, value: enc(value) });
+    for (const seed of [20, 21, 22, 23]) {
+      const rng = new Random(seed);
+      // Every source holds some of a shared set of internal keys, each copy tagged with its source.
+      const keys = Array.from({ length: 40 }, (_, i) => [`k${String(i % 12).padStart(2, "0")}`, 1 + (i % 5)] as const);
+      const parts = 2 + rng.int(4);
+      const sources = Array.from({ length: parts }, (_, source) =>
+        sortEntries(
+          comparator,
+          [...new Map(keys.filter(() => rng.chance(0.6)).map(([k, s]) => [`${k}#${s}`, entry(k, s, `source${source}`)])).values()],
+        ),
+      );
+      const expected = sources
+        .flatMap((entries, source) => entries.map((e) => ({ e, source })))
+        .sort((a, b) => {
+          const byKey = comparator.compare(a.e.key, b.e.key);
+          if (byKey !== 0) return byKey;
+          return a.e.seqno !== b.e.seqno ? b.e.seqno - a.e.seqno : a.source - b.source;
+        })
+        .map(({ e }) => `${new TextDecoder().decode(e.key)}#${e.seqno}@${new TextDecoder().decode(e.value)}`);
+      const merged = new MergingCursor(comparator, sources.map((entries) => new ArrayCursor(comparator, entries)));
+      const forward: string[] = [];
+      for (merged.seekToFirst(); merged.valid(); merged.next()) forward.push(`${fingerprint(merged)}@${new TextDecoder().decode(merged.value())}`);
+      expect(forward).toEqual(expected);
+    }
+  });
+
   it("agrees with one cursor over everything under random seeks and direction changes", () => {
     for (const seed of [10, 11, 12, 13, 14]) {
       const rng = new Random(seed);

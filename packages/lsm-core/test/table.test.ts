@@ -161,6 +161,91 @@ describe("table edge cases", () => {
     checkAgainstModel(table, model, BYTEWISE_COMPARATOR, new Random(5));
   });
 
+  it("searches index and blocks right when every key shares a long prefix", () => {
+    // The index compares 4 bytes after the shared prefix as an integer and the block seek skips bytes
+    // known equal: keys that tie there (zero padding, one key a prefix of another) and probes that
+    // leave the prefix early must still land where a plain comparison would.
+    const rng = new Random(77);
+    const prefix = enc("tenant-0042/orders/");
+    const suffixes = new Map<string, Uint8Array>();
+    for (const fixed of [[], [0], [0, 0], [0, 0, 0, 0], [0, 0, 0, 0, 0], [1], [0, 1], [0xff], [0xff, 0xff, 0xff, 0xff, 0]]) suffixes.set(String(fixed), Uint8Array.from(fixed));
+    while (suffixes.size < 600) {
+      const suffix = rng.bytes(1 + rng.int(7)).map((b) => (rng.chance(0.5) ? b & 3 : b));
+      suffixes.set(String([...suffix]), suffix);
+    }
+    const keys = [...suffixes.values()].map((suffix) => Uint8Array.from([...prefix, ...suffix])).sort((a, b) => Buffer.compare(a, b));
+    const model: ModelEntry[] = [];
+    for (const key of keys) {
+      const versions = 1 + rng.int(3);
+      for (let v = versions; v >= 1; v--) model.push({ key, seqno: v * 10, kind: ValueKind.Value, value: rng.bytes(rng.int(20)) });
+    }
+    const fs = new MemFs();
+    const meta = writeTable(fs, "/t.sst", model, { blockSize: 128, restartInterval: 3 });
+    expect(meta.dataBlockCount).toBeGreaterThan(100);
+    const table = openTable(fs, "/t.sst");
+    const probes = [
+      ...keys,
+      ...keys.map((k) => Uint8Array.from([...k, 0])),
+      ...keys.map((k) => k.subarray(0, k.length - 1)),
+      prefix.subarray(0, 5),
+      enc("tenant-0042/orders"),
+      enc("tenant-0042/orderz"),
+      enc("tenant-0041/zzz"),
+      enc("u"),
+      enc("a"),
+    ];
+    const out = newPointLookup();
+    const cursor = table.cursor();
+    const index = table.index();
+    for (const probe of probes) {
+      for (const read of [1, 11, 21, 25, SEQNO_MAX]) {
+        const expected = modelGet(BYTEWISE_COMPARATOR, model, probe, read);
+        const found = table.get(probe, read, out);
+        expect(found, Buffer.from(probe).toString("hex")).toBe(expected !== undefined);
+        if (expected !== undefined) expect([out.seqno, out.value]).toEqual([expected.seqno, expected.value]);
+        const at = lowerBound(BYTEWISE_COMPARATOR, model, probe, read - 1);
+        cursor.seek(probe, read - 1);
+        expect(cursor.valid(), Buffer.from(probe).toString("hex")).toBe(at < model.length);
+        if (at < model.length) expect([cursor.key(), cursor.seqno()]).toEqual([(model[at] as ModelEntry).key, (model[at] as ModelEntry).seqno]);
+        let block = 0;
+        while (block < index.count && BYTEWISE_COMPARATOR.compare(index.lastKey(block), probe) < 0) block++;
+        while (block < index.count && BYTEWISE_COMPARATOR.compare(index.lastKey(block), probe) === 0 && index.lastSeqno(block) > read - 1) block++;
+        expect(index.lowerBound(probe, read - 1), Buffer.from(probe).toString("hex")).toBe(block);
+      }
+    }
+    cursor.close();
+  });
+
+  it("hands a closed reader cursor out again, unpositioned and working, and never an open one", () => {
+    const rng = new Random(12);
+    const fs = new MemFs();
+    const model = randomEntries(rng, BYTEWISE_COMPARATOR, 500);
+    writeTable(fs, "/t.sst", model, { blockSize: 256 });
+    const table = openTable(fs, "/t.sst");
+    const first = table.cursor();
+    const second = table.cursor();
+    expect(second).not.toBe(first);
+    first.seekToLast();
+    first.close();
+    const reused = table.cursor();
+    expect(reused).toBe(first);
+    expect(reused.valid()).toBe(false);
+    for (let i = 0; i < 50; i++) {
+      const probe = model[rng.int(model.length)] as ModelEntry;
+      const at = lowerBound(BYTEWISE_COMPARATOR, model, probe.key, probe.seqno);
+      reused.seek(probe.key, probe.seqno);
+      expect([reused.key(), reused.seqno()]).toEqual([(model[at] as ModelEntry).key, (model[at] as ModelEntry).seqno]);
+    }
+    expect(table.cursor()).not.toBe(reused);
+    // Compaction scans keep the cache clean, so theirs are never handed to readers.
+    const scan = table.cursor({ fillCache: false });
+    scan.close();
+    expect(table.cursor()).not.toBe(scan);
+    reused.close();
+    second.close();
+    table.close();
+  });
+
   it("keeps empty values apart from missing ones", () => {
     const fs = new MemFs();
     const model: ModelEntry[] = ["a", "b", "c"].map((k, i) => ({ key: enc(k), seqno: i, kind: ValueKind.Value, value: new Uint8Array(0) }));

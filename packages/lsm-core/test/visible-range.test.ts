@@ -3,6 +3,7 @@ import { Random } from "@talus/testkit";
 import { BYTEWISE_COMPARATOR, type Comparator } from "../src/key/comparator.ts";
 import { isTombstone } from "../src/key/value-kind.ts";
 import { ArrayCursor, type Entry } from "../src/iter/array-cursor.ts";
+import type { EntryCursor } from "../src/iter/cursor.ts";
 import { normalizeRange, prefixSuccessor, type RangeOptions } from "../src/iter/bounds.ts";
 import { VisibleRangeIterator } from "../src/iter/visible-range.ts";
 import { dec, enc, randomEntries, REVERSE_COMPARATOR, visibleAt } from "./helpers.ts";
@@ -89,6 +90,82 @@ describe("VisibleRangeIterator resources", () => {
     it.return();
     expect(released).toBe(3);
     expect(it.next().done).toBe(true);
+  });
+
+  it("prefetching reads every entry the limit allows, releases at once and yields what a lazy iterator does", () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const rng = new Random(seed);
+      const entries = randomEntries(rng, 120, 30);
+      for (let trial = 0; trial < 10; trial++) {
+        const options: RangeOptions = { ...randomBounds(rng), limit: rng.int(17) };
+        const s = rng.int(130);
+        let released = 0;
+        let steps = 0;
+        const cursor = new ArrayCursor(BYTEWISE_COMPARATOR, entries);
+        const counting = new Proxy(cursor, {
+          get(target, name) {
+            const member = Reflect.get(target, name) as unknown;
+            if (typeof member !== "function") return member;
+            return (...args: unknown[]) => {
+              steps++;
+              return (member as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          },
+        });
+        const it = new VisibleRangeIterator({ comparator: BYTEWISE_COMPARATOR, cursor: counting, readSeqno: s, range: normalizeRange(BYTEWISE_COMPARATOR, options), release: () => released++, prefetch: true });
+        expect(released).toBe(1);
+        const before = steps;
+        const got = [...it].map(([k, v]) => `${dec(k)}=${dec(v)}`);
+        expect(steps, "no cursor use after construction").toBe(before);
+        expect(got, `seed ${seed} S ${s} ${JSON.stringify(options)}`).toEqual(model(entries, BYTEWISE_COMPARATOR, s, options));
+        expect(released).toBe(1);
+      }
+    }
+  });
+
+  it("a prefetch that fails throws from next() after the entries read before the failure, once", () => {
+    const entries: Entry[] = ["a", "b", "c", "d"].map((k, i) => ({ key: enc(k), seqno: i + 1, kind: 0, value: enc(k.toUpperCase()) }));
+    const cursor = new ArrayCursor(BYTEWISE_COMPARATOR, entries);
+    const failing: EntryCursor = {
+      valid: () => cursor.valid(),
+      key(): Uint8Array {
+        const key = cursor.key();
+        if (dec(key) === "c") throw new Error("bad block");
+        return key;
+      },
+      seqno: () => cursor.seqno(),
+      kind: () => cursor.kind(),
+      value: () => cursor.value(),
+      seekToFirst: () => cursor.seekToFirst(),
+      seekToLast: () => cursor.seekToLast(),
+      seek: (key, seqno) => cursor.seek(key, seqno),
+      seekForPrev: (key) => cursor.seekForPrev(key),
+      next: () => cursor.next(),
+      prev: () => cursor.prev(),
+      close: () => cursor.close(),
+    };
+    // What each next() gives: a value, "done", or the error message.
+    const outcomes = (prefetch: boolean): string[] => {
+      cursor.close();
+      const it = new VisibleRangeIterator({ comparator: BYTEWISE_COMPARATOR, cursor: failing, readSeqno: 10, range: normalizeRange(BYTEWISE_COMPARATOR, { limit: 5 }), prefetch });
+      const out: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        try {
+          const r = it.next();
+          out.push(r.done === true ? "done" : String(dec(r.value[1])));
+        } catch (error) {
+          out.push((error as Error).message);
+        }
+      }
+      return out;
+    };
+    // Reading past "b" (to find where its versions end) meets the failure, so "b" is never yielded.
+    expect(outcomes(false)).toEqual(["A", "bad block", "done", "done"]);
+    expect(outcomes(true)).toEqual(outcomes(false));
+    const early = new VisibleRangeIterator({ comparator: BYTEWISE_COMPARATOR, cursor: new ArrayCursor(BYTEWISE_COMPARATOR, entries), readSeqno: 10, range: normalizeRange(BYTEWISE_COMPARATOR, { limit: 3 }), prefetch: true });
+    early.next();
+    early.return();
+    expect(early.next().done).toBe(true);
   });
 
   it("yields copies the caller owns", () => {

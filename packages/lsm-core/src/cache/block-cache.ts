@@ -1,14 +1,15 @@
 /**
  * A least-recently-used cache of decoded blocks, bounded by bytes, shared between tables and trees.
  *
- * Entries are keyed by (namespace, table id, block offset). Table ids are unique only within a tree, so
- * each tree takes its own namespace from {@link newCacheNamespace} and two trees sharing one cache never
- * see each other's blocks. An entry weighs its bytes plus {@link BLOCK_CACHE_ENTRY_OVERHEAD}.
+ * Entries are keyed by (namespace, table id, block offset); a table keeps its {@link CachedTable} to skip
+ * the first two map lookups. Table ids are unique only within a tree, so each tree takes its own
+ * namespace from {@link newCacheNamespace} and two trees sharing one cache never see each other's blocks.
+ * An entry weighs its bytes plus {@link BLOCK_CACHE_ENTRY_OVERHEAD}.
  *
  * Invariants: `size` is the sum of the weights of the entries held; after every `insert`, `size <= capacity`
  * (the least recently used entries are dropped first, and an entry heavier than the whole capacity is not
- * kept). Dropping an entry only forgets it: a reader still holding the block keeps using it (blocks are
- * immutable), so no reference counting is needed.
+ * kept). Dropping an entry only forgets it and tells its table's `dropped` hook: whether the block's
+ * memory may be reused is the table's call (../table/table.ts), not the cache's.
  *
  * @module
  */
@@ -26,24 +27,48 @@ export function newCacheNamespace(): number {
   return nextNamespace++;
 }
 
-interface Node {
+/**
+ * The blocks one table has in the cache. A table asks for its own once ({@link BlockCache.forTable}) and
+ * then looks blocks up with one map access instead of three.
+ *
+ * Invariant: while `attached`, the cache lists this object under its (namespace, table id), and every
+ * node of `blocks` is in the cache's LRU list. Evicting the table detaches it (and empties it); storing
+ * through a detached one attaches it again, or, when the cache already lists another for that table
+ * (asked for after the eviction), stores there.
+ */
+export class CachedTable {
   readonly namespace: number;
   readonly tableId: number;
+  /** Block offset → node: the cache's to change, never the table's. */
+  readonly blocks = new Map<number, CacheNode>();
+  attached = false;
+  /** Called with each value the cache drops (evicted, replaced or removed), not on `clear()`. */
+  dropped: ((value: object) => void) | undefined = undefined;
+
+  constructor(namespace: number, tableId: number) {
+    this.namespace = namespace;
+    this.tableId = tableId;
+  }
+}
+
+/** One cached block: the cache's own record (in its table's map and in the LRU list). */
+export interface CacheNode {
+  readonly table: CachedTable;
   readonly offset: number;
   value: object;
   weight: number;
   /** Towards the least recently used end. */
-  older: Node | null;
+  older: CacheNode | null;
   /** Towards the most recently used end. */
-  newer: Node | null;
+  newer: CacheNode | null;
 }
 
 export class BlockCache {
   readonly capacity: number;
-  // namespace → table id → block offset: three map lookups and no key object per lookup.
-  readonly #tables = new Map<number, Map<number, Map<number, Node>>>();
-  #newest: Node | null = null;
-  #oldest: Node | null = null;
+  // namespace → table id → that table's blocks.
+  readonly #tables = new Map<number, Map<number, CachedTable>>();
+  #newest: CacheNode | null = null;
+  #oldest: CacheNode | null = null;
   #size = 0;
   #count = 0;
   #hits = 0;
@@ -72,9 +97,14 @@ export class BlockCache {
     return this.#misses;
   }
 
-  /** The cached value, made most recently used; undefined on a miss. */
-  get(namespace: number, tableId: number, offset: number): object | undefined {
-    const node = this.#tables.get(namespace)?.get(tableId)?.get(offset);
+  /** The blocks of one table, for {@link lookup} and {@link store}: the same object until the table is evicted. */
+  forTable(namespace: number, tableId: number): CachedTable {
+    return this.#listed(namespace, tableId) ?? this.#attach(new CachedTable(namespace, tableId));
+  }
+
+  /** The cached value of `table`'s block at `offset`, made most recently used; undefined on a miss. */
+  lookup(table: CachedTable, offset: number): object | undefined {
+    const node = table.blocks.get(offset);
     if (node === undefined) {
       this.#misses++;
       return undefined;
@@ -87,34 +117,39 @@ export class BlockCache {
     return node.value;
   }
 
-  /** Caches `value` weighing `bytes` (+ overhead), replacing any previous value, then evicts to capacity. */
-  insert(namespace: number, tableId: number, offset: number, value: object, bytes: number): void {
+  /** Caches `value` weighing `bytes` (+ overhead) as `table`'s block at `offset`, replacing any previous value, then evicts to capacity. */
+  store(table: CachedTable, offset: number, value: object, bytes: number): void {
     const weight = bytes + BLOCK_CACHE_ENTRY_OVERHEAD;
-    const existing = this.#tables.get(namespace)?.get(tableId)?.get(offset);
+    const target = table.attached ? table : (this.#listed(table.namespace, table.tableId) ?? this.#attach(table));
+    const existing = target.blocks.get(offset);
     if (existing !== undefined) this.#remove(existing);
     if (weight > this.capacity) return;
-    // Looked up after the removal, which may have dropped the maps that became empty.
-    let byTable = this.#tables.get(namespace);
-    if (byTable === undefined) {
-      byTable = new Map();
-      this.#tables.set(namespace, byTable);
-    }
-    let byOffset = byTable.get(tableId);
-    if (byOffset === undefined) {
-      byOffset = new Map();
-      byTable.set(tableId, byOffset);
-    }
-    const node: Node = { namespace, tableId, offset, value, weight, older: null, newer: null };
-    byOffset.set(offset, node);
+    const node: CacheNode = { table: target, offset, value, weight, older: null, newer: null };
+    target.blocks.set(offset, node);
     this.#pushNewest(node);
     this.#size += weight;
     this.#count++;
     while (this.#size > this.capacity && this.#oldest !== null) this.#remove(this.#oldest);
   }
 
+  /** The cached value, made most recently used; undefined on a miss. */
+  get(namespace: number, tableId: number, offset: number): object | undefined {
+    const table = this.#listed(namespace, tableId);
+    if (table === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    return this.lookup(table, offset);
+  }
+
+  /** Caches `value` weighing `bytes` (+ overhead), replacing any previous value, then evicts to capacity. */
+  insert(namespace: number, tableId: number, offset: number, value: object, bytes: number): void {
+    this.store(this.forTable(namespace, tableId), offset, value, bytes);
+  }
+
   /** Drops one entry; whether it was there. */
   remove(namespace: number, tableId: number, offset: number): boolean {
-    const node = this.#tables.get(namespace)?.get(tableId)?.get(offset);
+    const node = this.#listed(namespace, tableId)?.blocks.get(offset);
     if (node === undefined) return false;
     this.#remove(node);
     return true;
@@ -122,10 +157,15 @@ export class BlockCache {
 
   /** Drops every block of one table (when it is deleted or closed); returns how many. */
   evictTable(namespace: number, tableId: number): number {
-    const byOffset = this.#tables.get(namespace)?.get(tableId);
-    if (byOffset === undefined) return 0;
-    const nodes = [...byOffset.values()];
+    const byTable = this.#tables.get(namespace);
+    const table = byTable?.get(tableId);
+    if (byTable === undefined || table === undefined) return 0;
+    const nodes = [...table.blocks.values()];
     for (const node of nodes) this.#remove(node);
+    // Detached so that deleted tables leave nothing behind.
+    table.attached = false;
+    byTable.delete(tableId);
+    if (byTable.size === 0) this.#tables.delete(namespace);
     return nodes.length;
   }
 
@@ -139,6 +179,12 @@ export class BlockCache {
   }
 
   clear(): void {
+    for (const byTable of this.#tables.values()) {
+      for (const table of byTable.values()) {
+        table.blocks.clear();
+        table.attached = false;
+      }
+    }
     this.#tables.clear();
     this.#newest = null;
     this.#oldest = null;
@@ -146,22 +192,31 @@ export class BlockCache {
     this.#count = 0;
   }
 
-  #remove(node: Node): void {
+  #listed(namespace: number, tableId: number): CachedTable | undefined {
+    return this.#tables.get(namespace)?.get(tableId);
+  }
+
+  /** REQUIRES: no table is listed under `table`'s key. */
+  #attach(table: CachedTable): CachedTable {
+    let byTable = this.#tables.get(table.namespace);
+    if (byTable === undefined) {
+      byTable = new Map();
+      this.#tables.set(table.namespace, byTable);
+    }
+    byTable.set(table.tableId, table);
+    table.attached = true;
+    return table;
+  }
+
+  #remove(node: CacheNode): void {
     this.#unlink(node);
     this.#size -= node.weight;
     this.#count--;
-    const byTable = this.#tables.get(node.namespace);
-    const byOffset = byTable?.get(node.tableId);
-    if (byTable === undefined || byOffset === undefined) return;
-    byOffset.delete(node.offset);
-    // Empty maps are dropped so that deleted tables leave nothing behind.
-    if (byOffset.size === 0) {
-      byTable.delete(node.tableId);
-      if (byTable.size === 0) this.#tables.delete(node.namespace);
-    }
+    node.table.blocks.delete(node.offset);
+    node.table.dropped?.(node.value);
   }
 
-  #unlink(node: Node): void {
+  #unlink(node: CacheNode): void {
     if (node.older !== null) node.older.newer = node.newer;
     else this.#oldest = node.newer;
     if (node.newer !== null) node.newer.older = node.older;
@@ -170,7 +225,7 @@ export class BlockCache {
     node.newer = null;
   }
 
-  #pushNewest(node: Node): void {
+  #pushNewest(node: CacheNode): void {
     node.older = this.#newest;
     node.newer = null;
     if (this.#newest !== null) this.#newest.newer = node;

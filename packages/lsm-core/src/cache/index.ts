@@ -4,5 +4,5 @@
  *
  * @module
  */
-export { BLOCK_CACHE_ENTRY_OVERHEAD, BlockCache, DEFAULT_BLOCK_CACHE_BYTES, newCacheNamespace } from "./block-cache.ts";
+export { BLOCK_CACHE_ENTRY_OVERHEAD, BlockCache, CachedTable, type CacheNode, DEFAULT_BLOCK_CACHE_BYTES, newCacheNamespace } from "./block-cache.ts";
 export { DEFAULT_MAX_OPEN_FILES, FileDescriptorCache, type FileLease } from "./file-descriptor-cache.ts";

@@ -49,7 +49,10 @@ export interface EntryCursor {
 export interface PointLookup {
   kind: ValueKind;
   seqno: number;
-  /** The value (a view into the memtable or a decoded block; copy it to keep it beyond the next write). */
+  /**
+   * The value: a view into the memtable or a data block. Copy it before the next read (a data block's
+   * memory is reused once the block cache drops it) or write.
+   */
   value: Uint8Array;
 }
 

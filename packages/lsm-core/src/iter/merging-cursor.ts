@@ -7,7 +7,9 @@
  *
  * Like LevelDB's MergingIterator, the current entry is found by a linear scan of the children: an LSM
  * read merges a dozen sources at most, where a scan beats a heap's bookkeeping, and direction changes
- * (next after prev) only need the children repositioned around the current key.
+ * (next after prev) only need the children repositioned around the current key. Going forward the scan
+ * also remembers the runner-up, so while one source keeps supplying the smallest entries (as in a short
+ * scan) each step costs one comparison instead of a scan.
  *
  * @module
  */
@@ -25,6 +27,12 @@ export class MergingCursor implements EntryCursor {
   readonly #comparator: Comparator;
   #current = -1;
   #direction = FORWARD;
+  /**
+   * Going forward: the smallest valid child other than the current one (-1 when none), as
+   * {@link #findSmallest} left it. Only the current child moves on `next()`, so while it stays before
+   * this one it stays the smallest, and one comparison replaces a scan of every child.
+   */
+  #runnerUp = -1;
 
   constructor(comparator: Comparator, children: EntryCursor[]) {
     this.#comparator = comparator;
@@ -77,20 +85,31 @@ export class MergingCursor implements EntryCursor {
 
   next(): void {
     const current = this.#child();
-    if (this.#direction !== FORWARD) {
-      // Every other child must move to the first entry after the current one. Children were left
-      // behind the current key while going backward.
-      const key = copyBytes(current.key());
-      const seqno = current.seqno();
-      for (let i = 0; i < this.#children.length; i++) {
-        if (i === this.#current) continue;
-        const child = this.#children[i] as EntryCursor;
-        child.seek(key, seqno);
-        // A newer source (smaller index) holding the same internal key sorts before the current entry.
-        if (i < this.#current && child.valid() && compareInternal(this.#comparator, child.key(), child.seqno(), key, seqno) === 0) child.next();
+    if (this.#direction === FORWARD) {
+      current.next();
+      if (current.valid()) {
+        const r = this.#runnerUp;
+        if (r < 0) return;
+        const runnerUp = this.#children[r] as EntryCursor;
+        const c = compareInternal(this.#comparator, current.key(), current.seqno(), runnerUp.key(), runnerUp.seqno());
+        // On a tie the earlier (newer) source comes first, as in #findSmallest.
+        if (c < 0 || (c === 0 && this.#current < r)) return;
       }
-      this.#direction = FORWARD;
+      this.#findSmallest();
+      return;
     }
+    // Every other child must move to the first entry after the current one. Children were left
+    // behind the current key while going backward.
+    const key = copyBytes(current.key());
+    const seqno = current.seqno();
+    for (let i = 0; i < this.#children.length; i++) {
+      if (i === this.#current) continue;
+      const child = this.#children[i] as EntryCursor;
+      child.seek(key, seqno);
+      // A newer source (smaller index) holding the same internal key sorts before the current entry.
+      if (i < this.#current && child.valid() && compareInternal(this.#comparator, child.key(), child.seqno(), key, seqno) === 0) child.next();
+    }
+    this.#direction = FORWARD;
     current.next();
     this.#findSmallest();
   }
@@ -133,16 +152,24 @@ export class MergingCursor implements EntryCursor {
   #findSmallest(): void {
     let best = -1;
     let bestCursor: EntryCursor | undefined;
+    let second = -1;
+    let secondCursor: EntryCursor | undefined;
     for (let i = 0; i < this.#children.length; i++) {
       const child = this.#children[i] as EntryCursor;
       if (!child.valid()) continue;
       // Strictly smaller only: on ties the earlier (newer) source wins.
       if (bestCursor === undefined || compareInternal(this.#comparator, child.key(), child.seqno(), bestCursor.key(), bestCursor.seqno()) < 0) {
+        second = best;
+        secondCursor = bestCursor;
         best = i;
         bestCursor = child;
+      } else if (secondCursor === undefined || compareInternal(this.#comparator, child.key(), child.seqno(), secondCursor.key(), secondCursor.seqno()) < 0) {
+        second = i;
+        secondCursor = child;
       }
     }
     this.#current = best;
+    this.#runnerUp = second;
   }
 
   #findLargest(): void {

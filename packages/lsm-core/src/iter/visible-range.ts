@@ -10,13 +10,18 @@
  * or throws (`return()`), or when it is garbage-collected without either, so an abandoned iterator never
  * pins files forever.
  *
+ * With `prefetch` (for small limits: a seek, a short prefix scan) the constructor reads every entry the
+ * limit allows and releases at once, so the iterator holds nothing and needs no finalization
+ * registration (whose cost is that of the whole read for a one-entry seek). A read error met while
+ * prefetching is thrown by `next()` after the entries before it, as a lazy iterator would.
+ *
  * @module
  */
 import type { Comparator } from "../key/comparator.ts";
 import { isTombstone, type ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "./cursor.ts";
 import { aboveLower, belowUpper, type KeyRange } from "./bounds.ts";
-import { copyBytes } from "../key/copy.ts";
+import { copyForCaller } from "../key/copy.ts";
 
 /**
  * Turns the newest visible entry of a key (a value, merge operand or indirection) into the value a
@@ -50,6 +55,9 @@ function releaseHeld(held: Held): void {
 
 const abandoned = new FinalizationRegistry<Held>(releaseHeld);
 
+/** Stands in for a prefetched entry already handed out. */
+const DONE_ENTRY: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+
 export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8Array]> {
   readonly #comparator: Comparator;
   readonly #readSeqno: number;
@@ -58,7 +66,14 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   readonly #keyFilter: ((key: Uint8Array) => boolean) | undefined;
   readonly #held: Held;
   #started = false;
+  /** Set once a key at or above the lower bound was seen: every later key is too. */
+  #pastLower = false;
   #emitted = 0;
+  /** Prefetched entries (null when reading lazily), handed out from `#prefetchedAt`. */
+  readonly #prefetched: [Uint8Array, Uint8Array][] | null = null;
+  #prefetchedAt = 0;
+  /** What prefetching threw, for `next()` to throw after the prefetched entries; then cleared. */
+  #prefetchError: { readonly error: unknown } | null = null;
 
   constructor(options: {
     comparator: Comparator;
@@ -69,6 +84,8 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     release?: () => void;
     /** Only keys it accepts are yielded (and counted against the limit). */
     keyFilter?: (key: Uint8Array) => boolean;
+    /** Read every entry now and release at once (meant for small limits). */
+    prefetch?: boolean;
   }) {
     this.#keyFilter = options.keyFilter;
     this.#comparator = options.comparator;
@@ -76,7 +93,18 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     this.#range = options.range;
     this.#resolver = options.resolver ?? RAW_VALUES;
     this.#held = { cursor: options.cursor, release: options.release };
-    abandoned.register(this, this.#held, this.#held);
+    if (options.prefetch === true) {
+      const entries: [Uint8Array, Uint8Array][] = [];
+      try {
+        for (let entry = this.#read(); entry !== undefined; entry = this.#read()) entries.push(entry);
+      } catch (error) {
+        this.#prefetchError = { error };
+      }
+      releaseHeld(this.#held);
+      this.#prefetched = entries;
+    } else {
+      abandoned.register(this, this.#held, this.#held);
+    }
   }
 
   [Symbol.iterator](): this {
@@ -84,18 +112,40 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   }
 
   next(): IteratorResult<[Uint8Array, Uint8Array]> {
-    const cursor = this.#held.cursor;
-    if (cursor === undefined || this.#emitted >= this.#range.limit) return this.#finish();
+    const prefetched = this.#prefetched;
+    if (prefetched !== null) {
+      const entry = prefetched[this.#prefetchedAt];
+      if (entry !== undefined) {
+        // Dropped as handed out: the iterator keeps no reference to what the caller now owns.
+        prefetched[this.#prefetchedAt++] = DONE_ENTRY;
+        return { done: false, value: entry };
+      }
+      const failure = this.#prefetchError;
+      this.#prefetchedAt = prefetched.length;
+      if (failure !== null) {
+        this.#prefetchError = null;
+        throw failure.error;
+      }
+      return { done: true, value: undefined };
+    }
     let entry: [Uint8Array, Uint8Array] | undefined;
     try {
-      entry = this.#range.reverse ? this.#backward(cursor) : this.#forward(cursor);
+      entry = this.#read();
     } catch (error) {
       this.#finish();
       throw error;
     }
     if (entry === undefined) return this.#finish();
-    this.#emitted++;
     return { done: false, value: entry };
+  }
+
+  /** The next entry within the limit, or undefined at the end (releasing nothing). */
+  #read(): [Uint8Array, Uint8Array] | undefined {
+    const cursor = this.#held.cursor;
+    if (cursor === undefined || this.#emitted >= this.#range.limit) return undefined;
+    const entry = this.#range.reverse ? this.#backward(cursor) : this.#forward(cursor, this.#emitted + 1 >= this.#range.limit);
+    if (entry !== undefined) this.#emitted++;
+    return entry;
   }
 
   /** Ends the iteration early and releases everything (what `break` in a for...of loop calls). */
@@ -109,32 +159,57 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   }
 
   #finish(): IteratorResult<[Uint8Array, Uint8Array]> {
-    if (this.#held.cursor !== undefined || this.#held.release !== undefined) {
+    if (this.#prefetched !== null) {
+      this.#prefetchedAt = this.#prefetched.length;
+      this.#prefetchError = null;
+    } else if (this.#held.cursor !== undefined || this.#held.release !== undefined) {
       abandoned.unregister(this.#held);
       releaseHeld(this.#held);
     }
     return { done: true, value: undefined };
   }
 
-  #forward(c: EntryCursor): [Uint8Array, Uint8Array] | undefined {
+  /** The next visible entry; with `last` (the limit allows no more) the cursor stays on it rather than reading on past its key. */
+  #forward(c: EntryCursor, last: boolean): [Uint8Array, Uint8Array] | undefined {
     const cmp = this.#comparator;
     const range = this.#range;
+    const readSeqno = this.#readSeqno;
+    const keyFilter = this.#keyFilter;
     if (!this.#started) {
       this.#started = true;
       if (range.lower === undefined) c.seekToFirst();
       else c.seek(range.lower);
     }
     while (c.valid()) {
-      const key = copyBytes(c.key());
-      if (!belowUpper(cmp, range, key)) return undefined;
-      if (!aboveLower(cmp, range, key) || (this.#keyFilter !== undefined && !this.#keyFilter(key))) {
+      const key = copyForCaller(c.key());
+      if (range.upper !== undefined && !belowUpper(cmp, range, key)) return undefined;
+      // The seek landed at or after the lower bound, so only keys before the first one above it (an
+      // exclusive bound's own key) need the check.
+      if (!this.#pastLower) {
+        if (!aboveLower(cmp, range, key)) {
+          skipForward(cmp, c, key);
+          continue;
+        }
+        this.#pastLower = true;
+      }
+      if (keyFilter !== undefined && !keyFilter(key)) {
         skipForward(cmp, c, key);
         continue;
       }
-      while (c.valid() && c.seqno() >= this.#readSeqno && cmp.compare(c.key(), key) === 0) c.next();
-      if (!c.valid() || cmp.compare(c.key(), key) !== 0) continue;
+      // Versions arrive newest first: step over those the snapshot cannot see; a change of key means
+      // none of this key's versions is visible, and the new key starts over.
+      let visible = true;
+      while (c.seqno() >= readSeqno) {
+        c.next();
+        if (!c.valid() || cmp.compare(c.key(), key) !== 0) {
+          visible = false;
+          break;
+        }
+      }
+      if (!visible) continue;
       const kind = c.kind();
-      const value = isTombstone(kind) ? undefined : this.#resolver.resolve(key, kind, copyBytes(c.value()));
+      const value = isTombstone(kind) ? undefined : this.#resolver.resolve(key, kind, copyForCaller(c.value()));
+      if (value !== undefined && last) return [key, value];
       skipForward(cmp, c, key);
       if (value !== undefined) return [key, value];
     }
@@ -150,7 +225,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       else c.seekForPrev(range.upper);
     }
     while (c.valid()) {
-      const key = copyBytes(c.key());
+      const key = copyForCaller(c.key());
       if (!aboveLower(cmp, range, key)) return undefined;
       const inRange = belowUpper(cmp, range, key) && (this.#keyFilter === undefined || this.#keyFilter(key));
       // Going backward the versions of `key` arrive oldest first; the last visible one is the newest.
@@ -159,7 +234,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       while (c.valid() && cmp.compare(c.key(), key) === 0) {
         if (inRange && c.seqno() < this.#readSeqno) {
           newestKind = c.kind();
-          newestValue = isTombstone(newestKind) ? undefined : copyBytes(c.value());
+          newestValue = isTombstone(newestKind) ? undefined : copyForCaller(c.value());
         }
         c.prev();
       }
@@ -172,7 +247,8 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   }
 }
 
-/** Moves `c` past every version of `key`. */
+/** Moves `c` past every version of `key`. REQUIRES: `c` is on a version of `key`. */
 function skipForward(cmp: Comparator, c: EntryCursor, key: Uint8Array): void {
-  while (c.valid() && cmp.compare(c.key(), key) === 0) c.next();
+  do c.next();
+  while (c.valid() && cmp.compare(c.key(), key) === 0);
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { compareBytewise } from "./bytewise.ts";
 
 /**
  * A user-key order.
@@ -29,10 +30,10 @@ export interface Comparator {
 /** Longest comparator name the version file stores. */
 export const MAX_COMPARATOR_NAME_BYTES = 256;
 
-/** memcmp order, through Buffer.compare (native, no copies). */
+/** memcmp order (see ./bytewise.ts for why it is a byte loop and not `Buffer.compare`). */
 export const BYTEWISE_COMPARATOR: Comparator = {
   name: "bytewise",
-  compare: (a, b) => Buffer.compare(a, b),
+  compare: compareBytewise,
 };
 
 /** Whether `comparator` is the built-in bytewise order, so hot paths may use the allocation-free byte compare. */

@@ -23,7 +23,10 @@ export function isTombstone(kind: number): boolean {
   return kind === ValueKind.Tombstone || kind === ValueKind.WeakTombstone;
 }
 
+/** The largest kind this build knows: kinds are the integers 0 to this. */
+export const MAX_VALUE_KIND: number = ValueKind.Indirection;
+
 /** Whether `kind` is one this build knows; decoders call it on every byte read from disk. */
 export function isValueKind(kind: number): kind is ValueKind {
-  return kind >= 0 && kind <= 4 && Number.isInteger(kind);
+  return kind >= 0 && kind <= MAX_VALUE_KIND && Number.isInteger(kind);
 }

@@ -1,8 +1,9 @@
 /**
  * A cursor over one decoded block (layout in ./block-builder.ts), in internal-key order. The current key
  * is rebuilt from its prefix-compressed delta into one growable buffer owned by the cursor; values are
- * views into the block. Nothing is allocated per entry except the views `key()` / `value()` hand out,
- * and `key()` reuses its view while the key length stays the same.
+ * views into the block. Nothing is allocated per entry except the views `value()` hands out: `key()`
+ * returns the buffer itself while the key fills it (always, with keys of one length) and otherwise
+ * reuses one view while the key length stays the same.
  *
  * Seeks binary-search the restart points (whose keys are stored whole, so they are compared in place),
  * then decode forward. `prev()` re-decodes from the restart point before the current entry, which
@@ -28,7 +29,8 @@ export class BlockCursor {
   #current = -1;
   #next = 0;
   #restartIndex = 0;
-  #key = new Uint8Array(64);
+  /** Sized to the first key, so that with keys of one length `key()` hands out the buffer itself, no view. */
+  #key: Uint8Array = EMPTY;
   #keyLength = 0;
   #keyView: Uint8Array = EMPTY;
   #seqno = 0;
@@ -58,6 +60,8 @@ export class BlockCursor {
   }
 
   key(): Uint8Array {
+    const key = this.#key;
+    if (this.#keyLength === key.length) return key;
     const view = this.#keyView;
     if (view.length !== this.#keyLength || view.buffer !== this.#key.buffer) this.#keyView = this.#key.subarray(0, this.#keyLength);
     return this.#keyView;
@@ -110,8 +114,24 @@ export class BlockCursor {
       return;
     }
     this.#toRestart(this.#lastRestartBefore(key, seqno));
+    if (!this.#order.bytewise) {
+      while (this.#parseNext()) {
+        const c = this.compareKey(key);
+        if (c > 0 || (c === 0 && this.#seqno <= seqno)) return;
+      }
+      return;
+    }
+    // `matched` is how many leading bytes the last key had in common with `key`; the next key shares
+    // `entry.shared` bytes with the last one, so the first min(shared, matched) bytes need no comparing.
+    let matched = 0;
     while (this.#parseNext()) {
-      const c = this.compareKey(key);
+      const current = this.#key;
+      const length = this.#keyLength;
+      const n = length < key.length ? length : key.length;
+      let i = entry.shared < matched ? entry.shared : matched;
+      while (i < n && current[i] === key[i]) i++;
+      matched = i;
+      const c = i < n ? (current[i] as number) - (key[i] as number) : length - key.length;
       if (c > 0 || (c === 0 && this.#seqno <= seqno)) return;
     }
   }

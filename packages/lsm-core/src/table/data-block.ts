@@ -8,7 +8,7 @@
  */
 import { corruption, type LsmError } from "../errors.ts";
 import { MAX_KEY_BYTES } from "../key/validate.ts";
-import { isValueKind } from "../key/value-kind.ts";
+import { MAX_VALUE_KIND } from "../key/value-kind.ts";
 
 /** The fields of the entry last decoded by {@link decodeEntry}; one shared record, so decoding allocates nothing. */
 export const entry = {
@@ -33,10 +33,21 @@ export class DataBlock {
   readonly file: string;
   readonly offset: number;
   readonly what: string;
+  /** Whether `data.buffer` came from the block buffer pool (./block-buffers.ts) and may go back to it. */
+  readonly pooled: boolean;
+  /**
+   * Table cursors positioned in this block: while any is, its memory must not be recycled. Counted by
+   * ./table-cursor.ts; the only mutable part of a block, and no part of its contents.
+   */
+  cursors = 0;
 
-  /** Validates the trailer and the restart array of `data`; `file`, `offset` and `what` name the block in errors. */
-  constructor(data: Uint8Array, file: string, offset: number, what = "data") {
+  /**
+   * Validates the trailer and the restart array of `data`; `file`, `offset` and `what` name the block in
+   * errors.
+   */
+  constructor(data: Uint8Array, file: string, offset: number, what = "data", pooled = false) {
     this.data = data;
+    this.pooled = pooled;
     this.file = file;
     this.offset = offset;
     this.what = what;
@@ -66,9 +77,9 @@ export class DataBlock {
     return corruption(this.file, `${this.what} block at offset ${this.offset}: ${detail}`);
   }
 
-  /** Bytes this block holds in a cache. */
+  /** Bytes this block holds in a cache (a pooled buffer is a little larger than its block). */
   get byteSize(): number {
-    return this.data.length;
+    return this.pooled ? this.data.buffer.byteLength : this.data.length;
   }
 }
 
@@ -85,11 +96,35 @@ export function decodeEntry(block: DataBlock, pos: number): number {
   let valueLength: number;
   let seqno: number;
 
-  // Fast path: the three lengths fit in one byte each (keys and values under 128 bytes).
+  // Fast path: the three lengths fit in one byte each (keys and values under 128 bytes) and the seqno
+  // in at most three (below 2^21), with the kind byte inside the entries too.
   const a = data[pos] as number;
   const b = data[pos + 1] as number;
   const c = data[pos + 2] as number;
-  if (pos + 3 < limit && (a | b | c) < 0x80) {
+  if (pos + 6 < limit && (a | b | c) < 0x80) {
+    shared = a;
+    unshared = b;
+    valueLength = c;
+    const s0 = data[pos + 3] as number;
+    if (s0 < 0x80) {
+      seqno = s0;
+      varintEnd = pos + 4;
+    } else {
+      const s1 = data[pos + 4] as number;
+      if (s1 < 0x80) {
+        seqno = (s0 & 0x7f) | (s1 << 7);
+        varintEnd = pos + 5;
+      } else {
+        const s2 = data[pos + 5] as number;
+        if (s2 < 0x80) {
+          seqno = (s0 & 0x7f) | ((s1 & 0x7f) << 7) | (s2 << 14);
+          varintEnd = pos + 6;
+        } else {
+          seqno = readVarint(data, pos + 3, limit);
+        }
+      }
+    }
+  } else if (pos + 3 < limit && (a | b | c) < 0x80) {
     shared = a;
     unshared = b;
     valueLength = c;
@@ -104,7 +139,8 @@ export function decodeEntry(block: DataBlock, pos: number): number {
   const kindAt = varintEnd;
   if (kindAt >= limit) throw block.corrupt(`entry at ${pos} runs past the entries`);
   const kind = data[kindAt] as number;
-  if (!isValueKind(kind)) throw block.corrupt(`entry at ${pos} has unknown kind ${kind}`);
+  // A byte is an integer >= 0: isValueKind without the checks a byte cannot fail.
+  if (kind > MAX_VALUE_KIND) throw block.corrupt(`entry at ${pos} has unknown kind ${kind}`);
   const keyStart = kindAt + 1;
   if (shared + unshared > MAX_KEY_BYTES) throw block.corrupt(`entry at ${pos} has a ${shared + unshared}-byte key`);
   const end = keyStart + unshared + valueLength;

@@ -20,6 +20,7 @@ import { ByteWriter } from "../coding/byte-writer.ts";
 import { BlockBuilder } from "./block-builder.ts";
 import { DataBlock, decodeEntry, entry } from "./data-block.ts";
 import { BLOCK_TRAILER_SIZE, FILE_HEADER_SIZE, MAX_BLOCK_BYTES } from "./format.ts";
+import { BEFORE_ALL, commonPrefixLength, fingerprintAt, placeAgainstPrefix, WITHIN } from "./key-fingerprint.ts";
 import type { KeyOrder } from "./keys.ts";
 
 /** Accumulates index entries while data blocks are written. */
@@ -57,6 +58,12 @@ export class IndexBlock {
   readonly #offsets: Float64Array;
   readonly #sizes: Float64Array;
   readonly #order: KeyOrder;
+  /**
+   * Bytewise order only: the length of the prefix every key shares and each entry's fingerprint
+   * (./key-fingerprint.ts). Null under a custom comparator.
+   */
+  readonly #sharedPrefix: number;
+  readonly #fingerprints: Int32Array | null;
 
   /**
    * Decodes `contents` (the index block's decoded payload) and checks it against `dataEnd`, the end of
@@ -105,6 +112,19 @@ export class IndexBlock {
       if (i > 0 && this.#compareEntries(i - 1, i) >= 0) throw block.corrupt(`entry ${i} is not after entry ${i - 1}`);
     }
     if (expectedOffset !== dataEnd) throw block.corrupt(`data blocks end at ${expectedOffset}, the footer says ${dataEnd}`);
+    if (order.bytewise) {
+      const last = count - 1;
+      const firstStart = this.#keyStart[0] as number;
+      const firstEnd = this.#keyEnd[0] as number;
+      const shared = commonPrefixLength(contents, firstStart, firstEnd, contents, this.#keyStart[last] as number, this.#keyEnd[last] as number);
+      this.#sharedPrefix = shared;
+      const fingerprints = new Int32Array(count);
+      for (let i = 0; i < count; i++) fingerprints[i] = fingerprintAt(contents, (this.#keyStart[i] as number) + shared, this.#keyEnd[i] as number);
+      this.#fingerprints = fingerprints;
+    } else {
+      this.#sharedPrefix = 0;
+      this.#fingerprints = null;
+    }
   }
 
   /** Decoded bytes plus the arrays, for cache accounting. */
@@ -131,11 +151,35 @@ export class IndexBlock {
 
   /** The first block whose last internal key is `>= (key, seqno)`: the only block that can hold that position. `count` if none. */
   lowerBound(key: Uint8Array, seqno: number): number {
+    const fingerprints = this.#fingerprints;
+    if (fingerprints !== null) return this.#lowerBoundBytewise(fingerprints, key, seqno);
     let low = 0;
     let high = this.count;
     while (low < high) {
       const mid = (low + high) >>> 1;
       const c = this.#order.compareInternalAt(this.#data, this.#keyStart[mid] as number, this.#keyEnd[mid] as number, this.#seqnos[mid] as number, key, seqno);
+      if (c < 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  #lowerBoundBytewise(fingerprints: Int32Array, key: Uint8Array, seqno: number): number {
+    const data = this.#data;
+    const shared = this.#sharedPrefix;
+    const place = placeAgainstPrefix(data, this.#keyStart[0] as number, shared, key);
+    if (place !== WITHIN) return place === BEFORE_ALL ? 0 : this.count;
+    const target = fingerprintAt(key, shared, key.length);
+    const keyStart = this.#keyStart;
+    const keyEnd = this.#keyEnd;
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      const f = fingerprints[mid] as number;
+      let c: number;
+      if (f !== target) c = f < target ? -1 : 1;
+      else c = this.#order.compareInternalAt(data, keyStart[mid] as number, keyEnd[mid] as number, this.#seqnos[mid] as number, key, seqno);
       if (c < 0) low = mid + 1;
       else high = mid;
     }

@@ -4,24 +4,10 @@
  *
  * @module
  */
+import { compareBytes } from "../key/bytewise.ts";
 import { isBytewise, type Comparator } from "../key/comparator.ts";
 
-/** memcmp of `a[aStart, aEnd)` and `b[bStart, bEnd)`, then shorter first. */
-export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uint8Array, bStart: number, bEnd: number): number {
-  const aLength = aEnd - aStart;
-  const bLength = bEnd - bStart;
-  const n = aLength < bLength ? aLength : bLength;
-  if (n > 64) {
-    // Long keys: the native compare wins over the loop despite the two views.
-    const c = Buffer.compare(a.subarray(aStart, aStart + n), b.subarray(bStart, bStart + n));
-    return c !== 0 ? c : aLength - bLength;
-  }
-  for (let i = 0; i < n; i++) {
-    const d = (a[aStart + i] as number) - (b[bStart + i] as number);
-    if (d !== 0) return d;
-  }
-  return aLength - bLength;
-}
+export { compareBytes };
 
 /** A comparator plus the range comparisons the table code needs. */
 export class KeyOrder {

@@ -7,6 +7,9 @@
  * is valid. A seek lands in the one block whose index entry (its last internal key) is the first at or
  * after the target, so versions of one user key spread over several blocks are found in order.
  *
+ * A closed cursor may be reopened for a new owner by its source ({@link TableCursor.reopen}), so its
+ * previous owner must drop it once closed.
+ *
  * @module
  */
 import { LsmError } from "../errors.ts";
@@ -25,6 +28,8 @@ export interface TableBlockSource {
   index(): IndexBlock;
   /** Data block `i` of `index`, through the block cache (inserting it when `fillCache`). */
   dataBlock(index: IndexBlock, i: number, fillCache: boolean): DataBlock;
+  /** Told once when a cursor closes, so the source may hand it out again ({@link TableCursor.reopen}). */
+  cursorClosed?(cursor: TableCursor): void;
 }
 
 export class TableCursor implements EntryCursor {
@@ -33,6 +38,8 @@ export class TableCursor implements EntryCursor {
   readonly #blocks: BlockCursor;
   readonly #fillCache: boolean;
   #blockIndex = -1;
+  /** The block counted in `cursors` for this cursor (see DataBlock.cursors), null when none. */
+  #held: DataBlock | null = null;
   #closed = false;
 
   constructor(source: TableBlockSource, fillCache: boolean) {
@@ -113,13 +120,41 @@ export class TableCursor implements EntryCursor {
   }
 
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#blockIndex = -1;
+    this.#hold(null);
+    this.#source.cursorClosed?.(this);
+  }
+
+  /** Whether it inserts the blocks it reads into the block cache. */
+  get fillsCache(): boolean {
+    return this.#fillCache;
+  }
+
+  /**
+   * Makes a closed cursor usable again, unpositioned, for a new owner: its source's to call, on a cursor
+   * whose previous owner closed it (and so, by the cursor contract, calls nothing on it any more).
+   */
+  reopen(): void {
+    this.#closed = false;
     this.#blockIndex = -1;
   }
 
   #enter(i: number): void {
     this.#blockIndex = i;
-    this.#blocks.reset(this.#source.dataBlock(this.#index, i, this.#fillCache));
+    const block = this.#source.dataBlock(this.#index, i, this.#fillCache);
+    this.#hold(block);
+    this.#blocks.reset(block);
+  }
+
+  /** Moves this cursor's count from the block it held to `block`: the views it hands out point into it. */
+  #hold(block: DataBlock | null): void {
+    const held = this.#held;
+    if (held === block) return;
+    if (held !== null) held.cursors--;
+    if (block !== null) block.cursors++;
+    this.#held = block;
   }
 
   /** Past the end of a block: on to the first entry of the next non-empty one, or invalid. */

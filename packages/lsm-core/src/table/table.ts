@@ -5,7 +5,8 @@
  * the filter; index and filter stay pinned in memory unless told otherwise (then they go through the
  * block cache). Data blocks are read on demand, one positional read per block through the shared
  * {@link FileDescriptorCache}, checked (CRC-32) and decoded once, then shared through the
- * {@link BlockCache}. Every mismatch is an `LsmError` naming the file: `CORRUPTION`, or
+ * {@link BlockCache}. Their memory comes from ./block-buffers.ts, and a block the cache drops goes back
+ * there unless a table cursor is in it (see `recycleDropped`). Every mismatch is an `LsmError` naming the file: `CORRUPTION`, or
  * `UNSUPPORTED_FORMAT` for a format version or a required block this build does not know.
  *
  * @module
@@ -14,14 +15,15 @@ import type { Fs } from "@talus/fs";
 import { corruption, LsmError } from "../errors.ts";
 import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import { BYTEWISE_COMPARATOR, type Comparator } from "../key/comparator.ts";
-import type { BlockCache } from "../cache/block-cache.ts";
+import type { BlockCache, CachedTable } from "../cache/block-cache.ts";
 import type { FileDescriptorCache } from "../cache/file-descriptor-cache.ts";
 import { BlockCursor } from "./block-reader.ts";
 import { decodeBlock, readBlockAt, readExactly } from "./block-framing.ts";
+import { BLOCK_BUFFERS } from "./block-buffers.ts";
 import { BloomFilter, keyHash, type PrefixExtractor } from "./bloom-filter.ts";
 import { DataBlock } from "./data-block.ts";
 import { decodeFooter, FOOTER_SIZE, type Footer } from "./footer.ts";
-import { BLOCK_TRAILER_SIZE, FILE_HEADER_SIZE, isMagicAt, type BlockHandle } from "./format.ts";
+import { BLOCK_TRAILER_SIZE, FILE_HEADER_SIZE, isMagicAt } from "./format.ts";
 import { IndexBlock } from "./index-block.ts";
 import { KeyOrder } from "./keys.ts";
 import { decodeProperties, type TableMeta } from "./meta.ts";
@@ -57,6 +59,8 @@ export class Table implements TableBlockSource {
   readonly order: KeyOrder;
   readonly #fs: Fs;
   readonly #blockCache: BlockCache;
+  /** This table's blocks in the block cache. */
+  readonly #cached: CachedTable;
   readonly #fileCache: FileDescriptorCache;
   readonly #namespace: number;
   readonly #footer: Footer;
@@ -64,6 +68,8 @@ export class Table implements TableBlockSource {
   readonly #pinnedFilter: BloomFilter | null;
   readonly #prefixFilterUsable: boolean;
   readonly #point: BlockCursor;
+  /** A closed cursor to hand out again (see `cursorClosed`). */
+  #spareCursor: TableCursor | null = null;
   #closed = false;
 
   private constructor(fs: Fs, path: string, options: TableOpenOptions, footer: Footer, meta: TableMeta, index: IndexBlock, filter: BloomFilter | null) {
@@ -74,6 +80,8 @@ export class Table implements TableBlockSource {
     this.#blockCache = options.blockCache;
     this.#fileCache = options.fileCache;
     this.#namespace = options.cacheNamespace ?? 0;
+    this.#cached = options.blockCache.forTable(this.#namespace, meta.tableId);
+    this.#cached.dropped = recycleDropped;
     this.#footer = footer;
     this.#pinnedIndex = options.pinIndex === false ? null : index;
     this.#pinnedFilter = options.pinFilter === false ? null : filter;
@@ -126,7 +134,8 @@ export class Table implements TableBlockSource {
 
   /**
    * The newest entry of `key` with seqno `< readSeqno`, written into `out` (tombstones included, with
-   * their kind); false if the table holds none. `out.value` is a view into a cached block.
+   * their kind); false if the table holds none. `out.value` is a view into a data block, valid until the
+   * next block read of any table (a dropped block's memory is recycled): copy it before.
    */
   get(key: Uint8Array, readSeqno: number, out: PointLookup): boolean {
     this.#checkOpen();
@@ -165,10 +174,25 @@ export class Table implements TableBlockSource {
     return filter === null || filter.mayContainPrefix(prefix);
   }
 
-  /** A cursor over every entry; blocks load lazily. Close it when done. */
+  /**
+   * A cursor over every entry; blocks load lazily. Close it when done, and then drop it: a closed cursor
+   * may be handed out again by a later call (so a second `close()` would close its new owner's).
+   */
   cursor(options?: TableCursorOptions): EntryCursor {
     this.#checkOpen();
-    return new TableCursor(this, options?.fillCache ?? true);
+    const fillCache = options?.fillCache ?? true;
+    const spare = this.#spareCursor;
+    if (spare !== null && fillCache) {
+      this.#spareCursor = null;
+      spare.reopen();
+      return spare;
+    }
+    return new TableCursor(this, fillCache);
+  }
+
+  /** Keeps the last closed reader cursor for the next `cursor()`: a seek then allocates no cursor. */
+  cursorClosed(cursor: TableCursor): void {
+    if (cursor.fillsCache && !this.#closed) this.#spareCursor = cursor;
   }
 
   /**
@@ -189,6 +213,7 @@ export class Table implements TableBlockSource {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#spareCursor = null;
     this.#fileCache.evict(this.path, this.#fs);
     this.#blockCache.evictTable(this.#namespace, this.meta.tableId);
   }
@@ -196,18 +221,23 @@ export class Table implements TableBlockSource {
   index(): IndexBlock {
     if (this.#pinnedIndex !== null) return this.#pinnedIndex;
     const handle = this.#footer.index;
-    const cached = this.#blockCache.get(this.#namespace, this.meta.tableId, handle.offset);
+    const cached = this.#blockCache.lookup(this.#cached, handle.offset);
     if (cached instanceof IndexBlock) return cached;
-    const index = new IndexBlock(this.#read(handle, "index"), this.path, handle.offset, this.order, this.#footer.dataEnd);
+    const index = new IndexBlock(this.#read(handle.offset, handle.size, "index"), this.path, handle.offset, this.order, this.#footer.dataEnd);
     this.#cacheBlock(handle.offset, index, index.byteSize);
     return index;
   }
 
   dataBlock(index: IndexBlock, i: number, fillCache: boolean): DataBlock {
     const offset = index.blockOffset(i);
-    const cached = this.#blockCache.get(this.#namespace, this.meta.tableId, offset);
+    const cached = this.#blockCache.lookup(this.#cached, offset);
     if (cached instanceof DataBlock) return cached;
-    const block = new DataBlock(this.#read({ offset, size: index.blockSize(i) }, "data"), this.path, offset);
+    const framed = BLOCK_BUFFERS.take(index.blockSize(i) + BLOCK_TRAILER_SIZE);
+    const contents = this.#decode(framed, offset, "data");
+    const pooled = contents.buffer === framed.buffer;
+    // Decompressed into a buffer of its own: the framed bytes are read no more.
+    if (!pooled) BLOCK_BUFFERS.give(framed.buffer);
+    const block = new DataBlock(contents, this.path, offset, "data", pooled);
     if (fillCache) this.#cacheBlock(offset, block, block.byteSize);
     return block;
   }
@@ -216,26 +246,48 @@ export class Table implements TableBlockSource {
     if (this.#pinnedFilter !== null) return this.#pinnedFilter;
     const handle = this.#footer.filter;
     if (handle === null) return null;
-    const cached = this.#blockCache.get(this.#namespace, this.meta.tableId, handle.offset);
+    const cached = this.#blockCache.lookup(this.#cached, handle.offset);
     if (cached instanceof BloomFilter) return cached;
-    const filter = new BloomFilter(this.#read(handle, "filter"), this.path, handle.offset);
+    const filter = new BloomFilter(this.#read(handle.offset, handle.size, "filter"), this.path, handle.offset);
     this.#cacheBlock(handle.offset, filter, filter.byteSize);
     return filter;
   }
 
   /** One positional read of a framed block, then checksum and decode. */
-  #read(handle: BlockHandle, what: string): Uint8Array {
-    const framed = new Uint8Array(handle.size + BLOCK_TRAILER_SIZE);
-    const n = this.#fileCache.readAt(this.#fs, this.path, framed, handle.offset);
-    if (n !== framed.length) throw corruption(this.path, `${what} block at offset ${handle.offset} is truncated (read ${n} of ${framed.length} bytes)`);
-    return decodeBlock(framed, this.path, handle.offset, what);
+  #read(offset: number, size: number, what: string): Uint8Array {
+    return this.#decode(uninitializedBytes(size + BLOCK_TRAILER_SIZE), offset, what);
+  }
+
+  /** Reads the framed block at `offset` into all of `framed`, then checksum and decode. */
+  #decode(framed: Uint8Array, offset: number, what: string): Uint8Array {
+    const n = this.#fileCache.readAt(this.#fs, this.path, framed, offset);
+    if (n !== framed.length) throw corruption(this.path, `${what} block at offset ${offset} is truncated (read ${n} of ${framed.length} bytes)`);
+    return decodeBlock(framed, this.path, offset, what);
   }
 
   #cacheBlock(offset: number, value: object, bytes: number): void {
-    this.#blockCache.insert(this.#namespace, this.meta.tableId, offset, value, bytes);
+    this.#blockCache.store(this.#cached, offset, value, bytes);
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new LsmError("CLOSED", `table ${this.path} is closed`);
   }
+}
+
+/**
+ * Gives a dropped data block's memory back to the pool when nothing can read it any more. What could: a
+ * table cursor on it (counted in `cursors`); the table's own point-lookup cursor, which is repositioned
+ * before its next read; and the value view a point lookup hands out, which ../tree/reads.ts copies
+ * before any other block is read.
+ */
+function recycleDropped(value: object): void {
+  if (value instanceof DataBlock && value.pooled && value.cursors === 0) BLOCK_BUFFERS.give(value.data.buffer);
+}
+
+/**
+ * A plain Uint8Array of `length` bytes over memory that is not zeroed first (the read overwrites all of
+ * it, and a short read throws before anything looks at it): zeroing a block costs as much as reading it.
+ */
+function uninitializedBytes(length: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
 }

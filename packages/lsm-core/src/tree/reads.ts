@@ -16,16 +16,22 @@ import { VisibleRangeIterator } from "../iter/visible-range.ts";
 import type { KeyRange } from "../iter/bounds.ts";
 import type { Comparator } from "../key/comparator.ts";
 import type { SuperVersion } from "./super-version.ts";
-import { copyBytes } from "../key/copy.ts";
+import { copyForCaller } from "../key/copy.ts";
 
 /** A reusable pair of lookup slots, so a point read allocates nothing but its result copy. */
 export class PointReader {
   readonly #hit: PointLookup = newPointLookup();
   readonly #probe: PointLookup = newPointLookup();
+  /** Whether the last `find` left a copy in `#hit.value` rather than a view. */
+  #hitIsCopy = false;
 
-  /** The newest entry of `key` visible at `readSeqno` (tombstones included), or undefined. */
+  /**
+   * The newest entry of `key` visible at `readSeqno` (tombstones included), or undefined. Its value is a
+   * view valid until the next read: a data block's memory is recycled once the block cache drops it.
+   */
   find(sv: SuperVersion, key: Uint8Array, readSeqno: number): PointLookup | undefined {
     const hit = this.#hit;
+    this.#hitIsCopy = false;
     if (sv.active.get(key, readSeqno, hit)) return hit;
     for (let i = sv.sealed.length - 1; i >= 0; i--) if (sv.sealed[i]?.get(key, readSeqno, hit) === true) return hit;
     const probe = this.#probe;
@@ -36,14 +42,17 @@ export class PointReader {
       for (let r = 0; r < runs.length; r++) {
         const table = (runs[r] as (typeof runs)[number]).getForKey(key);
         if (table === undefined || !table.get(key, readSeqno, probe)) continue;
+        // Runs of one level may overlap (L0), so the newest hit across them wins; a hit just below the
+        // read seqno cannot be beaten.
+        const last = probe.seqno + 1 === readSeqno || r + 1 === runs.length;
         if (!found || probe.seqno > hit.seqno) {
           hit.kind = probe.kind;
           hit.seqno = probe.seqno;
-          hit.value = probe.value;
+          // Probing on reads blocks, which may recycle the memory the view points into: keep a copy.
+          this.#hitIsCopy = !last;
+          hit.value = last ? probe.value : copyForCaller(probe.value);
           found = true;
         }
-        // Runs of one level may overlap (L0), so the newest hit across them wins; a hit just below the
-        // read seqno cannot be beaten.
         if (hit.seqno + 1 === readSeqno) break;
       }
       if (found) return hit;
@@ -55,19 +64,34 @@ export class PointReader {
   get(sv: SuperVersion, key: Uint8Array, readSeqno: number): Uint8Array | undefined {
     const hit = this.find(sv, key, readSeqno);
     if (hit === undefined || isTombstone(hit.kind)) return undefined;
-    return copyBytes(hit.value);
+    return this.#hitIsCopy ? hit.value : copyForCaller(hit.value);
   }
 }
 
-/** One cursor over every source of `sv`, newest source first. */
+/**
+ * One cursor over every source of `sv`, newest source first. Memtables empty when it is made are left
+ * out (an iterator is not promised the writes made after it), and a single source is read directly,
+ * without a merge around it.
+ */
 export function mergedCursor(comparator: Comparator, sv: SuperVersion): EntryCursor {
-  const children: EntryCursor[] = [sv.active.cursor()];
-  for (let i = sv.sealed.length - 1; i >= 0; i--) children.push((sv.sealed[i] as SuperVersion["active"]).cursor());
+  const children: EntryCursor[] = [];
+  if (!sv.active.isEmpty()) children.push(sv.active.cursor());
+  for (let i = sv.sealed.length - 1; i >= 0; i--) {
+    const sealed = sv.sealed[i] as SuperVersion["active"];
+    if (!sealed.isEmpty()) children.push(sealed.cursor());
+  }
   for (const level of sv.version.levels) {
     for (const run of level.runs) children.push(new RunCursor(comparator, run.tables));
   }
+  if (children.length === 1) return children[0] as EntryCursor;
   return new MergingCursor(comparator, children);
 }
+
+/**
+ * Limits up to which a range is read in full when the iterator is made (see `prefetch` in
+ * ../iter/visible-range.ts): a seek or a short scan then never needs a finalization registration.
+ */
+const PREFETCH_MAX_LIMIT = 16;
 
 /** An iterator over `range` at `readSeqno` that pins `sv` until it ends. */
 export function rangeIterator(
@@ -79,7 +103,15 @@ export function rangeIterator(
 ): VisibleRangeIterator {
   const release = sv.pin();
   try {
-    return new VisibleRangeIterator({ comparator, cursor: mergedCursor(comparator, sv), readSeqno, range, release, ...(keyFilter === undefined ? {} : { keyFilter }) });
+    return new VisibleRangeIterator({
+      comparator,
+      cursor: mergedCursor(comparator, sv),
+      readSeqno,
+      range,
+      release,
+      prefetch: range.limit <= PREFETCH_MAX_LIMIT,
+      ...(keyFilter === undefined ? {} : { keyFilter }),
+    });
   } catch (error) {
     release();
     throw error;
