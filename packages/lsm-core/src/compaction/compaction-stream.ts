@@ -25,7 +25,6 @@
 import type { Comparator } from "../key/comparator.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "../iter/cursor.ts";
-import { copyBytes } from "../key/copy.ts";
 
 export interface CompactionStreamOptions {
   readonly comparator: Comparator;
@@ -41,6 +40,7 @@ export class CompactionStream {
   readonly #input: EntryCursor;
   readonly #options: CompactionStreamOptions;
   #key: Uint8Array | undefined;
+  #keyBuffer = new Uint8Array(64);
   /** The base of the current key was found: what follows of this key is shadowed. */
   #dropRest = false;
   /** The input already sits on the entry after the one last emitted (after a look-ahead). */
@@ -63,7 +63,7 @@ export class CompactionStream {
     return this.#dropped;
   }
 
-  /** The current output entry's user key (valid until `next()`). */
+  /** The current output entry's user key (a view valid until `next()`). */
   key(): Uint8Array {
     return this.#key as Uint8Array;
   }
@@ -91,7 +91,7 @@ export class CompactionStream {
       this.#inputAhead = false;
       if (!input.valid()) return false;
       if (this.#key === undefined || comparator.compare(input.key(), this.#key) !== 0) {
-        this.#key = copyBytes(input.key());
+        this.#key = this.#copyKey(input.key());
         this.#dropRest = false;
       } else if (this.#dropRest) {
         this.#drop(input);
@@ -110,8 +110,10 @@ export class CompactionStream {
           return true;
         }
         // What lies directly below decides; the input moves, so the tombstone is re-emitted from fields.
+        // Its value is copied first: a view into the input dies when the input moves (a table cursor's
+        // block memory may be recycled). The key is already the stream's own copy.
         const key = this.#key;
-        const value = this.#value;
+        const value = this.#value.length === 0 ? this.#value : this.#value.slice();
         input.next();
         this.#inputAhead = true;
         const older = input.valid() && comparator.compare(input.key(), key) === 0;
@@ -136,6 +138,21 @@ export class CompactionStream {
       if (kind !== ValueKind.MergeOperand) this.#dropRest = true;
       return true;
     }
+  }
+
+  /**
+   * Copies the current key into a buffer kept across keys (one allocation per key was most of this
+   * loop's garbage); the view returned stays valid until a later key replaces it, which `key()`'s
+   * contract (valid until `next()`) allows.
+   */
+  #copyKey(key: Uint8Array): Uint8Array {
+    const n = key.length;
+    if (n > this.#keyBuffer.length) this.#keyBuffer = new Uint8Array(Math.max(n, 2 * this.#keyBuffer.length));
+    const buffer = this.#keyBuffer;
+    if (n <= 32) for (let i = 0; i < n; i++) buffer[i] = key[i] as number;
+    else buffer.set(key);
+    const current = this.#key;
+    return current !== undefined && current.buffer === buffer.buffer && current.length === n ? current : buffer.subarray(0, n);
   }
 
   #drop(input: EntryCursor): void {
