@@ -12,32 +12,59 @@ import { BlockBufferPool, capacityFor } from "../src/table/block-buffers.ts";
 import { caches, enc, modelGet, openTable, writeTable, type ModelEntry } from "./table-support.ts";
 
 describe("BlockBufferPool", () => {
-  it("hands a given-back buffer to the next block of its size class, and only to one", () => {
+  it("hands a given-back piece to the next block of its size class, and only to one", () => {
     const pool = new BlockBufferPool();
     const a = pool.take(4101);
     expect(a.length).toBe(4101);
-    expect(a.byteOffset).toBe(0);
-    expect(a.buffer.byteLength).toBe(capacityFor(4101));
-    pool.give(a.buffer);
-    expect(pool.bytes).toBe(a.buffer.byteLength);
+    expect(a.byteOffset + capacityFor(4101)).toBeLessThanOrEqual(a.buffer.byteLength);
+    pool.give(a, capacityFor(4101));
+    expect(pool.bytes).toBe(capacityFor(4101));
     const b = pool.take(4110);
     expect(b.buffer).toBe(a.buffer);
+    expect(b.byteOffset).toBe(a.byteOffset);
     expect(b.length).toBe(4110);
     expect(pool.bytes).toBe(0);
-    expect(pool.take(4110).buffer).not.toBe(a.buffer);
+    const c = pool.take(4110);
+    expect(c.buffer === b.buffer && c.byteOffset === b.byteOffset).toBe(false);
     // Another size class does not take it.
-    pool.give(b.buffer);
-    expect(pool.take(100).buffer).not.toBe(b.buffer);
+    pool.give(b, capacityFor(4110));
+    const d = pool.take(100);
+    expect(d.buffer === b.buffer && d.byteOffset === b.byteOffset).toBe(false);
   });
 
-  it("keeps at most a bounded number of bytes and ignores buffers it did not size", () => {
+  it("carves pieces that never overlap, from slabs shared by several blocks", () => {
     const pool = new BlockBufferPool();
-    for (let i = 0; i < 1000; i++) pool.give(new ArrayBuffer(4096));
+    const pieces = Array.from({ length: 200 }, (_, i) => pool.take(100 + ((i * 997) % 9000)));
+    const byBuffer = new Map<ArrayBufferLike, Uint8Array[]>();
+    for (const p of pieces) byBuffer.set(p.buffer, [...(byBuffer.get(p.buffer) ?? []), p]);
+    // Slabs, not one buffer per block.
+    expect(byBuffer.size).toBeLessThan(pieces.length / 4);
+    for (const list of byBuffer.values()) {
+      const sorted = [...list].sort((x, y) => x.byteOffset - y.byteOffset);
+      for (let i = 1; i < sorted.length; i++) {
+        const prev = sorted[i - 1] as Uint8Array;
+        expect(prev.byteOffset + capacityFor(prev.length)).toBeLessThanOrEqual((sorted[i] as Uint8Array).byteOffset);
+      }
+    }
+    // Writing every piece in full leaves every other piece as it was.
+    pieces.forEach((p, i) => p.fill(i & 0xff));
+    pieces.forEach((p, i) => expect(p.every((b) => b === (i & 0xff))).toBe(true));
+    // Blocks too big for a slab still come back whole.
+    const big = pool.take(40_000);
+    expect(big.length).toBe(40_000);
+    expect(big.buffer.byteLength).toBeGreaterThanOrEqual(capacityFor(40_000));
+  });
+
+  it("keeps at most a bounded number of bytes and ignores pieces it did not size", () => {
+    const pool = new BlockBufferPool();
+    for (let i = 0; i < 1000; i++) pool.give(new Uint8Array(4096), 4096);
     expect(pool.bytes).toBeLessThanOrEqual(1024 * 1024);
     const other = new BlockBufferPool();
-    other.give(new ArrayBuffer(1000));
-    other.give(new ArrayBuffer(0));
-    other.give(new ArrayBuffer(1 << 20));
+    other.give(new Uint8Array(1000), 1000);
+    other.give(new Uint8Array(0), 0);
+    other.give(new Uint8Array(1 << 20), 1 << 20);
+    // A capacity that runs past the buffer.
+    other.give(new Uint8Array(new ArrayBuffer(8192), 4096, 64), 8192);
     expect(other.bytes).toBe(0);
   });
 });

@@ -24,6 +24,19 @@ describe("BlockCache", () => {
     expect(cache.misses).toBe(2);
   });
 
+  it("moves a hit entry only when a quarter of its entry count has been stored since it last moved", () => {
+    const cache = new BlockCache(8 * (100 + W));
+    for (let k = 0; k < 8; k++) cache.insert(1, 1, k, block(k), 100);
+    // Entry 6 moved (was stored) one store ago: the hit leaves it where it is. Entry 0 moved 7 stores ago.
+    expect(cache.get(1, 1, 6)).toEqual(block(6));
+    expect(cache.get(1, 1, 0)).toEqual(block(0));
+    for (let k = 8; k < 14; k++) cache.insert(1, 1, k, block(k), 100);
+    // Exact LRU would have dropped 7 (hit before 6); here 6 went in its place, and 0 stays.
+    expect(cache.get(1, 1, 6)).toBeUndefined();
+    expect(cache.get(1, 1, 7)).toEqual(block(7));
+    expect(cache.get(1, 1, 0)).toEqual(block(0));
+  });
+
   it("never holds more bytes than its capacity", () => {
     const rng = new Random(1);
     const capacity = 50_000;

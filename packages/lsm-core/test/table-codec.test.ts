@@ -33,6 +33,46 @@ describe("LZ4 block codec", () => {
     expect(lz4Compress(new Uint8Array(100_000)).length).toBeLessThan(500);
   });
 
+  it("finds a repeat reached one byte at a time through incompressible bytes", () => {
+    // The encoder carries the four bytes under its cursor along while it steps one byte at a time;
+    // were that word wrong (high bytes, sign), the second copy of `a` would find no match.
+    const rng = new Random(9);
+    for (let i = 0; i < 50; i++) {
+      const lead = rng.bytes(1 + rng.int(30));
+      const a = rng.bytes(30);
+      const data = new Uint8Array([...lead, ...a, ...a]);
+      const packed = lz4Compress(data);
+      expect(Buffer.compare(lz4Decompress(packed, data.length), data)).toBe(0);
+      // Token, length byte and literals of `lead` and `a`; offset and length byte of the match (all but
+      // the last 5 bytes, which must be literals); a final token and those 5 bytes.
+      expect(packed.length).toBeLessThanOrEqual(lead.length + a.length + 2 + 3 + 1 + 5);
+    }
+  });
+
+  it("extends a match backwards when skipping stepped past the start of the repeat", () => {
+    // After 64 misses the encoder moves several bytes per probe, so it lands inside the second copy of
+    // `a`; the match must still start at that copy's first byte: literals are exactly `a` and `noise`.
+    const rng = new Random(4);
+    for (let i = 0; i < 40; i++) {
+      const a = rng.bytes(40);
+      const noise = rng.bytes(150 + rng.int(100));
+      const data = new Uint8Array([...a, ...noise, ...a]);
+      const packed = lz4Compress(data);
+      expect(Buffer.compare(lz4Decompress(packed, data.length), data)).toBe(0);
+      const literals = a.length + noise.length;
+      // Token nibble 15, then length bytes adding up to the rest (255 means "more follows").
+      expect((packed[0] as number) >> 4).toBe(15);
+      let sum = 15;
+      let p = 1;
+      for (;;) {
+        const b = packed[p++] as number;
+        sum += b;
+        if (b !== 255) break;
+      }
+      expect(sum).toBe(literals);
+    }
+  });
+
   it("compresses into a reused buffer exactly as into a fresh one", () => {
     const inputs = samples(new Random(2));
     for (const data of inputs) expect(Buffer.compare(lz4CompressReusingBuffer(data), lz4Compress(data))).toBe(0);

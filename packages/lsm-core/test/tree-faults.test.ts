@@ -281,7 +281,9 @@ describe("Tree: an I/O error at each step of a job", () => {
         }
       }
       expect(problems).toEqual([]);
-      expect(cases).toBeGreaterThan(30);
+      // The read-only sweep is shorter: a job's outputs open from their writers' own index and filter
+      // (Table.fromWriter), so only the input scan reads.
+      expect(cases).toBeGreaterThan(job.kinds?.includes("read") === true ? 15 : 30);
     });
   }
 

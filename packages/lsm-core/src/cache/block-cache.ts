@@ -6,6 +6,13 @@
  * namespace from {@link newCacheNamespace} and two trees sharing one cache never see each other's blocks.
  * An entry weighs its bytes plus {@link BLOCK_CACHE_ENTRY_OVERHEAD}.
  *
+ * The order is LRU up to one relaxation: a hit moves its entry to the most recently used end only if
+ * at least a quarter of the cache's entry count (rounded down) has been stored since the entry last got
+ * there. Entries are evicted in the order they last moved, which lags their last use by fewer stores than
+ * that (exact LRU below four entries). Hits on a cache that holds everything (no stores) then write
+ * nothing: moving a node touches two more nodes scattered over the heap, which costs more than the rest
+ * of the hit.
+ *
  * Invariants: `size` is the sum of the weights of the entries held; after every `insert`, `size <= capacity`
  * (the least recently used entries are dropped first, and an entry heavier than the whole capacity is not
  * kept). Dropping an entry only forgets it and tells its table's `dropped` hook: whether the block's
@@ -57,6 +64,8 @@ export interface CacheNode {
   readonly offset: number;
   value: object;
   weight: number;
+  /** The cache's store count when this node last became the most recently used. */
+  stamp: number;
   /** Towards the least recently used end. */
   older: CacheNode | null;
   /** Towards the most recently used end. */
@@ -73,6 +82,8 @@ export class BlockCache {
   #count = 0;
   #hits = 0;
   #misses = 0;
+  /** Stores so far: the clock of the `stamp`s. */
+  #stores = 0;
 
   constructor(capacityBytes: number = DEFAULT_BLOCK_CACHE_BYTES) {
     if (!(capacityBytes >= 0) || !Number.isFinite(capacityBytes)) throw new RangeError(`capacityBytes must be a non-negative number, got ${capacityBytes}`);
@@ -110,7 +121,7 @@ export class BlockCache {
       return undefined;
     }
     this.#hits++;
-    if (node !== this.#newest) {
+    if (this.#stores - node.stamp >= this.#count >>> 2 && node !== this.#newest) {
       this.#unlink(node);
       this.#pushNewest(node);
     }
@@ -124,7 +135,8 @@ export class BlockCache {
     const existing = target.blocks.get(offset);
     if (existing !== undefined) this.#remove(existing);
     if (weight > this.capacity) return;
-    const node: CacheNode = { table: target, offset, value, weight, older: null, newer: null };
+    this.#stores++;
+    const node: CacheNode = { table: target, offset, value, weight, stamp: 0, older: null, newer: null };
     target.blocks.set(offset, node);
     this.#pushNewest(node);
     this.#size += weight;
@@ -226,6 +238,7 @@ export class BlockCache {
   }
 
   #pushNewest(node: CacheNode): void {
+    node.stamp = this.#stores;
     node.older = this.#newest;
     node.newer = null;
     if (this.#newest !== null) this.#newest.newer = node;

@@ -9,6 +9,7 @@
 import { corruption, type LsmError } from "../errors.ts";
 import { MAX_KEY_BYTES } from "../key/validate.ts";
 import { MAX_VALUE_KIND } from "../key/value-kind.ts";
+import type { BlockPointIndex } from "./block-point-index.ts";
 
 /** The fields of the entry last decoded by {@link decodeEntry}; one shared record, so decoding allocates nothing. */
 export const entry = {
@@ -33,21 +34,29 @@ export class DataBlock {
   readonly file: string;
   readonly offset: number;
   readonly what: string;
-  /** Whether `data.buffer` came from the block buffer pool (./block-buffers.ts) and may go back to it. */
-  readonly pooled: boolean;
+  /**
+   * The capacity of the block buffer pool's piece (./block-buffers.ts) that `data` starts, which may go
+   * back to the pool; 0 when `data` is not pooled memory.
+   */
+  readonly pooledCapacity: number;
   /**
    * Table cursors positioned in this block: while any is, its memory must not be recycled. Counted by
-   * ./table-cursor.ts; the only mutable part of a block, and no part of its contents.
+   * ./table-cursor.ts. This and the two point-lookup fields below are the only mutable parts of a block,
+   * and no part of its contents.
    */
   cursors = 0;
+  /** Point lookups made in this block before it got a {@link pointIndex} (see `layoutFor`). */
+  pointLookups = 0;
+  /** The layout of ./block-point-index.ts, once built. */
+  pointIndex: BlockPointIndex | null = null;
 
   /**
    * Validates the trailer and the restart array of `data`; `file`, `offset` and `what` name the block in
    * errors.
    */
-  constructor(data: Uint8Array, file: string, offset: number, what = "data", pooled = false) {
+  constructor(data: Uint8Array, file: string, offset: number, what = "data", pooledCapacity = 0) {
     this.data = data;
-    this.pooled = pooled;
+    this.pooledCapacity = pooledCapacity;
     this.file = file;
     this.offset = offset;
     this.what = what;
@@ -77,9 +86,14 @@ export class DataBlock {
     return corruption(this.file, `${this.what} block at offset ${this.offset}: ${detail}`);
   }
 
-  /** Bytes this block holds in a cache (a pooled buffer is a little larger than its block). */
+  /** Whether `data` is pooled memory that may go back to the pool. */
+  get pooled(): boolean {
+    return this.pooledCapacity > 0;
+  }
+
+  /** Bytes this block holds in a cache (a pooled piece is a little larger than its block). */
   get byteSize(): number {
-    return this.pooled ? this.data.buffer.byteLength : this.data.length;
+    return this.pooledCapacity > 0 ? this.pooledCapacity : this.data.length;
   }
 }
 

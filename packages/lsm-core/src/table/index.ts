@@ -10,4 +10,4 @@ export { BLOCK_TRAILER_SIZE, FILE_HEADER_SIZE, MAX_BLOCK_BYTES, TABLE_FORMAT_VER
 export { murmur3 } from "./hash.ts";
 export type { TableMeta, TableProperties } from "./meta.ts";
 export { Table, type TableCursorOptions, type TableOpenOptions } from "./table.ts";
-export { TableWriter, type PausePoint, type TableWriterOptions } from "./table-writer.ts";
+export { TableWriter, type PausePoint, type TableWriterOptions, type WrittenTable } from "./table-writer.ts";

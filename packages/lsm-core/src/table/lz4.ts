@@ -76,21 +76,35 @@ function compressInto(src: Uint8Array, dst: Uint8Array): Uint8Array {
   let ip = 0;
   const matchStartLimit = n - MF_LIMIT;
   const matchEndLimit = n - LAST_LITERALS;
+  // `seq` holds the four bytes at `ip` (little-endian, signed: only hashed and compared); a step of one
+  // shifts one byte in instead of reading all four again.
+  let seq = ip < matchStartLimit ? read32(src, ip) : 0;
   while (ip < matchStartLimit) {
-    const seq = read32(src, ip);
     const h = Math.imul(seq, 0x9e3779b1) >>> (32 - HASH_LOG);
     const candidate = (table[h] as number) - base;
     table[h] = ip + base;
     if (candidate < 0 || ip - candidate > MAX_OFFSET || read32(src, candidate) !== seq) {
       // Skip faster through data that does not compress, as the reference encoder does.
-      ip += 1 + ((ip - anchor) >>> 6);
+      const step = 1 + ((ip - anchor) >>> 6);
+      ip += step;
+      seq = step === 1 ? (seq >>> 8) | ((src[ip + 3] as number) << 24) : read32(src, ip);
       continue;
     }
     let length = MIN_MATCH;
     while (ip + length < matchEndLimit && src[candidate + length] === src[ip + length]) length++;
-    op = writeSequence(dst, op, src, anchor, ip - anchor, ip - candidate, length);
-    ip += length;
+    // Skipping may have stepped past the start of the repeat: extend the match backwards too (never
+    // before `anchor`, so the literals before it stay whole; the offset does not change).
+    let start = ip;
+    let from = candidate;
+    while (start > anchor && from > 0 && src[start - 1] === src[from - 1]) {
+      start--;
+      from--;
+    }
+    length += ip - start;
+    op = writeSequence(dst, op, src, anchor, start - anchor, start - from, length);
+    ip = start + length;
     anchor = ip;
+    if (ip < matchStartLimit) seq = read32(src, ip);
   }
   op = writeLiterals(dst, op, src, anchor, n - anchor, 0);
   return dst.subarray(0, op);
@@ -155,10 +169,9 @@ export function lz4Decompress(src: Uint8Array, maxLength: number): Uint8Array {
   return op === maxLength ? dst : dst.subarray(0, op);
 }
 
+/** Four bytes little-endian as a signed 32-bit integer (only hashed and compared, so the sign does not matter). */
 function read32(data: Uint8Array, pos: number): number {
-  return (
-    ((data[pos] as number) | ((data[pos + 1] as number) << 8) | ((data[pos + 2] as number) << 16) | ((data[pos + 3] as number) << 24)) >>> 0
-  );
+  return (data[pos] as number) | ((data[pos + 1] as number) << 8) | ((data[pos + 2] as number) << 16) | ((data[pos + 3] as number) << 24);
 }
 
 function writeSequence(dst: Uint8Array, start: number, src: Uint8Array, anchor: number, literals: number, offset: number, length: number): number {

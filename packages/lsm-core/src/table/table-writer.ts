@@ -42,6 +42,19 @@ import { syncFile } from "../io/async-sync.ts";
  */
 export type PausePoint = () => Promise<void> | undefined;
 
+/**
+ * What a finished writer still holds of its table, for opening it without reading it back
+ * (`Table.fromWriter`): the footer it wrote, the metadata, and the decoded contents of the index and
+ * filter blocks, byte for byte what went (framed and maybe compressed) into the synced file.
+ */
+export interface WrittenTable {
+  readonly path: string;
+  readonly footer: Footer;
+  readonly meta: TableMeta;
+  readonly index: Uint8Array;
+  readonly filter: Uint8Array | null;
+}
+
 export interface TableWriterOptions {
   /** Recorded in the meta block; readers check it. */
   readonly tableId: number;
@@ -102,6 +115,8 @@ export class TableWriter {
   #stats = { entries: 0, distinct: 0, tombstones: 0, weak: 0, merges: 0, indirections: 0, keyBytes: 0, valueBytes: 0, dataSize: 0, blocks: 0 };
   #minSeqno = Number.MAX_SAFE_INTEGER;
   #maxSeqno = 0;
+  /** Set by #seal; handed out by `written()` once the file is synced and closed. */
+  #sealed: WrittenTable | undefined;
 
   /** Creates `path` exclusively (EEXIST if it exists). */
   constructor(fs: Fs, path: string, options: TableWriterOptions) {
@@ -235,12 +250,16 @@ export class TableWriter {
     if (this.#block.entryCount > 0) this.#flushBlock();
     const dataEnd = this.#written + this.#out.length;
     let filter: BlockHandle | null = null;
+    let filterContents: Uint8Array | null = null;
     if (this.#filter !== null) {
       yield;
-      filter = this.#writeBlock(yield* this.#filter.finishInSteps(), NONE_CODEC);
+      filterContents = yield* this.#filter.finishInSteps();
+      filter = this.#writeBlock(filterContents, NONE_CODEC);
     }
     yield;
-    const index = this.#writeBlock(this.#index.finish(), this.#codec);
+    // A copy: the builder's buffer is larger than its contents, and the reader keeps this one.
+    const indexContents = this.#index.finish().slice();
+    const index = this.#writeBlock(indexContents, this.#codec);
     yield;
     const props = this.#properties();
     const meta = this.#writeBlock(encodeProperties(props), NONE_CODEC);
@@ -249,7 +268,7 @@ export class TableWriter {
     const footer: Footer = { dataEnd, filter, index, meta, metaindex, fileChecksum: this.#crc, formatVersion: TABLE_FORMAT_VERSION };
     const footerBytes = encodeFooter(footer);
     this.#file.write(footerBytes);
-    return {
+    const tableMeta: TableMeta = {
       ...props,
       formatVersion: TABLE_FORMAT_VERSION,
       fileSize: this.#written + footerBytes.length,
@@ -258,12 +277,23 @@ export class TableWriter {
       indexSize: index.size,
       filterSize: filter?.size ?? 0,
     };
+    this.#sealed = { path: this.path, footer, meta: tableMeta, index: indexContents, filter: filterContents };
+    return tableMeta;
   }
 
   #close(meta: TableMeta): TableMeta {
     this.#file.close();
     this.#state = "finished";
     return meta;
+  }
+
+  /**
+   * The parts of the finished table a reader needs (see {@link WrittenTable}). Only after `finish()` or
+   * `finishAsync()` returned: before that the file is not synced, and a version must not name it.
+   */
+  written(): WrittenTable {
+    if (this.#state !== "finished" || this.#sealed === undefined) throw new Error(`TableWriter for ${this.path} is ${this.#state}, not finished`);
+    return this.#sealed;
   }
 
   /** Closes and removes the partial file. Safe to call after a failed `add`/`finish`; a no-op once finished or aborted. */

@@ -19,7 +19,8 @@ import type { BlockCache, CachedTable } from "../cache/block-cache.ts";
 import type { FileDescriptorCache } from "../cache/file-descriptor-cache.ts";
 import { BlockCursor } from "./block-reader.ts";
 import { decodeBlock, readBlockAt, readExactly } from "./block-framing.ts";
-import { BLOCK_BUFFERS } from "./block-buffers.ts";
+import { BLOCK_BUFFERS, capacityFor } from "./block-buffers.ts";
+import { FOUND, layoutFor, UNDECIDED } from "./block-point-index.ts";
 import { BloomFilter, keyHash, type PrefixExtractor } from "./bloom-filter.ts";
 import { DataBlock } from "./data-block.ts";
 import { decodeFooter, FOOTER_SIZE, type Footer } from "./footer.ts";
@@ -30,6 +31,7 @@ import { decodeProperties, type TableMeta } from "./meta.ts";
 import { decodeMetaindex } from "./metaindex.ts";
 import { TableCursor, type TableBlockSource } from "./table-cursor.ts";
 import { verifyTable } from "./table-verify.ts";
+import type { WrittenTable } from "./table-writer.ts";
 
 export interface TableOpenOptions {
   /** The id the caller knows the table by; must match the one in the file. */
@@ -52,6 +54,13 @@ export interface TableCursorOptions {
   /** Insert the blocks the cursor reads into the block cache (default true; false for compaction scans). */
   readonly fillCache?: boolean;
 }
+
+/** Bytes a data block miss may read beyond its block while the cache has room (see `#readAhead`). */
+const READ_AHEAD_BYTES = 64 * 1024;
+/** Where read-ahead reads (JavaScript runs one read at a time); the blocks are copied out of it. */
+let readAheadScratch: Uint8Array = new Uint8Array(0);
+/** Free cache bytes below which a miss reads its block alone: read-ahead never makes the cache drop a block. */
+const READ_AHEAD_ROOM = 4 * READ_AHEAD_BYTES;
 
 export class Table implements TableBlockSource {
   readonly path: string;
@@ -128,6 +137,26 @@ export class Table implements TableBlockSource {
     }
   }
 
+  /**
+   * Opens a table its writer just finished, from the parts the writer still holds (see
+   * `TableWriter.written`), without reading the index and filter back, checking their CRCs and
+   * decompressing them again: they are the very bytes that went into the synced file. The same
+   * identity checks as {@link open} apply; the index and filter are decoded and validated as there.
+   */
+  static fromWriter(fs: Fs, written: WrittenTable, options: TableOpenOptions): Table {
+    const { path, footer, meta } = written;
+    const order = new KeyOrder(options.comparator ?? BYTEWISE_COMPARATOR);
+    if (meta.tableId !== options.tableId) throw corruption(path, `the writer wrote table ${meta.tableId}, expected table ${options.tableId}`);
+    if (meta.comparator !== order.comparator.name) {
+      throw new LsmError("COMPARATOR_MISMATCH", `table ${path} was written with comparator "${meta.comparator}", opened with "${order.comparator.name}"`);
+    }
+    if ((footer.filter !== null) !== (written.filter !== null)) throw corruption(path, "the filter block and the footer disagree");
+    const index = new IndexBlock(written.index, path, footer.index.offset, order, footer.dataEnd);
+    if (index.count !== meta.dataBlockCount) throw corruption(path, `the index lists ${index.count} data blocks, the meta block ${meta.dataBlockCount}`);
+    const filter = footer.filter === null || written.filter === null ? null : new BloomFilter(written.filter, path, footer.filter.offset);
+    return new Table(fs, path, options, footer, meta, index, filter);
+  }
+
   get tableId(): number {
     return this.meta.tableId;
   }
@@ -149,7 +178,13 @@ export class Table implements TableBlockSource {
     const i = index.lowerBound(key, seqno);
     if (i >= index.count) return false;
     const cursor = this.#point;
-    cursor.reset(this.dataBlock(index, i, true));
+    const block = this.dataBlock(index, i, true);
+    const points = layoutFor(block, index, i, order.bytewise);
+    if (points !== null) {
+      const found = points.find(block, key, seqno, out);
+      if (found !== UNDECIDED) return found === FOUND;
+    }
+    cursor.reset(block);
     cursor.seek(key, seqno);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return false;
     out.kind = cursor.kind();
@@ -232,14 +267,71 @@ export class Table implements TableBlockSource {
     const offset = index.blockOffset(i);
     const cached = this.#blockCache.lookup(this.#cached, offset);
     if (cached instanceof DataBlock) return cached;
+    if (fillCache && this.#blockCache.capacity - this.#blockCache.size >= READ_AHEAD_ROOM) {
+      const block = this.#readAhead(index, i);
+      if (block !== null) return block;
+    }
     const framed = BLOCK_BUFFERS.take(index.blockSize(i) + BLOCK_TRAILER_SIZE);
-    const contents = this.#decode(framed, offset, "data");
-    const pooled = contents.buffer === framed.buffer;
-    // Decompressed into a buffer of its own: the framed bytes are read no more.
-    if (!pooled) BLOCK_BUFFERS.give(framed.buffer);
-    const block = new DataBlock(contents, this.path, offset, "data", pooled);
+    const n = this.#fileCache.readAt(this.#fs, this.path, framed, offset);
+    if (n !== framed.length) throw corruption(this.path, `data block at offset ${offset} is truncated (read ${n} of ${framed.length} bytes)`);
+    const block = this.#pooledBlock(framed, offset);
     if (fillCache) this.#cacheBlock(offset, block, block.byteSize);
     return block;
+  }
+
+  /** The data block whose framed bytes (read from the file) fill `framed`, a piece of the block buffer pool. */
+  #pooledBlock(framed: Uint8Array, offset: number): DataBlock {
+    const contents = decodeBlock(framed, this.path, offset, "data");
+    const capacity = capacityFor(framed.length);
+    const pooled = contents.buffer === framed.buffer;
+    // Decompressed into a buffer of its own: the framed bytes are read no more.
+    if (!pooled) BLOCK_BUFFERS.give(framed, capacity);
+    return new DataBlock(contents, this.path, offset, "data", pooled ? capacity : 0);
+  }
+
+  /**
+   * Block `i` and the blocks after it, up to {@link READ_AHEAD_BYTES}, in one positional read, each
+   * checked and cached on its own (those already cached stay as they are); null when there is no block
+   * after `i` or the read comes up short (the caller's single read then reports it). A damaged neighbour
+   * is left out, to be reported when it is read itself. Only while the cache has room for them: while a
+   * cache fills, reading one block per miss costs a system call per block, and the neighbours are likely
+   * read later anyway; a full cache would drop blocks for them that are as likely to be read.
+   */
+  #readAhead(index: IndexBlock, i: number): DataBlock | null {
+    const start = index.blockOffset(i);
+    let j = i;
+    let end = start;
+    while (j < index.count) {
+      const blockEnd = index.blockOffset(j) + index.blockSize(j) + BLOCK_TRAILER_SIZE;
+      if (j > i && blockEnd - start > READ_AHEAD_BYTES) break;
+      end = blockEnd;
+      j++;
+    }
+    if (j - i < 2) return null;
+    // At most READ_AHEAD_BYTES: past the first block the loop stops there, and a first block alone returned above.
+    if (readAheadScratch.length < end - start) readAheadScratch = uninitializedBytes(READ_AHEAD_BYTES);
+    const bytes = readAheadScratch.subarray(0, end - start);
+    if (this.#fileCache.readAt(this.#fs, this.path, bytes, start) !== bytes.length) return null;
+    let first: DataBlock | null = null;
+    for (let b = i; b < j; b++) {
+      const offset = index.blockOffset(b);
+      if (b > i && this.#cached.blocks.has(offset)) continue;
+      const from = offset - start;
+      // Each block gets a pool piece of its own, as a block read alone does: the scratch is reused at
+      // the next read-ahead, and one buffer shared by many blocks would live as long as the last of them.
+      const framed = BLOCK_BUFFERS.take(index.blockSize(b) + BLOCK_TRAILER_SIZE);
+      framed.set(bytes.subarray(from, from + framed.length));
+      let block: DataBlock;
+      try {
+        block = this.#pooledBlock(framed, offset);
+      } catch (error) {
+        if (b === i) throw error;
+        continue;
+      }
+      this.#cacheBlock(offset, block, block.byteSize);
+      if (b === i) first = block;
+    }
+    return first;
   }
 
   #filter(): BloomFilter | null {
@@ -281,7 +373,7 @@ export class Table implements TableBlockSource {
  * before any other block is read.
  */
 function recycleDropped(value: object): void {
-  if (value instanceof DataBlock && value.pooled && value.cursors === 0) BLOCK_BUFFERS.give(value.data.buffer);
+  if (value instanceof DataBlock && value.pooled && value.cursors === 0) BLOCK_BUFFERS.give(value.data, value.pooledCapacity);
 }
 
 /**

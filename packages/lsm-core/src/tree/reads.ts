@@ -13,7 +13,7 @@ import { newPointLookup, type EntryCursor, type PointLookup } from "../iter/curs
 import { MergingCursor } from "../iter/merging-cursor.ts";
 import { RunCursor } from "../iter/run-cursor.ts";
 import { VisibleRangeIterator } from "../iter/visible-range.ts";
-import type { KeyRange } from "../iter/bounds.ts";
+import { FULL_RANGE, type KeyRange } from "../iter/bounds.ts";
 import type { Comparator } from "../key/comparator.ts";
 import type { SuperVersion } from "./super-version.ts";
 import { copyForCaller } from "../key/copy.ts";
@@ -69,19 +69,31 @@ export class PointReader {
 }
 
 /**
- * One cursor over every source of `sv`, newest source first. Memtables empty when it is made are left
- * out (an iterator is not promised the writes made after it), and a single source is read directly,
- * without a merge around it.
+ * One cursor over every source of `sv` that may hold a key of `range`, newest source first. Memtables
+ * empty when it is made are left out (an iterator is not promised the writes made after it), and so are
+ * runs whose key range lies wholly outside `range`: the iterator never moves outside `range`, so such a
+ * run could only cost its seeks. A single source is read directly, without a merge around it.
  */
-export function mergedCursor(comparator: Comparator, sv: SuperVersion): EntryCursor {
+export function mergedCursor(comparator: Comparator, sv: SuperVersion, range: KeyRange = FULL_RANGE): EntryCursor {
   const children: EntryCursor[] = [];
   if (!sv.active.isEmpty()) children.push(sv.active.cursor());
   for (let i = sv.sealed.length - 1; i >= 0; i--) {
     const sealed = sv.sealed[i] as SuperVersion["active"];
     if (!sealed.isEmpty()) children.push(sealed.cursor());
   }
+  const { lower, upper } = range;
   for (const level of sv.version.levels) {
-    for (const run of level.runs) children.push(new RunCursor(comparator, run.tables));
+    for (const run of level.runs) {
+      if (lower !== undefined) {
+        const c = comparator.compare(run.maxKey, lower);
+        if (c < 0 || (c === 0 && !range.lowerInclusive)) continue;
+      }
+      if (upper !== undefined) {
+        const c = comparator.compare(run.minKey, upper);
+        if (c > 0 || (c === 0 && !range.upperInclusive)) continue;
+      }
+      children.push(new RunCursor(comparator, run.tables));
+    }
   }
   if (children.length === 1) return children[0] as EntryCursor;
   return new MergingCursor(comparator, children);
@@ -105,7 +117,7 @@ export function rangeIterator(
   try {
     return new VisibleRangeIterator({
       comparator,
-      cursor: mergedCursor(comparator, sv),
+      cursor: mergedCursor(comparator, sv, range),
       readSeqno,
       range,
       release,

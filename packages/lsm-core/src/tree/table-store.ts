@@ -10,7 +10,7 @@
  */
 import type { Fs } from "@talus/fs";
 import { newCacheNamespace } from "../cache/index.ts";
-import { Table, TableWriter } from "../table/index.ts";
+import { Table, TableWriter, type TableOpenOptions } from "../table/index.ts";
 import { DeletionPause, joinPath, LEVEL_COUNT, removeQuietly, TABLES_DIR_NAME } from "../version/index.ts";
 import type { CompactionStream } from "../compaction/compaction-stream.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -75,14 +75,13 @@ export class TableStore {
   /** Opens an existing table file. */
   open(id: number, folder: TablesFolder, folderLevel: number): TableFile {
     const path = joinPath(folder.dir, String(id));
-    const table = Table.open(folder.fs, path, {
-      tableId: id,
-      comparator: this.options.comparator,
-      blockCache: this.options.blockCache,
-      fileCache: this.options.fileCache,
-      cacheNamespace: this.cacheNamespace,
-    });
+    const table = Table.open(folder.fs, path, this.#openOptions(id));
     return new TableFile(table, folder.fs, path, folderLevel, this.pause);
+  }
+
+  #openOptions(tableId: number): TableOpenOptions {
+    const o = this.options;
+    return { tableId, comparator: o.comparator, blockCache: o.blockCache, fileCache: o.fileCache, cacheNamespace: this.cacheNamespace };
   }
 
   /**
@@ -154,11 +153,13 @@ export class TableStore {
       writer.abort();
       throw error;
     }
-    // Opening reads the index and filter back: a piece of work of its own.
+    // Decoding the index and filter is a piece of work of its own.
     const wait = slice.pausePoint();
     if (wait !== undefined) await wait;
     try {
-      return this.open(tableId, folder, level);
+      // From the writer's own index and filter: reading them back would only re-check what it just synced.
+      const table = Table.fromWriter(folder.fs, writer.written(), this.#openOptions(tableId));
+      return new TableFile(table, folder.fs, writer.path, level, this.pause);
     } catch (error) {
       removeQuietly(folder.fs, writer.path);
       throw error;
