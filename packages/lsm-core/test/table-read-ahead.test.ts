@@ -7,6 +7,7 @@ import { newPointLookup } from "../src/iter/cursor.ts";
 import { LsmError } from "../src/errors.ts";
 import { ValueKind } from "../src/key/value-kind.ts";
 import { caches, enc, openTable, readFile, writeFile, writeTable, type ModelEntry } from "./table-support.ts";
+import { READ_AHEAD_BYTES } from "../src/table/table.ts";
 
 function model(count: number): ModelEntry[] {
   const rng = new Random(21);
@@ -42,7 +43,7 @@ describe("data block read-ahead", () => {
   });
 
   it("reads one block per miss when the cache has little room left", () => {
-    const { fs, entries, c } = setup(128 * 1024);
+    const { fs, entries, c } = setup(2 * READ_AHEAD_BYTES);
     const table = openTable(fs, "/t.sst", c);
     expect(table.get((entries[0] as ModelEntry).key, 1e9, newPointLookup())).toBe(true);
     expect(c.blockCache.count).toBe(1);
