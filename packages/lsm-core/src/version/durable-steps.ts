@@ -19,33 +19,38 @@ export type DurableSteps<T> = Generator<SyncRequest, T, void>;
 
 /** Runs `steps`, syncing through `fs` with the blocking calls. */
 export function runBlocking<T>(fs: Fs, steps: DurableSteps<T>): T {
-  let failure: { error: unknown } | undefined;
-  for (;;) {
-    const step = failure === undefined ? steps.next() : steps.throw(failure.error);
-    failure = undefined;
-    if (step.done === true) return step.value;
+  let step = steps.next();
+  while (step.done !== true) {
+    const request = step.value;
+    let failure: { error: unknown } | undefined;
     try {
-      const request = step.value;
       if ("file" in request) request.file.sync();
       else fs.syncDirectory(request.dir);
     } catch (error) {
       failure = { error };
     }
+    step = resume(steps, failure);
   }
+  return step.value;
 }
 
 /** Runs `steps`, syncing through `fs` without blocking the event loop where the filesystem can. */
 export async function runAsync<T>(fs: Fs, steps: DurableSteps<T>): Promise<T> {
-  let failure: { error: unknown } | undefined;
-  for (;;) {
-    const step = failure === undefined ? steps.next() : steps.throw(failure.error);
-    failure = undefined;
-    if (step.done === true) return step.value;
+  let step = steps.next();
+  while (step.done !== true) {
+    const request = step.value;
+    let failure: { error: unknown } | undefined;
     try {
-      const request = step.value;
       await ("file" in request ? syncFile(request.file) : syncDirectory(fs, request.dir));
     } catch (error) {
       failure = { error };
     }
+    step = resume(steps, failure);
   }
+  return step.value;
+}
+
+/** The routine's next step after a sync: a failed sync is thrown into it where it asked for the sync. */
+function resume<T>(steps: DurableSteps<T>, failure: { error: unknown } | undefined): IteratorResult<SyncRequest, T> {
+  return failure === undefined ? steps.next() : steps.throw(failure.error);
 }
