@@ -16,9 +16,6 @@
  *   current chunk's tail is abandoned and a new shared chunk opened. The abandoned tail is smaller than
  *   the entry that did not fit, hence at most a quarter of a full-size chunk.
  *
- * Each chunk is kept twice: as a plain `Uint8Array` (views handed to callers, JS byte loops) and as a
- * `Buffer` over the same memory (its native `compare` with offsets needs no per-call view).
- *
  * @module
  */
 
@@ -32,8 +29,6 @@ export const DEDICATED_THRESHOLD_BYTES = MAX_CHUNK_BYTES / 4;
 export class Arena {
   /** Chunk i as a plain byte array. Starts with an empty chunk 0 so that a zero-byte entry always "fits". */
   readonly #chunks: Uint8Array[] = [new Uint8Array(0)];
-  /** Chunk i as a Buffer over the same memory. */
-  readonly #buffers: Buffer[] = [Buffer.alloc(0)];
   #current = 0;
   #pos = 0;
   #end = 0;
@@ -81,11 +76,6 @@ export class Arena {
     return this.#chunks[index] as Uint8Array;
   }
 
-  /** Chunk `index` as a Buffer (same memory as {@link bytes}). */
-  buffer(index: number): Buffer {
-    return this.#buffers[index] as Buffer;
-  }
-
   /** Bytes of chunk memory allocated so far (including abandoned tails). */
   allocatedBytes(): number {
     return this.#allocated;
@@ -96,7 +86,6 @@ export class Arena {
     // would then leak other data of the process.
     const bytes = new Uint8Array(size);
     this.#chunks.push(bytes);
-    this.#buffers.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     this.#allocated += size;
     return this.#chunks.length - 1;
   }

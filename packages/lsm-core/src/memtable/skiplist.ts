@@ -44,6 +44,7 @@ import { isBytewise, type Comparator } from "../key/comparator.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import { EMPTY } from "../iter/cursor.ts";
 import { Arena } from "./arena.ts";
+import { compareBytes } from "../key/bytewise.ts";
 
 /** Tallest tower: with p = 1/4, 4^12 = 16M entries before the top level is crowded. */
 export const MAX_HEIGHT = 12;
@@ -63,13 +64,6 @@ const TWO_32 = 0x1_0000_0000;
 const SEQNO_HIGH_MASK = 0x1f_ffff;
 const KIND_SHIFT = 24;
 const INITIAL_SLOTS = 4096;
-/**
- * Bytewise comparison runs a JS byte loop over the first this-many bytes and hands the rest to
- * Buffer#compare. Measured on Node 20: Buffer#compare with offsets costs ~85 ns whatever the length
- * (its argument checks dominate); the loop costs ~1.2 ns per shared byte, ~10 ns for keys that differ
- * early. So the loop wins for the first ~64 bytes and the native call bounds the cost of long prefixes.
- */
-const LOOP_PREFIX_BYTES = 64;
 
 /** The first 4 bytes of `key` as a big-endian unsigned integer, zero-padded: ordered like the keys, weakly. */
 function keyPrefix(key: Uint8Array): number {
@@ -263,19 +257,11 @@ export class SkipList {
     const chunk = nodes[node + CHUNK] as number;
     const offset = nodes[node + OFFSET] as number;
     const length = nodes[node + KEY_LENGTH] as number;
-    const bytes = this.#arena.bytes(chunk);
     const keyLength = key.length;
-    const common = length < keyLength ? length : keyLength;
-    const loop = common < LOOP_PREFIX_BYTES ? common : LOOP_PREFIX_BYTES;
     // Equal zero-padded prefixes mean the first min(4, common) bytes are equal: start after them.
-    for (let i = 4; i < loop; i++) {
-      const d = (bytes[offset + i] as number) - (key[i] as number);
-      if (d !== 0) return d;
-    }
-    if (common > LOOP_PREFIX_BYTES) {
-      return this.#arena.buffer(chunk).compare(key, LOOP_PREFIX_BYTES, keyLength, offset + LOOP_PREFIX_BYTES, offset + length);
-    }
-    return length - keyLength;
+    const common = length < keyLength ? length : keyLength;
+    const skip = common < 4 ? common : 4;
+    return compareBytes(this.#arena.bytes(chunk), offset + skip, offset + length, key, skip, keyLength);
   }
 
   /** Height 1 + (trailing zero bits / 2): each extra level with probability 1/4, from one random word. */
