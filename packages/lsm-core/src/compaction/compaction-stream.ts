@@ -25,6 +25,7 @@
 import type { Comparator } from "../key/comparator.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "../iter/cursor.ts";
+import { KeyBuffer } from "../key/key-buffer.ts";
 
 export interface CompactionStreamOptions {
   readonly comparator: Comparator;
@@ -40,7 +41,8 @@ export class CompactionStream {
   readonly #input: EntryCursor;
   readonly #options: CompactionStreamOptions;
   #key: Uint8Array | undefined;
-  #keyBuffer = new Uint8Array(64);
+  /** The current key's own copy: a view into the input would die when the input moves. */
+  readonly #keyBuffer = new KeyBuffer();
   /** The base of the current key was found: what follows of this key is shadowed. */
   #dropRest = false;
   /** The input already sits on the entry after the one last emitted (after a look-ahead). */
@@ -91,7 +93,7 @@ export class CompactionStream {
       this.#inputAhead = false;
       if (!input.valid()) return false;
       if (this.#key === undefined || comparator.compare(input.key(), this.#key) !== 0) {
-        this.#key = this.#copyKey(input.key());
+        this.#key = this.#keyBuffer.set(input.key());
         this.#dropRest = false;
       } else if (this.#dropRest) {
         this.#drop(input);
@@ -138,21 +140,6 @@ export class CompactionStream {
       if (kind !== ValueKind.MergeOperand) this.#dropRest = true;
       return true;
     }
-  }
-
-  /**
-   * Copies the current key into a buffer kept across keys (one allocation per key was most of this
-   * loop's garbage); the view returned stays valid until a later key replaces it, which `key()`'s
-   * contract (valid until `next()`) allows.
-   */
-  #copyKey(key: Uint8Array): Uint8Array {
-    const n = key.length;
-    if (n > this.#keyBuffer.length) this.#keyBuffer = new Uint8Array(Math.max(n, 2 * this.#keyBuffer.length));
-    const buffer = this.#keyBuffer;
-    if (n <= 32) for (let i = 0; i < n; i++) buffer[i] = key[i] as number;
-    else buffer.set(key);
-    const current = this.#key;
-    return current !== undefined && current.buffer === buffer.buffer && current.length === n ? current : buffer.subarray(0, n);
   }
 
   #drop(input: EntryCursor): void {

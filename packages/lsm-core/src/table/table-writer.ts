@@ -35,6 +35,7 @@ import { KeyOrder } from "./keys.ts";
 import { encodeProperties, type TableMeta, type TableProperties } from "./meta.ts";
 import { encodeMetaindex } from "./metaindex.ts";
 import { syncFile } from "../io/async-sync.ts";
+import { KeyBuffer } from "../key/key-buffer.ts";
 
 /**
  * Asked between pieces of work by {@link TableWriter.finishAsync}: a promise to wait for (the caller's
@@ -107,9 +108,8 @@ export class TableWriter {
   #syncedUpTo = 0;
   /** finish has begun writing the tail; still "open" so that a failure can abort(). */
   #sealing = false;
-  #lastKey = new Uint8Array(64);
-  #lastKeyLength = 0;
-  #lastKeyView = new Uint8Array(0);
+  /** The last user key added (its own copy: the caller may reuse the key it passed). */
+  readonly #lastKey = new KeyBuffer();
   #lastSeqno = 0;
   #minKey: Uint8Array | null = null;
   #stats = { entries: 0, distinct: 0, tombstones: 0, weak: 0, merges: 0, indirections: 0, keyBytes: 0, valueBytes: 0, dataSize: 0, blocks: 0 };
@@ -151,12 +151,12 @@ export class TableWriter {
 
   /** A copy of the last user key added, or undefined before the first. */
   lastKey(): Uint8Array | undefined {
-    return this.#stats.entries === 0 ? undefined : this.#lastKey.slice(0, this.#lastKeyLength);
+    return this.#stats.entries === 0 ? undefined : this.#lastKey.view.slice();
   }
 
   /** The last user key added as a view, valid until the next `add` (no copy, for per-entry checks). */
   lastKeyView(): Uint8Array | undefined {
-    return this.#stats.entries === 0 ? undefined : this.#lastKeyView;
+    return this.#stats.entries === 0 ? undefined : this.#lastKey.view;
   }
 
   /**
@@ -173,7 +173,7 @@ export class TableWriter {
     const stats = this.#stats;
     let newKey = true;
     if (stats.entries > 0) {
-      const c = this.#order.compare(key, this.#lastKeyView);
+      const c = this.#order.compare(key, this.#lastKey.view);
       if (c < 0 || (c === 0 && seqno >= this.#lastSeqno)) {
         throw new Error(`TableWriter.add: entry (key of ${key.length} bytes, seqno ${seqno}) is not after the previous one (seqno ${this.#lastSeqno}); entries must come in internal-key order`);
       }
@@ -325,7 +325,7 @@ export class TableWriter {
       minSeqno: this.#minSeqno,
       maxSeqno: this.#maxSeqno,
       minKey: this.#minKey ?? new Uint8Array(0),
-      maxKey: this.#lastKey.slice(0, this.#lastKeyLength),
+      maxKey: this.#lastKey.view.slice(),
       keyBytes: s.keyBytes,
       valueBytes: s.valueBytes,
       dataSize: s.dataSize,
@@ -344,7 +344,7 @@ export class TableWriter {
     this.#stats.dataSize += contents.length;
     this.#stats.blocks++;
     const handle = this.#writeBlock(contents, this.#codec);
-    this.#index.add(this.#lastKeyView, this.#lastSeqno, handle.offset, handle.size);
+    this.#index.add(this.#lastKey.view, this.#lastSeqno, handle.offset, handle.size);
     this.#block.reset();
   }
 
@@ -386,14 +386,7 @@ export class TableWriter {
   }
 
   #remember(key: Uint8Array, seqno: number): void {
-    const n = key.length;
-    if (n > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(n, this.#lastKey.length * 2));
-    const last = this.#lastKey;
-    // A byte loop beats TypedArray#set for the short keys of the common case.
-    if (n <= 32) for (let i = 0; i < n; i++) last[i] = key[i] as number;
-    else last.set(key);
-    if (this.#lastKeyLength !== key.length || this.#lastKeyView.buffer !== this.#lastKey.buffer) this.#lastKeyView = this.#lastKey.subarray(0, key.length);
-    this.#lastKeyLength = key.length;
+    this.#lastKey.set(key);
     this.#lastSeqno = seqno;
   }
 
