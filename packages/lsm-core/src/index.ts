@@ -12,6 +12,7 @@ export { BYTEWISE_COMPARATOR, type Comparator } from "./key/comparator.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Bytes } from "./key/validate.ts";
 export { ValueKind } from "./key/value-kind.ts";
 export type { RangeOptions } from "./iter/bounds.ts";
+export { WriteBatch, type BatchOperation } from "./batch/write-batch.ts";
 export { MAX_TABLE_VALUE_BYTES, Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
 export type { TableFile } from "./tree/table-file.ts";

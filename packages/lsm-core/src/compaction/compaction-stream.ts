@@ -16,6 +16,11 @@
  * Independently of `T`, when evicting, a tombstone with no older version below it is dropped: at the
  * bottom of the tree it hides nothing from any reader. With `T = 0` that is the only thing dropped.
  *
+ * Range tombstones (`tombstones`, the inputs' fragments) delete too: a version below the newest
+ * tombstone that is itself below `T` and covers its key is invisible to every reader at `S >= T`, and
+ * is dropped wherever it is. Which tombstones the output keeps is the caller's business
+ * (`pruneFragments`).
+ *
  * This differs on purpose from the reference engine, which drops versions older than the first
  * version whose successor is below `T` and relies on old in-memory versions to answer reads at
  * `S >= T`; here the output alone answers every read at `S >= T`.
@@ -26,6 +31,8 @@ import type { Comparator } from "../key/comparator.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "../iter/cursor.ts";
 import { KeyBuffer } from "../key/key-buffer.ts";
+import type { Fragment } from "../range-tombstone/fragments.ts";
+import { ScanCover } from "../range-tombstone/scan-cover.ts";
 
 export interface CompactionStreamOptions {
   readonly comparator: Comparator;
@@ -35,6 +42,8 @@ export interface CompactionStreamOptions {
   readonly evictTombstones: boolean;
   /** Told of every dropped entry (blob accounting uses it). */
   readonly onDrop?: (key: Uint8Array, seqno: number, kind: ValueKind, value: Uint8Array) => void;
+  /** The range tombstones of the input, fragmented. */
+  readonly tombstones?: readonly Fragment[];
 }
 
 export class CompactionStream {
@@ -52,11 +61,17 @@ export class CompactionStream {
   #kind: ValueKind = ValueKind.Value;
   #value: Uint8Array = new Uint8Array(0);
   #dropped = 0;
+  /** What range tombstones below the watermark delete, key by key (null: none in the input). */
+  readonly #cover: ScanCover | null;
+  /** Versions of the current key below this seqno are deleted by a range tombstone below the watermark. */
+  #coveredBelow = -1;
 
   /** `input` is positioned by the constructor at its first entry. */
   constructor(input: EntryCursor, options: CompactionStreamOptions) {
     this.#input = input;
     this.#options = options;
+    const tombstones = options.tombstones ?? [];
+    this.#cover = tombstones.length === 0 || options.gcWatermark <= 0 ? null : new ScanCover(options.comparator, [tombstones], options.gcWatermark);
     input.seekToFirst();
   }
 
@@ -95,11 +110,16 @@ export class CompactionStream {
       if (this.#key === undefined || comparator.compare(input.key(), this.#key) !== 0) {
         this.#key = this.#keyBuffer.set(input.key());
         this.#dropRest = false;
+        this.#coveredBelow = this.#cover === null ? -1 : this.#cover.forward(this.#key);
       } else if (this.#dropRest) {
         this.#drop(input);
         continue;
       }
       const seqno = input.seqno();
+      if (seqno < this.#coveredBelow) {
+        this.#drop(input);
+        continue;
+      }
       const kind = input.kind();
       this.#seqno = seqno;
       this.#kind = kind;

@@ -22,6 +22,7 @@ import { isTombstone, type ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "./cursor.ts";
 import { aboveLower, belowUpper, type KeyRange } from "./bounds.ts";
 import { copyForCaller } from "../key/copy.ts";
+import type { ScanCover } from "../range-tombstone/scan-cover.ts";
 
 /**
  * Turns the newest visible entry of a key (a value, merge operand or indirection) into the value a
@@ -64,6 +65,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   readonly #range: KeyRange;
   readonly #resolver: ValueResolver;
   readonly #keyFilter: ((key: Uint8Array) => boolean) | undefined;
+  readonly #cover: ScanCover | undefined;
   readonly #held: Held;
   #started = false;
   /** Set once a key at or above the lower bound was seen: every later key is too. */
@@ -84,10 +86,13 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     release?: () => void;
     /** Only keys it accepts are yielded (and counted against the limit). */
     keyFilter?: (key: Uint8Array) => boolean;
+    /** The range tombstones to honour (none when undefined). */
+    cover?: ScanCover | undefined;
     /** Read every entry now and release at once (meant for small limits). */
     prefetch?: boolean;
   }) {
     this.#keyFilter = options.keyFilter;
+    this.#cover = options.cover;
     this.#comparator = options.comparator;
     this.#readSeqno = options.readSeqno;
     this.#range = options.range;
@@ -208,7 +213,8 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       }
       if (!visible) continue;
       const kind = c.kind();
-      const value = isTombstone(kind) ? undefined : this.#resolver.resolve(key, kind, copyForCaller(c.value()));
+      const deleted = isTombstone(kind) || (this.#cover !== undefined && c.seqno() < this.#cover.forward(key));
+      const value = deleted ? undefined : this.#resolver.resolve(key, kind, copyForCaller(c.value()));
       if (value !== undefined && last) return [key, value];
       skipForward(cmp, c, key);
       if (value !== undefined) return [key, value];
@@ -230,14 +236,17 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       const inRange = belowUpper(cmp, range, key) && (this.#keyFilter === undefined || this.#keyFilter(key));
       // Going backward the versions of `key` arrive oldest first; the last visible one is the newest.
       let newestKind = -1;
+      let newestSeqno = -1;
       let newestValue: Uint8Array | undefined;
       while (c.valid() && cmp.compare(c.key(), key) === 0) {
         if (inRange && c.seqno() < this.#readSeqno) {
           newestKind = c.kind();
+          newestSeqno = c.seqno();
           newestValue = isTombstone(newestKind) ? undefined : copyForCaller(c.value());
         }
         c.prev();
       }
+      if (newestValue !== undefined && this.#cover !== undefined && newestSeqno < this.#cover.backward(key)) newestValue = undefined;
       if (newestValue !== undefined) {
         const resolved = this.#resolver.resolve(key, newestKind as ValueKind, newestValue);
         if (resolved !== undefined) return [key, resolved];

@@ -23,6 +23,8 @@ import type { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import { MemtableCursor } from "./memtable-cursor.ts";
 import { SkipList } from "./skiplist.ts";
+import { copyBytes } from "../key/copy.ts";
+import { coverSeqno, insertTombstone, type Fragment } from "../range-tombstone/fragments.ts";
 
 /**
  * Bytes charged per entry on top of its key and value: the node record (8 fixed 4-byte slots, plus 4/3
@@ -39,6 +41,14 @@ export class Memtable {
   #size = 0;
   #highest = -1;
   #lowest = -1;
+  /** Range tombstones, fragmented (../range-tombstone/fragments.ts). */
+  #tombstones: Fragment[] = [];
+  /**
+   * Whether {@link rangeTombstones} handed the array out: the next insert then copies it first, so a
+   * reader (an iterator, a flush) keeps the list it was given, unchanged.
+   */
+  #tombstonesShared = false;
+  #tombstoneCount = 0;
 
   constructor(comparator: Comparator, id: number) {
     this.comparator = comparator;
@@ -57,6 +67,40 @@ export class Memtable {
     const charged = key.length + value.length + MEMTABLE_ENTRY_OVERHEAD;
     this.#size += charged;
     return charged;
+  }
+
+  /**
+   * Adds the range tombstone `[start, end) @ seqno` (copying the bytes; an empty `end` is unbounded).
+   * REQUIRES `start < end` by the comparator. Returns the bytes charged for it.
+   */
+  insertRangeTombstone(start: Uint8Array, end: Uint8Array, seqno: number): number {
+    if (this.#tombstonesShared) {
+      this.#tombstones = [...this.#tombstones];
+      this.#tombstonesShared = false;
+    }
+    insertTombstone(this.comparator, this.#tombstones, copyBytes(start), end.length === 0 ? end : copyBytes(end), seqno);
+    this.#tombstoneCount++;
+    if (seqno > this.#highest) this.#highest = seqno;
+    if (this.#lowest < 0 || seqno < this.#lowest) this.#lowest = seqno;
+    const charged = start.length + end.length + MEMTABLE_ENTRY_OVERHEAD;
+    this.#size += charged;
+    return charged;
+  }
+
+  /** The range tombstones, fragmented. The list never changes afterwards (a later insert copies it). */
+  rangeTombstones(): readonly Fragment[] {
+    this.#tombstonesShared = true;
+    return this.#tombstones;
+  }
+
+  /** The newest range tombstone seqno below `readSeqno` covering `key`, or -1. */
+  rangeTombstoneCover(key: Uint8Array, readSeqno: number): number {
+    return coverSeqno(this.comparator, this.#tombstones, key, readSeqno);
+  }
+
+  /** Range tombstones inserted (each counted once, however it was fragmented). */
+  rangeTombstoneCount(): number {
+    return this.#tombstoneCount;
   }
 
   /**
@@ -93,8 +137,9 @@ export class Memtable {
     return this.#list.count();
   }
 
+  /** No entries and no range tombstones. */
   isEmpty(): boolean {
-    return this.#list.count() === 0;
+    return this.#list.count() === 0 && this.#tombstoneCount === 0;
   }
 
   /** The largest seqno inserted, or undefined when empty. */

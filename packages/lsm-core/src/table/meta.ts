@@ -29,7 +29,12 @@
  * 20   filter bits per key  varint, 0 = no filter              yes
  * 21   prefix extractor     UTF-8 name                         no (absent = none)
  * 22   comparator           UTF-8 name                         yes
+ * 23   range tombstone count varint, fragments in the          no (absent = 0)
+ *                           `!range-tombstones` block
  * ```
+ *
+ * With range tombstones, min key and max key are the table's key range, widened to cover its
+ * tombstones (see ../tree/table-store.ts), and min / max seqno include the tombstones' seqnos.
  *
  * Fields may come in any order; a tag seen twice, a missing required tag or a field whose bytes do not
  * parse is CORRUPTION. Unknown tags are skipped: never reuse a retired tag number.
@@ -68,6 +73,8 @@ export interface TableProperties {
   /** Name of the prefix extractor whose prefixes are in the filter, or null. */
   readonly prefixExtractor: string | null;
   readonly comparator: string;
+  /** Fragments in the range tombstone block (0 when the table has none). */
+  readonly rangeTombstoneCount: number;
 }
 
 /** Everything known about a table file: its properties plus what the footer says. */
@@ -113,6 +120,7 @@ const TAG_MIN_KEY = 11;
 const TAG_MAX_KEY = 12;
 const TAG_PREFIX_EXTRACTOR = 21;
 const TAG_COMPARATOR = 22;
+const TAG_RANGE_TOMBSTONE_COUNT = 23;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -129,6 +137,11 @@ export function encodeProperties(p: TableProperties): Uint8Array {
   out.varint(TAG_MAX_KEY).lengthPrefixed(p.maxKey);
   if (p.prefixExtractor !== null) out.varint(TAG_PREFIX_EXTRACTOR).lengthPrefixed(encoder.encode(p.prefixExtractor));
   out.varint(TAG_COMPARATOR).lengthPrefixed(encoder.encode(p.comparator));
+  if (p.rangeTombstoneCount > 0) {
+    scratch.reset();
+    scratch.varint(p.rangeTombstoneCount);
+    out.varint(TAG_RANGE_TOMBSTONE_COUNT).lengthPrefixed(scratch.bytes());
+  }
   return out.toBytes();
 }
 
@@ -142,7 +155,7 @@ export function decodeProperties(contents: Uint8Array, file: string, offset: num
       const tag = reader.varint();
       const bytes = reader.lengthPrefixed();
       if (numbers.has(tag) || blobs.has(tag)) throw new DecodeError(`tag ${tag} appears twice`);
-      if (NUMERIC_TAG_SET.has(tag)) {
+      if (NUMERIC_TAG_SET.has(tag) || tag === TAG_RANGE_TOMBSTONE_COUNT) {
         const field = new ByteReader(bytes);
         numbers.set(tag, field.varint());
         if (!field.atEnd()) throw new DecodeError(`tag ${tag} has trailing bytes`);
@@ -192,6 +205,7 @@ export function decodeProperties(contents: Uint8Array, file: string, offset: num
     filterBitsPerKey: num("filterBitsPerKey"),
     prefixExtractor: prefix === undefined ? null : text(TAG_PREFIX_EXTRACTOR, prefix),
     comparator: text(TAG_COMPARATOR, blobs.get(TAG_COMPARATOR) ?? missing(TAG_COMPARATOR)),
+    rangeTombstoneCount: numbers.get(TAG_RANGE_TOMBSTONE_COUNT) ?? 0,
   };
   checkConsistency(props, file, offset);
   return props;

@@ -9,8 +9,7 @@
  *
  * Names are unique and sorted bytewise. A name starting with "!" marks a block that changes what reads
  * return: a reader that does not know it must refuse the table (UNSUPPORTED_FORMAT) rather than answer
- * wrongly. Other unknown names are ignored. Format version 1 writes an empty metaindex (the 4 bytes
- * `r = 0`). Named blocks live between the data end and the footer, framed like every block.
+ * wrongly. Other unknown names are ignored. Known blocks: `!range-tombstones` (../range-tombstone/block.ts). Named blocks live between the data end and the footer, framed like every block.
  *
  * @module
  */
@@ -21,9 +20,10 @@ import { BlockBuilder } from "./block-builder.ts";
 import { DataBlock, decodeEntry, entry } from "./data-block.ts";
 import { compareBytes } from "./keys.ts";
 import type { BlockHandle } from "./format.ts";
+import { RANGE_TOMBSTONE_BLOCK } from "../range-tombstone/block.ts";
 
-/** Names of "!"-blocks this build understands (none yet). */
-const KNOWN_REQUIRED_BLOCKS: ReadonlySet<string> = new Set();
+/** Names of "!"-blocks this build understands. */
+const KNOWN_REQUIRED_BLOCKS: ReadonlySet<string> = new Set([RANGE_TOMBSTONE_BLOCK]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });

@@ -19,6 +19,8 @@ import { IndexBlock } from "./index-block.ts";
 import type { KeyOrder } from "./keys.ts";
 import { decodeProperties, type TableMeta } from "./meta.ts";
 import { decodeMetaindex } from "./metaindex.ts";
+import { decodeFragments, RANGE_TOMBSTONE_BLOCK } from "../range-tombstone/block.ts";
+import { seqnoSpan } from "../range-tombstone/fragments.ts";
 
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -31,7 +33,9 @@ export function verifyTable(file: FsFile, path: string, meta: TableMeta, footer:
   if (!isMagicAt(readExactly(file, path, 0, FILE_HEADER_SIZE, "file header"), 0)) throw corruption(path, "bad magic in the file header");
 
   const props = decodeProperties(readBlockAt(file, path, footer.meta, "meta"), path, footer.meta.offset);
-  decodeMetaindex(readBlockAt(file, path, footer.metaindex, "metaindex"), path, footer.metaindex.offset);
+  const named = decodeMetaindex(readBlockAt(file, path, footer.metaindex, "metaindex"), path, footer.metaindex.offset);
+  const rtHandle = named.get(RANGE_TOMBSTONE_BLOCK);
+  const fragments = rtHandle === undefined ? [] : decodeFragments(readBlockAt(file, path, rtHandle, "range tombstone"), order.comparator, path, rtHandle.offset);
   const filter = footer.filter === null ? null : new BloomFilter(readBlockAt(file, path, footer.filter, "filter"), path, footer.filter.offset);
   const index = new IndexBlock(readBlockAt(file, path, footer.index, "index"), path, footer.index.offset, order, footer.dataEnd);
 
@@ -42,6 +46,7 @@ export function verifyTable(file: FsFile, path: string, meta: TableMeta, footer:
   let previous = new Uint8Array(64);
   let previousLength = -1;
   let previousSeqno = 0;
+  let previousKind = -1;
   const counts = { entries: 0, distinct: 0, tombstones: 0, weak: 0, merges: 0, indirections: 0, dataSize: 0 };
   let minSeqno = Number.MAX_SAFE_INTEGER;
   let maxSeqno = 0;
@@ -58,10 +63,15 @@ export function verifyTable(file: FsFile, path: string, meta: TableMeta, footer:
       let newKey = true;
       if (previousLength >= 0) {
         const c = order.compareAt(previous, 0, previousLength, key);
-        check(c < 0 || (c === 0 && previousSeqno > seqno), `data block at offset ${offset}: entries out of order`);
+        // Merge operands of one key may share a seqno (a write batch merging a key twice).
+        const sameSeqnoOk = previousSeqno === seqno && previousKind === ValueKind.MergeOperand && cursor.kind() === ValueKind.MergeOperand;
+        check(c < 0 || (c === 0 && (previousSeqno > seqno || sameSeqnoOk)), `data block at offset ${offset}: entries out of order`);
         newKey = c !== 0;
       } else {
-        check(order.compare(key, props.minKey) === 0, "the first key is not the meta block's min key");
+        // Range tombstones may reach below the first entry, widening the key range.
+        const first = fragments[0];
+        const min = first !== undefined && order.compare(first.start, key) < 0 ? first.start : key;
+        check(order.compare(min, props.minKey) === 0, "the first key is not the meta block's min key");
       }
       if (newKey) {
         counts.distinct++;
@@ -79,11 +89,23 @@ export function verifyTable(file: FsFile, path: string, meta: TableMeta, footer:
       previous.set(key);
       previousLength = key.length;
       previousSeqno = seqno;
+      previousKind = cursor.kind();
     }
     const last = index.lastKey(i);
     check(order.compareAt(previous, 0, previousLength, last) === 0 && previousSeqno === index.lastSeqno(i), `index entry ${i} does not name the last entry of its block`);
   }
-  check(order.compareAt(previous, 0, previousLength, props.maxKey) === 0, "the last key is not the meta block's max key");
+  // Range tombstones may reach past the last entry: the max key then lies at or after it and after
+  // every tombstone's start (how far depends on the table's neighbours; see ../tree/table-store.ts).
+  const maxVsLast = order.compareAt(previous, 0, previousLength, props.maxKey);
+  check(fragments.length === 0 ? maxVsLast === 0 : maxVsLast <= 0, "the last key is not the meta block's max key");
+  const lastFragment = fragments[fragments.length - 1];
+  check(lastFragment === undefined || order.compare(lastFragment.start, props.maxKey) <= 0, "a range tombstone starts after the meta block's max key");
+  check(fragments.length === props.rangeTombstoneCount, "the range tombstone block and the meta block disagree");
+  const span = seqnoSpan(fragments);
+  if (span !== undefined) {
+    minSeqno = Math.min(minSeqno, span.min);
+    maxSeqno = Math.max(maxSeqno, span.max);
+  }
   check(
     counts.entries === props.entryCount &&
       counts.distinct === props.distinctKeyCount &&

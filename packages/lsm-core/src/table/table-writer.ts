@@ -3,9 +3,9 @@
  *
  * ```
  * +--------+--------------+-----+----------------+----------------+-------------+------------+-----------------+--------+
- * | header | data block 0 | ... | data block n-1 | [filter block] | index block | meta block | metaindex block | footer |
- * +--------+--------------+-----+----------------+----------------+-------------+------------+-----------------+--------+
- *   12 B     (./block-builder.ts, framed by ./block-framing.ts)                                                    76 B
+ * | header | data block 0 | ... | data block n-1 | [filter block] | index block | [range tombstone block] | meta block | metaindex block | footer |
+ * +--------+--------------+-----+----------------+----------------+-------------+-------------------------+------------+-----------------+--------+
+ *   12 B     (./block-builder.ts, framed by ./block-framing.ts)                     ../range-tombstone/block.ts                                 76 B
  * ```
  *
  * A data block is cut once its contents reach `blockSize` *after* adding an entry, so blocks slightly
@@ -36,6 +36,8 @@ import { encodeProperties, type TableMeta, type TableProperties } from "./meta.t
 import { encodeMetaindex } from "./metaindex.ts";
 import { syncFile } from "../io/async-sync.ts";
 import { KeyBuffer } from "../key/key-buffer.ts";
+import { encodeFragments, RANGE_TOMBSTONE_BLOCK } from "../range-tombstone/block.ts";
+import { seqnoSpan, type Fragment } from "../range-tombstone/fragments.ts";
 
 /**
  * Asked between pieces of work by {@link TableWriter.finishAsync}: a promise to wait for (the caller's
@@ -54,6 +56,8 @@ export interface WrittenTable {
   readonly meta: TableMeta;
   readonly index: Uint8Array;
   readonly filter: Uint8Array | null;
+  /** The range tombstones written (empty for most tables). */
+  readonly rangeTombstones: readonly Fragment[];
 }
 
 export interface TableWriterOptions {
@@ -111,10 +115,14 @@ export class TableWriter {
   /** The last user key added (its own copy: the caller may reuse the key it passed). */
   readonly #lastKey = new KeyBuffer();
   #lastSeqno = 0;
+  #lastKind = -1;
   #minKey: Uint8Array | null = null;
   #stats = { entries: 0, distinct: 0, tombstones: 0, weak: 0, merges: 0, indirections: 0, keyBytes: 0, valueBytes: 0, dataSize: 0, blocks: 0 };
   #minSeqno = Number.MAX_SAFE_INTEGER;
   #maxSeqno = 0;
+  #rangeTombstones: readonly Fragment[] = [];
+  /** The max key the caller gave with the range tombstones (undefined: the last key added). */
+  #maxKey: Uint8Array | undefined;
   /** Set by #seal; handed out by `written()` once the file is synced and closed. */
   #sealed: WrittenTable | undefined;
 
@@ -174,13 +182,16 @@ export class TableWriter {
     let newKey = true;
     if (stats.entries > 0) {
       const c = this.#order.compare(key, this.#lastKey.view);
-      if (c < 0 || (c === 0 && seqno >= this.#lastSeqno)) {
+      // Merge operands of one key may share a seqno (a write batch merging a key twice); nothing else may.
+      const sameSeqnoOk = seqno === this.#lastSeqno && kind === ValueKind.MergeOperand && this.#lastKind === ValueKind.MergeOperand;
+      if (c < 0 || (c === 0 && seqno >= this.#lastSeqno && !sameSeqnoOk)) {
         throw new Error(`TableWriter.add: entry (key of ${key.length} bytes, seqno ${seqno}) is not after the previous one (seqno ${this.#lastSeqno}); entries must come in internal-key order`);
       }
       newKey = c !== 0;
     }
     this.#block.add(key, seqno, kind, value);
     this.#remember(key, seqno);
+    this.#lastKind = kind;
     if (stats.entries === 0) this.#minKey = key.slice();
     stats.entries++;
     stats.keyBytes += key.length;
@@ -200,6 +211,19 @@ export class TableWriter {
       }
     }
     if (this.#block.estimatedSize >= this.#blockSize) this.#flushBlock();
+  }
+
+  /**
+   * Gives the table range tombstones (a fragment list, ../range-tombstone/fragments.ts), written into a
+   * block of their own when the table is finished. The table's min key becomes the smaller of its first
+   * key and the first fragment's start; its max key becomes `maxKey` (the caller decides how far the
+   * table's key range reaches: at least the last key added and every fragment's start), or the last
+   * key when undefined. Their seqnos count in the table's seqno range.
+   */
+  setRangeTombstones(fragments: readonly Fragment[], maxKey: Uint8Array | undefined): void {
+    this.#checkOpen();
+    this.#rangeTombstones = fragments;
+    this.#maxKey = maxKey === undefined ? undefined : maxKey.slice();
   }
 
   /** Writes filter, index, meta, metaindex and footer, syncs and closes the file. Throws if nothing was added. */
@@ -261,9 +285,11 @@ export class TableWriter {
     const indexContents = this.#index.finish().slice();
     const index = this.#writeBlock(indexContents, this.#codec);
     yield;
+    const named = new Map<string, BlockHandle>();
+    if (this.#rangeTombstones.length > 0) named.set(RANGE_TOMBSTONE_BLOCK, this.#writeBlock(encodeFragments(this.#rangeTombstones), NONE_CODEC));
     const props = this.#properties();
     const meta = this.#writeBlock(encodeProperties(props), NONE_CODEC);
-    const metaindex = this.#writeBlock(encodeMetaindex(new Map()), NONE_CODEC);
+    const metaindex = this.#writeBlock(encodeMetaindex(named), NONE_CODEC);
     this.#drain();
     const footer: Footer = { dataEnd, filter, index, meta, metaindex, fileChecksum: this.#crc, formatVersion: TABLE_FORMAT_VERSION };
     const footerBytes = encodeFooter(footer);
@@ -277,7 +303,7 @@ export class TableWriter {
       indexSize: index.size,
       filterSize: filter?.size ?? 0,
     };
-    this.#sealed = { path: this.path, footer, meta: tableMeta, index: indexContents, filter: filterContents };
+    this.#sealed = { path: this.path, footer, meta: tableMeta, index: indexContents, filter: filterContents, rangeTombstones: this.#rangeTombstones };
     return tableMeta;
   }
 
@@ -313,6 +339,10 @@ export class TableWriter {
 
   #properties(): TableProperties {
     const s = this.#stats;
+    const fragments = this.#rangeTombstones;
+    const span = seqnoSpan(fragments);
+    const firstKey = this.#minKey ?? new Uint8Array(0);
+    const firstStart = fragments[0]?.start;
     return {
       tableId: this.#options.tableId,
       createdAtMs: this.#options.createdAtMs ?? Date.now(),
@@ -322,10 +352,10 @@ export class TableWriter {
       weakTombstoneCount: s.weak,
       mergeOperandCount: s.merges,
       indirectionCount: s.indirections,
-      minSeqno: this.#minSeqno,
-      maxSeqno: this.#maxSeqno,
-      minKey: this.#minKey ?? new Uint8Array(0),
-      maxKey: this.#lastKey.view.slice(),
+      minSeqno: span === undefined ? this.#minSeqno : Math.min(this.#minSeqno, span.min),
+      maxSeqno: span === undefined ? this.#maxSeqno : Math.max(this.#maxSeqno, span.max),
+      minKey: firstStart !== undefined && this.#order.compare(firstStart, firstKey) < 0 ? firstStart.slice() : firstKey,
+      maxKey: this.#maxKey ?? this.#lastKey.view.slice(),
       keyBytes: s.keyBytes,
       valueBytes: s.valueBytes,
       dataSize: s.dataSize,
@@ -336,6 +366,7 @@ export class TableWriter {
       filterBitsPerKey: this.#filter?.bitsPerKey ?? 0,
       prefixExtractor: this.#filter !== null && this.#options.prefixExtractor !== undefined ? this.#options.prefixExtractor.name : null,
       comparator: this.#order.comparator.name,
+      rangeTombstoneCount: fragments.length,
     };
   }
 

@@ -32,6 +32,8 @@ import { decodeMetaindex } from "./metaindex.ts";
 import { TableCursor, type TableBlockSource } from "./table-cursor.ts";
 import { verifyTable } from "./table-verify.ts";
 import type { WrittenTable } from "./table-writer.ts";
+import { decodeFragments, RANGE_TOMBSTONE_BLOCK } from "../range-tombstone/block.ts";
+import type { Fragment } from "../range-tombstone/fragments.ts";
 
 export interface TableOpenOptions {
   /** The id the caller knows the table by; must match the one in the file. */
@@ -71,6 +73,8 @@ export class Table implements TableBlockSource {
   readonly path: string;
   readonly meta: TableMeta;
   readonly order: KeyOrder;
+  /** The table's range tombstones, fragmented (empty for most tables); kept in memory while open. */
+  readonly rangeTombstones: readonly Fragment[];
   readonly #fs: Fs;
   readonly #blockCache: BlockCache;
   /** This table's blocks in the block cache. */
@@ -86,8 +90,18 @@ export class Table implements TableBlockSource {
   #spareCursor: TableCursor | null = null;
   #closed = false;
 
-  private constructor(fs: Fs, path: string, options: TableOpenOptions, footer: Footer, meta: TableMeta, index: IndexBlock, filter: BloomFilter | null) {
+  private constructor(
+    fs: Fs,
+    path: string,
+    options: TableOpenOptions,
+    footer: Footer,
+    meta: TableMeta,
+    index: IndexBlock,
+    filter: BloomFilter | null,
+    rangeTombstones: readonly Fragment[],
+  ) {
     this.path = path;
+    this.rangeTombstones = rangeTombstones;
     this.meta = meta;
     this.order = new KeyOrder(options.comparator ?? BYTEWISE_COMPARATOR);
     this.#fs = fs;
@@ -123,7 +137,12 @@ export class Table implements TableBlockSource {
         throw new LsmError("COMPARATOR_MISMATCH", `table ${path} was written with comparator "${props.comparator}", opened with "${order.comparator.name}"`);
       }
       if ((footer.filter !== null) !== props.filterBitsPerKey > 0) throw corruption(path, "the filter block and the meta block disagree");
-      decodeMetaindex(readBlockAt(file, path, footer.metaindex, "metaindex"), path, footer.metaindex.offset);
+      const named = decodeMetaindex(readBlockAt(file, path, footer.metaindex, "metaindex"), path, footer.metaindex.offset);
+      const rtHandle = named.get(RANGE_TOMBSTONE_BLOCK);
+      const rangeTombstones = rtHandle === undefined ? [] : decodeFragments(readBlockAt(file, path, rtHandle, "range tombstone"), order.comparator, path, rtHandle.offset);
+      if (rangeTombstones.length !== props.rangeTombstoneCount) {
+        throw corruption(path, `the range tombstone block holds ${rangeTombstones.length} fragments, the meta block says ${props.rangeTombstoneCount}`);
+      }
       const index = new IndexBlock(readBlockAt(file, path, footer.index, "index"), path, footer.index.offset, order, footer.dataEnd);
       if (index.count !== props.dataBlockCount) throw corruption(path, `the index lists ${index.count} data blocks, the meta block ${props.dataBlockCount}`);
       const filter = footer.filter === null ? null : new BloomFilter(readBlockAt(file, path, footer.filter, "filter"), path, footer.filter.offset);
@@ -136,7 +155,7 @@ export class Table implements TableBlockSource {
         indexSize: footer.index.size,
         filterSize: footer.filter?.size ?? 0,
       };
-      return new Table(fs, path, options, footer, meta, index, filter);
+      return new Table(fs, path, options, footer, meta, index, filter, rangeTombstones);
     } finally {
       lease.release();
     }
@@ -159,7 +178,7 @@ export class Table implements TableBlockSource {
     const index = new IndexBlock(written.index, path, footer.index.offset, order, footer.dataEnd);
     if (index.count !== meta.dataBlockCount) throw corruption(path, `the index lists ${index.count} data blocks, the meta block ${meta.dataBlockCount}`);
     const filter = footer.filter === null || written.filter === null ? null : new BloomFilter(written.filter, path, footer.filter.offset);
-    return new Table(fs, path, options, footer, meta, index, filter);
+    return new Table(fs, path, options, footer, meta, index, filter, written.rangeTombstones);
   }
 
   get tableId(): number {

@@ -21,6 +21,7 @@ import type { EntryCursor } from "../iter/cursor.ts";
 import { MergingCursor } from "../iter/merging-cursor.ts";
 import { RunCursor } from "../iter/run-cursor.ts";
 import { LEVEL_COUNT, type Version } from "../version/index.ts";
+import { mergeFragmentLists, pruneFragments } from "../range-tombstone/fragments.ts";
 import type { TableFile } from "./table-file.ts";
 import type { TreeState } from "./tree-state.ts";
 
@@ -59,11 +60,13 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
     state.rotate();
     const sealed = state.latest.sealed;
     if (sealed.length === 0) return 0;
-    const cursor = new MergingCursor(state.options.comparator, [...sealed].reverse().map((m) => m.cursor()));
+    const cmp = state.options.comparator;
+    const cursor = new MergingCursor(cmp, [...sealed].reverse().map((m) => m.cursor()));
     let outputs: TableFile[];
     try {
-      const stream = new CompactionStream(cursor, { comparator: state.options.comparator, gcWatermark, evictTombstones: false });
-      outputs = await state.store.write(stream, 0, state.options.flushTableSize);
+      const tombstones = mergeFragmentLists(cmp, sealed.map((m) => m.rangeTombstones()));
+      const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: false, tombstones });
+      outputs = await state.store.write(stream, 0, state.options.flushTableSize, 0, pruneFragments(cmp, tombstones, gcWatermark, false));
     } finally {
       cursor.close();
     }
@@ -140,12 +143,15 @@ async function merge(
   const inputs = new Set(ids);
   const cursor = inputCursor(state, version, inputs);
   try {
-    const stream = new CompactionStream(cursor, {
-      comparator: state.options.comparator,
-      gcWatermark,
-      evictTombstones: nothingBelow(state, version, destLevel, inputs),
-    });
-    const outputs = await state.store.write(stream, destLevel, targetSize, policyLevel);
+    const cmp = state.options.comparator;
+    const tombstones = mergeFragmentLists(
+      cmp,
+      ids.map((id) => (version.getTable(id) as TableFile).rangeTombstones),
+    );
+    // At the bottom of the tree, range tombstones below the watermark go too (with what they cover).
+    const evict = nothingBelow(state, version, destLevel, inputs);
+    const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones });
+    const outputs = await state.store.write(stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict));
     const merged = await state.commit(() => {
       const current = state.latest.version;
       if (ids.some((id) => current.getTable(id) === undefined)) {

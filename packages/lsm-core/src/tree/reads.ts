@@ -17,6 +17,8 @@ import { FULL_RANGE, type KeyRange } from "../iter/bounds.ts";
 import type { Comparator } from "../key/comparator.ts";
 import type { SuperVersion } from "./super-version.ts";
 import { copyForCaller } from "../key/copy.ts";
+import { coverSeqno, type Fragment } from "../range-tombstone/fragments.ts";
+import { ScanCover } from "../range-tombstone/scan-cover.ts";
 
 /** A reusable pair of lookup slots, so a point read allocates nothing but its result copy. */
 export class PointReader {
@@ -64,8 +66,56 @@ export class PointReader {
   get(sv: SuperVersion, key: Uint8Array, readSeqno: number): Uint8Array | undefined {
     const hit = this.find(sv, key, readSeqno);
     if (hit === undefined || isTombstone(hit.kind)) return undefined;
+    if (sv.hasRangeTombstones() && hit.seqno < rangeTombstoneCover(sv, key, readSeqno, hit.seqno)) return undefined;
     return this.#hitIsCopy ? hit.value : copyForCaller(hit.value);
   }
+}
+
+/**
+ * The newest range tombstone seqno visible at `readSeqno` that covers `key`, from every source of `sv`
+ * (-1: none). Sources whose seqnos are all at or below `above` are skipped: nothing there can delete a
+ * version with seqno `above`.
+ */
+export function rangeTombstoneCover(sv: SuperVersion, key: Uint8Array, readSeqno: number, above: number): number {
+  let cover = sv.active.rangeTombstoneCover(key, readSeqno);
+  for (const sealed of sv.sealed) cover = Math.max(cover, sealed.rangeTombstoneCover(key, readSeqno));
+  for (const level of sv.version.levels) {
+    for (const run of level.runs) {
+      const table = run.getForKey(key);
+      if (table === undefined || table.rangeTombstones.length === 0 || table.maxSeqno <= above) continue;
+      cover = Math.max(cover, coverSeqno(table.table.order.comparator, table.rangeTombstones, key, readSeqno));
+    }
+  }
+  return cover;
+}
+
+/** The range tombstones a scan of `range` at `readSeqno` must honour, or undefined when there are none. */
+function scanCover(comparator: Comparator, sv: SuperVersion, range: KeyRange, readSeqno: number): ScanCover | undefined {
+  if (!sv.hasRangeTombstones()) return undefined;
+  const lists: (readonly Fragment[])[] = [];
+  for (const m of [sv.active, ...sv.sealed]) if (m.rangeTombstoneCount() > 0) lists.push(m.rangeTombstones());
+  for (const level of sv.version.levels) {
+    for (const run of level.runs) {
+      for (const table of run.tables) {
+        if (table.rangeTombstones.length > 0 && !outsideRange(comparator, table.minKey, table.maxKey, range)) lists.push(table.rangeTombstones);
+      }
+    }
+  }
+  return lists.length === 0 ? undefined : new ScanCover(comparator, lists, readSeqno);
+}
+
+/** Whether the inclusive key span `[min, max]` lies wholly outside `range`. */
+function outsideRange(comparator: Comparator, min: Uint8Array, max: Uint8Array, range: KeyRange): boolean {
+  const { lower, upper } = range;
+  if (lower !== undefined) {
+    const c = comparator.compare(max, lower);
+    if (c < 0 || (c === 0 && !range.lowerInclusive)) return true;
+  }
+  if (upper !== undefined) {
+    const c = comparator.compare(min, upper);
+    if (c > 0 || (c === 0 && !range.upperInclusive)) return true;
+  }
+  return false;
 }
 
 /**
@@ -76,23 +126,14 @@ export class PointReader {
  */
 export function mergedCursor(comparator: Comparator, sv: SuperVersion, range: KeyRange = FULL_RANGE): EntryCursor {
   const children: EntryCursor[] = [];
-  if (!sv.active.isEmpty()) children.push(sv.active.cursor());
+  if (sv.active.entryCount() > 0) children.push(sv.active.cursor());
   for (let i = sv.sealed.length - 1; i >= 0; i--) {
     const sealed = sv.sealed[i] as SuperVersion["active"];
-    if (!sealed.isEmpty()) children.push(sealed.cursor());
+    if (sealed.entryCount() > 0) children.push(sealed.cursor());
   }
-  const { lower, upper } = range;
   for (const level of sv.version.levels) {
     for (const run of level.runs) {
-      if (lower !== undefined) {
-        const c = comparator.compare(run.maxKey, lower);
-        if (c < 0 || (c === 0 && !range.lowerInclusive)) continue;
-      }
-      if (upper !== undefined) {
-        const c = comparator.compare(run.minKey, upper);
-        if (c > 0 || (c === 0 && !range.upperInclusive)) continue;
-      }
-      children.push(new RunCursor(comparator, run.tables));
+      if (!outsideRange(comparator, run.minKey, run.maxKey, range)) children.push(new RunCursor(comparator, run.tables));
     }
   }
   if (children.length === 1) return children[0] as EntryCursor;
@@ -121,6 +162,7 @@ export function rangeIterator(
       readSeqno,
       range,
       release,
+      cover: scanCover(comparator, sv, range, readSeqno),
       prefetch: range.limit <= PREFETCH_MAX_LIMIT,
       ...(keyFilter === undefined ? {} : { keyFilter }),
     });

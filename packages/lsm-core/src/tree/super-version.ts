@@ -25,6 +25,8 @@ export class SuperVersion {
   readonly sealed: readonly Memtable[];
   readonly version: Version<TableFile>;
   readonly stamp: number;
+  /** Whether a sealed memtable or a table holds range tombstones (both are fixed for this snapshot). */
+  readonly #tombstonesBelowActive: boolean;
   /** Pins by open iterators and running jobs. */
   #pins = 0;
   #inHistory = true;
@@ -35,7 +37,17 @@ export class SuperVersion {
     this.sealed = sealed;
     this.version = version;
     this.stamp = stamp;
-    for (const table of version.tables()) table.ref();
+    let tombstones = sealed.some((m) => m.rangeTombstoneCount() > 0);
+    for (const table of version.tables()) {
+      table.ref();
+      if (table.rangeTombstones.length > 0) tombstones = true;
+    }
+    this.#tombstonesBelowActive = tombstones;
+  }
+
+  /** Whether any source may hold a range tombstone: reads skip all range tombstone work when not. */
+  hasRangeTombstones(): boolean {
+    return this.#tombstonesBelowActive || this.active.rangeTombstoneCount() > 0;
   }
 
   /** Keeps this snapshot's tables alive until the returned release function is called. */

@@ -13,6 +13,7 @@ import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import type { CursorSource } from "../iter/run-cursor.ts";
 import type { Table } from "../table/index.ts";
 import type { DeletionPause, TableHandle } from "../version/index.ts";
+import type { Fragment } from "../range-tombstone/fragments.ts";
 
 export class TableFile implements TableHandle, CursorSource {
   readonly id: number;
@@ -46,6 +47,11 @@ export class TableFile implements TableHandle, CursorSource {
   /** The file's length: what it costs on disk and what level targets count. */
   get size(): number {
     return this.table.meta.fileSize;
+  }
+
+  /** The table's range tombstones, fragmented (usually none). */
+  get rangeTombstones(): readonly Fragment[] {
+    return this.table.rangeTombstones;
   }
 
   get minSeqno(): number {

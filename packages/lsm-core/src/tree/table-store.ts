@@ -17,6 +17,11 @@ import type { ResolvedOptions } from "./options.ts";
 import { TableFile } from "./table-file.ts";
 import { syncDirectory } from "../io/async-sync.ts";
 import { Slice } from "../sched/turns.ts";
+import { ValueKind } from "../key/value-kind.ts";
+import type { Fragment } from "../range-tombstone/fragments.ts";
+import { TombstoneShare } from "../range-tombstone/tombstone-share.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** A directory that holds table files, and the filesystem it is on. */
 export interface TablesFolder {
@@ -90,20 +95,44 @@ export class TableStore {
    * overlap). Yields to the event loop whenever the engine's budget for the turn is spent (see
    * sched/turns.ts), also while finishing each table, and syncs without blocking where the filesystem
    * can. Returns the opened tables, synced and with their folder synced, in key order.
+   *
+   * `tombstones` (a fragment list) are shared out between the tables, each clipped to the part of the
+   * key space its table is responsible for, so the tables' key ranges, widened to cover their
+   * tombstones, stay disjoint:
+   * - a table that is not the last owns the key space up to just past its last key. Bytewise, that is
+   *   `last ‖ 0x00`, the smallest key after it: its tombstones end there and its max key stays its last
+   *   key, and the next table's share starts there (its min key may be that key). Under a custom
+   *   comparator no key between two keys can be named, so a table is only cut between `last` and `next`
+   *   where no tombstone reaches into `(last, next)`: big tombstones make bigger tables, never wrong ones;
+   * - the last table takes every tombstone left, and its max key reaches the farthest end (inclusive,
+   *   which only makes its range wider than needed; an unbounded end makes it the largest key);
+   * - tombstones and no entry at all give one table holding a sentinel: a tombstone at the first
+   *   fragment's start with that fragment's newest seqno, which deletes exactly what the fragment
+   *   deletes at that key (tables hold at least one entry).
    */
-  async write(stream: CompactionStream, level: number, targetSize: number, policyLevel = level): Promise<TableFile[]> {
+  async write(
+    stream: CompactionStream,
+    level: number,
+    targetSize: number,
+    policyLevel = level,
+    tombstones: readonly Fragment[] = [],
+  ): Promise<TableFile[]> {
     const folder = this.folderFor(level);
+    const cmp = this.options.comparator;
     const written: TableFile[] = [];
     let writer: TableWriter | undefined;
     const slice = new Slice();
+    const share = new TombstoneShare(cmp, tombstones);
     try {
       while (stream.next()) {
         const key = stream.key();
         if (writer !== undefined && writer.estimatedSize >= targetSize) {
           const last = writer.lastKeyView();
-          if (last !== undefined && this.options.comparator.compare(key, last) !== 0) {
+          const cut = last !== undefined && cmp.compare(key, last) !== 0 ? share.cutBetween(last, key) : undefined;
+          if (cut !== undefined) {
             const full = writer;
             writer = undefined;
+            share.giveUpTo(full, cut);
             // Nothing moves the stream while the finish awaits, so `key` and the entry stay valid.
             written.push(await this.#finish(full, folder, level, slice));
           }
@@ -112,9 +141,15 @@ export class TableStore {
         writer.add(key, stream.seqno(), stream.kind(), stream.value());
         if (slice.tick()) await slice.pause();
       }
+      if (writer === undefined && written.length === 0 && tombstones.length > 0) {
+        const first = tombstones[0] as Fragment;
+        writer = this.#newWriter(folder, policyLevel);
+        writer.add(first.start, first.seqnos[0] as number, ValueKind.Tombstone, EMPTY);
+      }
       if (writer !== undefined) {
         const last = writer;
         writer = undefined;
+        share.giveRest(last);
         written.push(await this.#finish(last, folder, level, slice));
       }
       if (written.length > 0) await syncDirectory(folder.fs, folder.dir);

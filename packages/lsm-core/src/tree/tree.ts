@@ -15,6 +15,9 @@ import { MAX_BLOCK_BYTES } from "../table/index.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import { isBytewise } from "../key/comparator.ts";
 import { copyBytes } from "../key/copy.ts";
+import { WriteBatch } from "../batch/write-batch.ts";
+import { planBatch } from "../batch/plan.ts";
+import { UNBOUNDED } from "../range-tombstone/fragments.ts";
 import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
 import type { VisibleRangeIterator } from "../iter/visible-range.ts";
 import { dropRangeChoice, majorCompaction, type CompactionStrategy } from "../compaction/strategies/index.ts";
@@ -107,12 +110,67 @@ export class Tree {
     return this.#write(toKey(key), ValueKind.MergeOperand, toValue(operand, "operand"), seqno);
   }
 
+  /**
+   * Deletes every key `k` with `start <= k < end` (by the tree's comparator) as of `seqno`: a range
+   * tombstone. Reads at seqnos above `seqno` no longer see the versions below it; a key written again
+   * later (with a higher seqno) is visible. `start >= end` deletes nothing. Returns the active
+   * memtable's approximate size in bytes.
+   *
+   * @example
+   * ```ts
+   * tree.removeRange("user:1:", "user:1;", seqno.next()); // every key of user 1
+   * ```
+   */
+  removeRange(start: Bytes, end: Bytes, seqno: number): number {
+    const s = toKey(start, "start");
+    const e = toKey(end, "end");
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    const active = this.#state.latest.active;
+    if (this.#state.options.comparator.compare(s, e) < 0) active.insertRangeTombstone(s, e, seqno);
+    return active.approximateSize();
+  }
+
+  /**
+   * Deletes every key that starts with `prefix` as of `seqno` (one range tombstone up to the prefix's
+   * bytewise successor; an all-0xff prefix deletes to the end of the key space). Only for trees in
+   * bytewise order: under a custom comparator the keys of a prefix need not form one range, so this
+   * throws `TypeError` there (use `removeRange`).
+   */
+  removePrefix(prefix: Bytes, seqno: number): number {
+    const p = toKey(prefix, "prefix");
+    assertSeqno(seqno);
+    if (!isBytewise(this.#state.options.comparator)) {
+      throw new TypeError("removePrefix needs a tree in bytewise order: under a custom comparator the keys of a prefix are not one range (use removeRange)");
+    }
+    this.#state.checkOpen();
+    const active = this.#state.latest.active;
+    active.insertRangeTombstone(p, prefixSuccessor(p) ?? UNBOUNDED, seqno);
+    return active.approximateSize();
+  }
+
+  /**
+   * Applies every operation of `batch` at `seqno`, all visible together (see {@link WriteBatch}).
+   * Everything is checked first: a key named by operations of different kinds throws `LsmError`
+   * `MIXED_OPERATION_BATCH`, a value too large for a table throws `RangeError`, and then nothing is
+   * applied. An empty batch is a no-op. Returns the active memtable's approximate size in bytes.
+   */
+  applyBatch(batch: WriteBatch, seqno: number): number {
+    if (!(batch instanceof WriteBatch)) throw new TypeError("applyBatch needs a WriteBatch");
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    const plan = planBatch(batch, this.#state.options.comparator);
+    for (const op of plan.points) checkTableValue(op.value);
+    const active = this.#state.latest.active;
+    // From here nothing throws and nothing yields: the batch lands whole.
+    for (const op of plan.points) active.insert(op.key, seqno, op.kind, op.value);
+    for (const op of plan.ranges) active.insertRangeTombstone(op.start, op.end, seqno);
+    return active.approximateSize();
+  }
+
   #write(key: Uint8Array, kind: ValueKind, value: Uint8Array, seqno: number): number {
     assertSeqno(seqno);
-    // Refused here, not at flush: a memtable holding an unwritable entry would fail every flush after.
-    if (value.length > MAX_TABLE_VALUE_BYTES) {
-      throw new RangeError(`a value of ${value.length} bytes is larger than a table holds (${MAX_TABLE_VALUE_BYTES}); store it in a blob tree`);
-    }
+    checkTableValue(value);
     this.#state.checkOpen();
     const active = this.#state.latest.active;
     active.insert(key, seqno, kind, value);
@@ -374,6 +432,13 @@ export class Tree {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Refused at the write, not at flush: a memtable holding an unwritable entry would fail every flush after. */
+function checkTableValue(value: Uint8Array): void {
+  if (value.length > MAX_TABLE_VALUE_BYTES) {
+    throw new RangeError(`a value of ${value.length} bytes is larger than a table holds (${MAX_TABLE_VALUE_BYTES}); store it in a blob tree`);
+  }
+}
 
 function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
   if (key.length < prefix.length) return false;

@@ -1,0 +1,80 @@
+/**
+ * Range tombstones as a scan meets them: the fragment lists of every source a range iterator reads
+ * (memtables, tables), each with a position that only moves one way, so finding what covers the next
+ * key costs a step, not a search. Forward scans ask with ascending keys, reverse scans with descending
+ * ones; the first question positions each list with a binary search.
+ *
+ * @module
+ */
+import type { Comparator } from "../key/comparator.ts";
+import { compareEnd, visibleSeqno, type Fragment } from "./fragments.ts";
+
+export class ScanCover {
+  readonly #cmp: Comparator;
+  readonly #lists: readonly (readonly Fragment[])[];
+  readonly #readSeqno: number;
+  /** Per list: the fragment the last key fell in or before (forward), or at or after (reverse); -2 = not positioned. */
+  readonly #at: number[];
+
+  /** REQUIRES: every list non-empty. */
+  constructor(cmp: Comparator, lists: readonly (readonly Fragment[])[], readSeqno: number) {
+    this.#cmp = cmp;
+    this.#lists = lists;
+    this.#readSeqno = readSeqno;
+    this.#at = lists.map(() => -2);
+  }
+
+  /** The newest tombstone seqno visible to the scan covering `key` (-1: none). Keys must ascend between calls. */
+  forward(key: Uint8Array): number {
+    const cmp = this.#cmp;
+    let cover = -1;
+    for (let i = 0; i < this.#lists.length; i++) {
+      const list = this.#lists[i] as readonly Fragment[];
+      let at = this.#at[i] as number;
+      if (at === -2) at = firstEndingAfter(cmp, list, key);
+      while (at < list.length && compareEnd(cmp, (list[at] as Fragment).end, key) <= 0) at++;
+      this.#at[i] = at;
+      const f = list[at];
+      if (f !== undefined && cmp.compare(f.start, key) <= 0) cover = Math.max(cover, visibleSeqno(f.seqnos, this.#readSeqno));
+    }
+    return cover;
+  }
+
+  /** As {@link forward}, for keys that descend between calls. */
+  backward(key: Uint8Array): number {
+    const cmp = this.#cmp;
+    let cover = -1;
+    for (let i = 0; i < this.#lists.length; i++) {
+      const list = this.#lists[i] as readonly Fragment[];
+      let at = this.#at[i] as number;
+      if (at === -2) at = lastStartingAtOrBefore(cmp, list, key);
+      while (at >= 0 && cmp.compare((list[at] as Fragment).start, key) > 0) at--;
+      this.#at[i] = at;
+      const f = list[at];
+      if (f !== undefined && compareEnd(cmp, f.end, key) > 0) cover = Math.max(cover, visibleSeqno(f.seqnos, this.#readSeqno));
+    }
+    return cover;
+  }
+}
+
+function firstEndingAfter(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEnd(cmp, (list[mid] as Fragment).end, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lastStartingAtOrBefore(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (cmp.compare((list[mid] as Fragment).start, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
