@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "./types.ts";
+import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest } from "./types.ts";
 
 /**
  * Forwards every `Fs` call to `inner`. Subclass it and override what the wrapper is about.
@@ -112,5 +112,9 @@ export class ForwardingFs implements Fs {
 
   readMany(requests: readonly FsReadRequest[]): number[] {
     return this.inner.readMany(requests);
+  }
+
+  tryLock(path: string): FsLock | undefined {
+    return this.inner.tryLock(path);
   }
 }

@@ -3,12 +3,13 @@
  *
  * @module
  */
-export type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "./types.ts";
+export type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest } from "./types.ts";
 export { KERNEL_BACKEND_ID } from "./backend-id.ts";
 export { COPY_CHUNK_BYTES, copyFileAcross } from "./copy.ts";
 export { fsError, hasCode, type FsError, type FsErrorFields } from "./errors.ts";
 export { handleAccess, openFlags, validateOpenOptions } from "./open-options.ts";
 export { StdFs } from "./std/std-fs.ts";
+export type { LockScope } from "./std/std-lock.ts";
 export { MemFs } from "./mem/mem-fs.ts";
 export { newMemoryBackendId } from "./backend-id.ts";
 export { ForwardingFs } from "./forwarding-fs.ts";

@@ -101,6 +101,18 @@ export interface FsFile {
 }
 
 /**
+ * An exclusive lock held on a file, as {@link Fs.tryLock} hands it out. The lock lasts until
+ * {@link release} is called (or, for a lock the operating system holds, until the process ends).
+ */
+export interface FsLock {
+  /**
+   * Gives the lock up, so the next {@link Fs.tryLock} of the file succeeds. Idempotent: calls after the
+   * first do nothing. The locked file itself stays where it is.
+   */
+  release(): void;
+}
+
+/**
  * A filesystem backend. Paths are strings in the backend's own namespace.
  *
  * @example
@@ -186,4 +198,28 @@ export interface Fs {
    * of each request in order, with the fill-or-EOF rule of {@link FsFile.readAt}.
    */
   readMany(requests: readonly FsReadRequest[]): number[];
+  /**
+   * Takes an exclusive lock on the file at `path`, or returns `undefined` when another holder has it:
+   * another `tryLock` of the same file in this process (through this backend or, for `StdFs`, any other
+   * instance), or another process. Never waits. The file is created if missing (its parent must exist:
+   * `ENOENT` / `ENOTDIR` otherwise, `EISDIR` for a directory) and is never truncated or removed, by
+   * taking the lock or by releasing it; its contents mean nothing to the lock.
+   *
+   * What "another process" means is the backend's business: `StdFs` holds an operating-system lock
+   * (released by the kernel when the process dies, even by SIGKILL), in-memory backends keep one set of
+   * held locks per volume. A lock is not durable state: after a crash or a reboot nothing is held.
+   * Engines use it to keep a second writer out of a directory (Talus trees lock `<dir>/LOCK`).
+   *
+   * @example
+   * ```ts
+   * const lock = fs.tryLock("/db/LOCK");
+   * if (lock === undefined) throw new Error("/db is open elsewhere");
+   * try {
+   *   // ... the directory is ours ...
+   * } finally {
+   *   lock.release();
+   * }
+   * ```
+   */
+  tryLock(path: string): FsLock | undefined;
 }

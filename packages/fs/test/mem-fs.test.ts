@@ -83,3 +83,21 @@ describe("MemFs is as strict as Linux where memfs is not", () => {
     expect(b.exists("/only-in-a")).toBe(false);
   });
 });
+
+describe("MemFs locks", () => {
+  it("are per volume: a lock on one MemFs never refuses one on another", () => {
+    const a = new MemFs();
+    const b = new MemFs();
+    for (const fs of [a, b]) fs.createDirAll("/db");
+    const lockA = a.tryLock("/db/LOCK");
+    expect(lockA).toBeDefined();
+    expect(a.tryLock("/db/LOCK")).toBeUndefined();
+    expect(a.tryLock("db/../db/LOCK")).toBeUndefined();
+    const lockB = b.tryLock("/db/LOCK");
+    expect(lockB).toBeDefined();
+    lockA?.release();
+    expect(b.tryLock("/db/LOCK")).toBeUndefined();
+    lockB?.release();
+    expect(() => a.tryLock("/missing/LOCK")).toThrow(expect.objectContaining({ code: "ENOENT" }));
+  });
+});

@@ -177,6 +177,7 @@ function filesystem(n: number): { fs: Fs; closed: string[] } {
     hardLink: (src, dst) => mem.hardLink(src, dst),
     backendId: () => mem.backendId(),
     readMany: (requests) => mem.readMany(requests),
+    tryLock: (path) => mem.tryLock(path),
   };
   return { fs, closed };
 }

@@ -415,3 +415,47 @@ describe("CrashFs async syncs and removals", () => {
     expect(fs.removeFileAsync).toBeUndefined();
   });
 });
+
+describe("CrashFs locks", () => {
+  it("are held per volume on the file, and a crash image starts with none", () => {
+    const fs = new CrashFs();
+    fs.createDirAll("/db");
+    fs.syncDirectory("/");
+    const lock = fs.tryLock("/db/LOCK");
+    expect(lock).toBeDefined();
+    expect(fs.tryLock("/db/LOCK")).toBeUndefined();
+    // The lock is on the file: another name of it is locked too.
+    fs.hardLink("/db/LOCK", "/db/LOCK2");
+    expect(fs.tryLock("/db/LOCK2")).toBeUndefined();
+    fs.syncDirectory("/db");
+    const image = fs.crash();
+    expect(image.exists("/db/LOCK")).toBe(true);
+    const imageLock = image.tryLock("/db/LOCK");
+    expect(imageLock).toBeDefined();
+    // Locks of the image and of the original volume are independent.
+    expect(fs.tryLock("/db/LOCK")).toBeUndefined();
+    imageLock?.release();
+    lock?.release();
+    lock?.release();
+    fs.tryLock("/db/LOCK")?.release();
+  });
+
+  it("create the file as an entry change, durable only once its directory is synced", () => {
+    const fs = new CrashFs();
+    fs.createDirAll("/db");
+    fs.syncDirectory("/");
+    fs.tryLock("/db/LOCK")?.release();
+    expect(fs.exists("/db/LOCK")).toBe(true);
+    expect(fs.crash().exists("/db/LOCK")).toBe(false);
+  });
+
+  it("can be released after a power cut", () => {
+    const fs = new CrashFs();
+    fs.createDirAll("/db");
+    const lock = fs.tryLock("/db/LOCK");
+    fs.cutPowerAtSync(0);
+    expect(() => fs.syncDirectory("/db")).toThrow(PowerCutError);
+    expect(() => fs.tryLock("/db/other")).toThrow(PowerCutError);
+    expect(() => lock?.release()).not.toThrow();
+  });
+});

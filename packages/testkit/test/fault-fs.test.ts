@@ -607,3 +607,27 @@ describe("async syncs and removals", () => {
     }
   });
 });
+
+describe("tryLock", () => {
+  it("is an operation rules can fail (the lock is then not taken) and passes through otherwise", () => {
+    const mem = seeded();
+    const fs = new FaultFs(mem, [{ ops: "tryLock", path: "**/LOCK", error: "EIO" }]);
+    expect(thrown(() => fs.tryLock("/db/LOCK"))).toMatchObject({ code: "EIO", syscall: "flock", path: "/db/LOCK", injected: true });
+    expect(fs.injected).toEqual([{ rule: 0, op: "tryLock", path: "/db/LOCK", code: "EIO", call: 1 }]);
+    const lock = fs.tryLock("/db/LOCK");
+    expect(lock).toBeDefined();
+    // The lock is the inner volume's: the FaultFs and what it wraps see one lock.
+    expect(mem.tryLock("/db/LOCK")).toBeUndefined();
+    expect(fs.tryLock("/db/LOCK")).toBeUndefined();
+    lock?.release();
+    const direct = mem.tryLock("/db/LOCK");
+    expect(direct).toBeDefined();
+    direct?.release();
+    expect(fs.calls.tryLock).toBe(3);
+  });
+
+  it("is in no operation group, so write-fault sweeps leave locks alone", () => {
+    for (const group of [READ_OPS, WRITE_OPS, SYNC_OPS, METADATA_OPS]) expect(group).not.toContain("tryLock");
+    expect(FS_OPS).toContain("tryLock");
+  });
+});

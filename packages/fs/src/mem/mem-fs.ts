@@ -3,7 +3,7 @@ import { posix } from "node:path";
 import { newMemoryBackendId } from "../backend-id.ts";
 import { fsError, hasCode } from "../errors.ts";
 import { handleAccess, openFlags, validateOpenOptions } from "../open-options.ts";
-import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "../types.ts";
+import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest } from "../types.ts";
 import { MemFile } from "./mem-file.ts";
 
 interface Kind {
@@ -36,6 +36,8 @@ export class MemFs implements Fs {
   /** The memfs volume underneath, for tests that want to inspect or seed it directly. */
   readonly volume: Volume;
   readonly #backendId = newMemoryBackendId("memfs");
+  /** Paths (resolved) locked through {@link tryLock}: the volume's own, so volumes never see each other's locks. */
+  readonly #locks = new Set<string>();
 
   constructor() {
     this.volume = new Volume();
@@ -161,6 +163,27 @@ export class MemFs implements Fs {
 
   readMany(requests: readonly FsReadRequest[]): number[] {
     return requests.map((request) => request.file.readAt(request.buffer, request.position));
+  }
+
+  /**
+   * Locks are this volume's: a second `tryLock` of a path while the first is held is refused, on this
+   * instance only (another `MemFs` is another machine). The file is created as `open` with `create`
+   * would, with its errors. A lock belongs to the path, not to the file under it: the engine never
+   * renames or removes a file it locked.
+   */
+  tryLock(path: string): FsLock | undefined {
+    this.open(path, { write: true, create: true }).close();
+    const p = resolve(path);
+    if (this.#locks.has(p)) return undefined;
+    this.#locks.add(p);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#locks.delete(p);
+      },
+    };
   }
 
   /**

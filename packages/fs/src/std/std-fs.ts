@@ -4,8 +4,9 @@ import { KERNEL_BACKEND_ID } from "../backend-id.ts";
 import { copyFileAcross } from "../copy.ts";
 import { fsError, hasCode } from "../errors.ts";
 import { openFlags, validateOpenOptions } from "../open-options.ts";
-import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "../types.ts";
+import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest } from "../types.ts";
 import { StdFile } from "./std-file.ts";
+import { lockScope, takeFileLock, type LockScope } from "./std-lock.ts";
 
 /**
  * The real disk, through node:fs. Files are created with mode 0o644 and directories with 0o755 (less
@@ -26,6 +27,15 @@ import { StdFile } from "./std-file.ts";
  * ```
  */
 export class StdFs implements Fs {
+  /**
+   * Who {@link tryLock} keeps out here: `"system"` when the `fs-native-extensions` addon loaded (every
+   * process on the machine), `"process"` on a platform without its prebuild, where locks fall back to a
+   * registry of real paths that only this process sees.
+   */
+  static lockScope(): LockScope {
+    return lockScope();
+  }
+
   open(path: string, options: FsOpenOptions): FsFile {
     validateOpenOptions(path, options);
     const fd = nodeFs.openSync(path, openFlags(options), 0o644);
@@ -135,6 +145,19 @@ export class StdFs implements Fs {
 
   readMany(requests: readonly FsReadRequest[]): number[] {
     return requests.map((request) => request.file.readAt(request.buffer, request.position));
+  }
+
+  /**
+   * An operating-system lock: on Linux an open-file-description lock (`fcntl(F_OFD_SETLK)`), on macOS a
+   * `flock`, on Windows `LockFileEx`, through the `fs-native-extensions` addon. It belongs to an open
+   * descriptor, so a second `tryLock` of the file in this process is refused as well, and the kernel
+   * drops it when the process ends however it ends (SIGKILL included). The descriptor stays open until
+   * `release()`. Where the addon has no prebuild ({@link StdFs.lockScope} is `"process"`) only other
+   * `tryLock`s of this process are refused (by real path); other processes are not kept out. Locks on
+   * network filesystems are as good as the server's.
+   */
+  tryLock(path: string): FsLock | undefined {
+    return takeFileLock(path);
   }
 
   /** The link(2) call itself; a seam so tests can make it fail with `EXDEV` on a single device. */

@@ -28,6 +28,10 @@
  *   call on the volume or its handles. Syncs count when they reach the disk: a sync that fails its
  *   own checks (closed handle, missing directory) is not a sync point.
  *
+ * - Locks (`tryLock`) are held by this volume's instance, on the file (an inode: a hard link to a locked
+ *   file is locked too), and are not durable: a crash image starts with none held, as a rebooted
+ *   machine does. Taking one creates the file like `open` with `create` (an entry change like any other).
+ *
  * Deliberately strict, like POSIX rather than ext4: renaming into a directory whose own name is not
  * durable can lose the file, because only the synced chain of parents makes a path reachable.
  * Not modelled: reordering inside one write, metadata beyond sizes, and the dependency of moving a
@@ -44,6 +48,7 @@ import {
   type Fs,
   type FsDirEntry,
   type FsFile,
+  type FsLock,
   type FsMetadata,
   type FsOpenOptions,
   type FsReadRequest,
@@ -88,6 +93,8 @@ export class CrashFs implements Fs {
   #armed: { remaining: number; options: CrashOptions } | undefined;
   #powerCutImage: CrashFs | undefined;
   #powerWasCut = false;
+  /** Files locked through {@link tryLock}; never part of a crash image. */
+  readonly #locks = new Set<FileInode>();
   readonly #power: PowerSupply = {
     assertPowered: () => this.#assertPowered(),
     syncPoint: () => this.#syncPoint(),
@@ -285,6 +292,28 @@ export class CrashFs implements Fs {
   readMany(requests: readonly FsReadRequest[]): number[] {
     this.#assertPowered();
     return requests.map((request) => request.file.readAt(request.buffer, request.position));
+  }
+
+  /**
+   * Locks the file at `path` (created like `open` with `create` would) for this instance, or returns
+   * `undefined` while a lock on that file is held. `release()` is bookkeeping, not I/O: it works after
+   * a power cut too, so an engine's close path can always give its locks up.
+   */
+  tryLock(path: string): FsLock | undefined {
+    this.#assertPowered();
+    this.open(path, { write: true, create: true }).close();
+    const { inode } = this.#locate(path, "open");
+    if (inode?.kind !== "file") throw new Error(`unreachable: ${path} was just opened as a file`);
+    if (this.#locks.has(inode)) return undefined;
+    this.#locks.add(inode);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#locks.delete(inode);
+      },
+    };
   }
 
   /** Walks to the parent of `path`: `ENOENT` for a missing component, `ENOTDIR` for a file on the way. */

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import type { Fs, FsDirEntry, FsFile, FsMetadata, FsOpenOptions, FsReadRequest } from "@talus/fs";
+import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest } from "@talus/fs";
 import { FaultFile } from "./fault-file.ts";
 import { FaultInjector, type InjectedFault } from "./injector.ts";
 import type { FsOpKind } from "./ops.ts";
@@ -164,6 +164,15 @@ export class FaultFs implements Fs {
   /** A FaultFs over a backend names the same files as that backend, so links between them stay possible. */
   backendId(): string | undefined {
     return this.inner.backendId();
+  }
+
+  /**
+   * The operation `tryLock` on `path`: a rule can fail it like any other (the lock is then not taken);
+   * otherwise the inner backend's lock, whose `release()` is not an operation (it never fails).
+   */
+  tryLock(path: string): FsLock | undefined {
+    this.#injector.guard("tryLock", [path]);
+    return this.inner.tryLock(path);
   }
 
   /**

@@ -19,6 +19,7 @@ export const FS_OPS = [
   "syncDirectory",
   "hardLink",
   "readMany",
+  "tryLock",
 ] as const;
 
 /** Operations on an open file; their path is the one the file was opened with. */
@@ -38,7 +39,7 @@ export const READ_OPS = ["read", "readMany", "readDir"] as const satisfies reado
 
 /**
  * Operations that change what is stored, apart from syncs. `open` is left out because most opens only
- * read; name it explicitly to fail file creation.
+ * read, and `tryLock` because its file is a lock, not data; name them explicitly to fail them.
  */
 export const WRITE_OPS = [
   "write",
@@ -77,6 +78,7 @@ export const OP_SYSCALLS: Readonly<Record<FsOpKind, string>> = {
   syncDirectory: "fsync",
   hardLink: "link",
   readMany: "read",
+  tryLock: "flock",
   read: "read",
   write: "write",
   sync: "fsync",

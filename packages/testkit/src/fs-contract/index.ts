@@ -6,7 +6,9 @@
  * Linux gives, since `StdFs` is the reference), `open`'s flag validation, the per-handle write
  * cursor and append mode, fill-or-EOF reads (also through `readMany`), access-mode enforcement,
  * `setLen` zero-filling, `EBADF` after `close`, POSIX rename and unlink semantics (atomic replace,
- * open handles outliving their names), hard links sharing contents, a stable `backendId`, and
+ * open handles outliving their names), hard links sharing contents, a stable `backendId`, exclusive
+ * `tryLock` within one process (refused until released, idempotent release, the file created and never
+ * truncated), and
  * correctness with multi-MiB files, hundreds of open handles and unusual file names. It does not
  * test durability (syncs only have to succeed); power loss is `CrashFs`'s business. The optional async
  * syncs (`FsFile.syncAsync`, `Fs.syncDirectoryAsync`) are held to the same rules where offered, with
@@ -37,6 +39,7 @@ import { defineEntryCases } from "./entries.ts";
 import { defineFileCases } from "./files.ts";
 import { makeSuite, type ContractTestApi, type FsUnderTest } from "./harness.ts";
 import { defineLinkCases } from "./links.ts";
+import { defineLockCases } from "./locks.ts";
 
 export type { ContractTestApi, FsCapabilities, FsUnderTest } from "./harness.ts";
 
@@ -54,6 +57,7 @@ export function fsContract(api: ContractTestApi, name: string, factory: () => Fs
     defineDirectoryCases(suite);
     defineEntryCases(suite);
     defineLinkCases(suite);
+    defineLockCases(suite);
     defineBatchAndEdgeCases(suite);
   });
 }
