@@ -25,7 +25,12 @@ export type LsmErrorCode =
   /** The tree (or an iterator) is closed. */
   | "CLOSED"
   /** The on-disk format is newer (or older) than this build reads. */
-  | "UNSUPPORTED_FORMAT";
+  | "UNSUPPORTED_FORMAT"
+  /**
+   * The tree directory (or one of its level-route directories) is open elsewhere, in this process or
+   * another: its `LOCK` file is held. Close the other tree first; nothing was read or changed.
+   */
+  | "LOCKED";
 
 /**
  * An engine error with a stable {@link LsmErrorCode}.

@@ -60,9 +60,9 @@ export function rootNames(fs: Fs, path: string): string[] {
 }
 
 /**
- * The directory holds exactly the tree's state: `current`, the one version file it names and
+ * The directory holds exactly the tree's state: `current`, the one version file it names,
  * `tables/`, whose files are exactly the tables of the tree's current version (no orphans, no temp
- * pointers, no stale versions).
+ * pointers, no stale versions), and the `LOCK` file the open tree holds.
  *
  * `olderVersions: "ignore"` tolerates superseded `v<id>` files with a lower id than the current one:
  * a running tree does not delete them yet (see the test "deletes superseded version files while
@@ -77,7 +77,7 @@ export function expectCleanTreeDir(fs: Fs, path: string, tree: Tree, context = "
     const older = /^v(0|[1-9][0-9]*)$/.test(name) && Number(name.slice(1)) < id;
     return !(older && olderVersions === "ignore");
   });
-  expect(names, `${context} root of ${path}`).toEqual(["current", "tables", `v${id}`].sort());
+  expect(names, `${context} root of ${path}`).toEqual(["LOCK", "current", "tables", `v${id}`].sort());
   expect(tableFileIds(fs, path), `${context} tables/ of ${path}`).toEqual(versionTableIds(tree));
 }
 

@@ -23,6 +23,7 @@ import type { VisibleRangeIterator } from "../iter/visible-range.ts";
 import { dropRangeChoice, majorCompaction, type CompactionStrategy } from "../compaction/strategies/index.ts";
 import { DeletionPause, type Version } from "../version/index.ts";
 import { resolveOptions, type TreeOptions } from "./options.ts";
+import { lockTreeDirs, type DirLock } from "./dir-lock.ts";
 import { openVersion, publishVersion } from "./recovery.ts";
 import { clear, executeChoice, flush, type CompactionResult } from "./jobs.ts";
 import { PointReader, rangeIterator } from "./reads.ts";
@@ -64,24 +65,38 @@ export type EntryIterator = VisibleRangeIterator;
 export class Tree {
   readonly #state: TreeState;
   readonly #reader = new PointReader();
+  /** The `LOCK` files of the tree's directory and its level-route directories, held until close. */
+  readonly #dirLock: DirLock;
   #closing: Promise<void> | undefined;
 
-  private constructor(state: TreeState) {
+  private constructor(state: TreeState, dirLock: DirLock) {
     this.#state = state;
+    this.#dirLock = dirLock;
   }
 
-  /** Opens the tree at `options.path`, creating it if the directory is missing or empty. */
+  /**
+   * Opens the tree at `options.path`, creating it if the directory is missing or empty. First of all
+   * it locks `<path>/LOCK` and `<route.path>/LOCK` of every level route: a directory open in another
+   * tree (in this process or another) is refused with `LsmError("LOCKED")` before anything is read or
+   * cleaned. The locks are held until {@link close}.
+   */
   static async open(options: TreeOptions): Promise<Tree> {
     const resolved = resolveOptions(options);
-    const pause = new DeletionPause();
-    const store = new TableStore(resolved, pause);
-    const version = openVersion(store, "standard");
-    // Writers that reopen with fresh counters must not write below what is already on disk.
-    let highest = -1;
-    for (const table of version.tables()) highest = Math.max(highest, table.maxSeqno);
-    resolved.seqno.fetchMax(highest + 1);
-    resolved.visibleSeqno.fetchMax(highest + 1);
-    return new Tree(new TreeState(resolved, "standard", store, pause, version));
+    const dirLock = lockTreeDirs(resolved);
+    try {
+      const pause = new DeletionPause();
+      const store = new TableStore(resolved, pause);
+      const version = openVersion(store, "standard");
+      // Writers that reopen with fresh counters must not write below what is already on disk.
+      let highest = -1;
+      for (const table of version.tables()) highest = Math.max(highest, table.maxSeqno);
+      resolved.seqno.fetchMax(highest + 1);
+      resolved.visibleSeqno.fetchMax(highest + 1);
+      return new Tree(new TreeState(resolved, "standard", store, pause, version), dirLock);
+    } catch (error) {
+      dirLock.release();
+      throw error;
+    }
   }
 
   // ---- writes (synchronous) -------------------------------------------------------------------
@@ -305,7 +320,10 @@ export class Tree {
     return this.#state.track(clear(this.#state));
   }
 
-  /** Waits for running jobs, then releases files. Idempotent; every other call afterwards throws `CLOSED`. */
+  /**
+   * Waits for running jobs, then releases files, and last the directory locks. Idempotent; every other
+   * call afterwards throws `CLOSED`.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;
@@ -313,13 +331,18 @@ export class Tree {
 
   async #close(): Promise<void> {
     const state = this.#state;
-    state.closing = true;
-    while (state.jobs.size > 0) await Promise.allSettled([...state.jobs]);
-    const current = state.latest.version;
-    state.history.retireAll();
-    for (const table of current.tables()) table.closeReader();
-    await state.pause.idle();
-    state.closed = true;
+    try {
+      state.closing = true;
+      while (state.jobs.size > 0) await Promise.allSettled([...state.jobs]);
+      const current = state.latest.version;
+      state.history.retireAll();
+      for (const table of current.tables()) table.closeReader();
+      await state.pause.idle();
+      state.closed = true;
+    } finally {
+      // Last: until every job, reader and deferred deletion is done, the directory is still ours.
+      this.#dirLock.release();
+    }
   }
 
   // ---- introspection --------------------------------------------------------------------------

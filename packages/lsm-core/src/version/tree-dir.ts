@@ -17,7 +17,8 @@ export const BLOBS_DIR_NAME = "blobs";
 
 /**
  * - `"missing"`: nothing at `dir`;
- * - `"empty"`: a directory without tree state (it may hold unrelated files): create a new tree;
+ * - `"empty"`: a directory without tree state (it may hold unrelated files, and the `LOCK` file that
+ *   `Tree.open` takes before classifying): create a new tree;
  * - `"tree"`: `current` exists: recover.
  */
 export type TreeDirState = "missing" | "empty" | "tree";
