@@ -17,6 +17,7 @@
 import { ByteReader, DecodeError } from "../coding/byte-reader.ts";
 import { ByteWriter } from "../coding/byte-writer.ts";
 import { corruption } from "../errors.ts";
+import { copyBytes } from "../key/copy.ts";
 import type { Comparator } from "../key/comparator.ts";
 import { compareEnd, type Fragment } from "./fragments.ts";
 
@@ -47,8 +48,9 @@ export function decodeFragments(contents: Uint8Array, cmp: Comparator, file: str
     // Every fragment takes at least 4 bytes: a cheap bound before trusting the count.
     if (count > contents.length / 4) bad(`${count} fragments cannot fit in ${contents.length} bytes`);
     for (let i = 0; i < count; i++) {
-      const start = reader.lengthPrefixed().slice();
-      const end = reader.lengthPrefixed().slice();
+      // Copies (a Buffer's slice() would be a view of the block's memory).
+      const start = copyBytes(reader.lengthPrefixed());
+      const end = copyBytes(reader.lengthPrefixed());
       const n = reader.varint();
       if (n === 0 || n > reader.remaining) bad(`fragment ${i} has ${n} seqnos`);
       const seqnos: number[] = [];

@@ -7,6 +7,7 @@
  */
 import { isBytewise, type Comparator } from "../key/comparator.ts";
 import { MAX_KEY_BYTES } from "../key/validate.ts";
+import { copyBytes } from "../key/copy.ts";
 import type { TableWriter } from "../table/table-writer.ts";
 import { compareEnd, type Fragment } from "./fragments.ts";
 
@@ -31,6 +32,8 @@ export class TombstoneShare {
    * the first table's part), or undefined when it may not be cut there.
    */
   cutBetween(last: Uint8Array, next: Uint8Array): Uint8Array | undefined {
+    // With no fragment left the cut is never looked at: `next` (often a view that dies with the entry)
+    // may stand for it uncopied.
     if (this.#next >= this.#fragments.length) return next;
     if (isBytewise(this.#cmp) && last.length < MAX_KEY_BYTES) {
       const after = new Uint8Array(last.length + 1);
@@ -43,7 +46,8 @@ export class TombstoneShare {
       if (this.#cmp.compare(f.start, next) >= 0) break;
       if (compareEnd(this.#cmp, f.end, last) > 0) return undefined;
     }
-    return next;
+    // A copy: fragments are clipped to it later, and `next` is a view valid only until the stream moves.
+    return copyBytes(next);
   }
 
   /** Gives `writer` (a table that is not the last) its fragments below `cut`; its max key stays its last key. */

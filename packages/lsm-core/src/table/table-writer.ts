@@ -8,8 +8,9 @@
  *   12 B     (./block-builder.ts, framed by ./block-framing.ts)                     ../range-tombstone/block.ts                                 76 B
  * ```
  *
- * A data block is cut once its contents reach `blockSize` *after* adding an entry, so blocks slightly
- * exceed the target and versions of one user key may span blocks (the index keys are internal keys for
+ * A data block is cut once its contents reach `blockSize` (before the next entry is added, unless that
+ * entry repeats the last internal key), so blocks slightly exceed the target and versions of one user
+ * key may span blocks (the index keys are internal keys for
  * that reason). Bytes are written through a 256 KiB buffer; the CRC-32 of everything before the footer
  * is computed on the way (the footer's file checksum). `finish()` syncs and closes the file
  * (`finishAsync()` does the same in pieces, with a non-blocking sync where the filesystem has one);
@@ -36,6 +37,7 @@ import { encodeProperties, type TableMeta, type TableProperties } from "./meta.t
 import { encodeMetaindex } from "./metaindex.ts";
 import { syncFile } from "../io/async-sync.ts";
 import { KeyBuffer } from "../key/key-buffer.ts";
+import { copyBytes } from "../key/copy.ts";
 import { encodeFragments, RANGE_TOMBSTONE_BLOCK } from "../range-tombstone/block.ts";
 import { seqnoSpan, type Fragment } from "../range-tombstone/fragments.ts";
 
@@ -183,11 +185,15 @@ export class TableWriter {
     if (stats.entries > 0) {
       const c = this.#order.compare(key, this.#lastKey.view);
       // Merge operands of one key may share a seqno (a write batch merging a key twice); nothing else may.
-      const sameSeqnoOk = seqno === this.#lastSeqno && kind === ValueKind.MergeOperand && this.#lastKind === ValueKind.MergeOperand;
+      const sameSeqnoOk = c === 0 && seqno === this.#lastSeqno && kind === ValueKind.MergeOperand && this.#lastKind === ValueKind.MergeOperand;
       if (c < 0 || (c === 0 && seqno >= this.#lastSeqno && !sameSeqnoOk)) {
         throw new Error(`TableWriter.add: entry (key of ${key.length} bytes, seqno ${seqno}) is not after the previous one (seqno ${this.#lastSeqno}); entries must come in internal-key order`);
       }
       newKey = c !== 0;
+      // A full block is cut before the next entry rather than right after the last one, so that a repeat of
+      // the last (key, seqno) joins its block: index entries (each block's last internal key) must
+      // strictly increase.
+      if (this.#block.estimatedSize >= this.#blockSize && !sameSeqnoOk) this.#flushBlock();
     }
     this.#block.add(key, seqno, kind, value);
     this.#remember(key, seqno);
@@ -210,7 +216,6 @@ export class TableWriter {
         if (extractor !== undefined) for (const prefix of extractor.prefixes(key)) this.#filter.addPrefix(prefix);
       }
     }
-    if (this.#block.estimatedSize >= this.#blockSize) this.#flushBlock();
   }
 
   /**
@@ -223,7 +228,7 @@ export class TableWriter {
   setRangeTombstones(fragments: readonly Fragment[], maxKey: Uint8Array | undefined): void {
     this.#checkOpen();
     this.#rangeTombstones = fragments;
-    this.#maxKey = maxKey === undefined ? undefined : maxKey.slice();
+    this.#maxKey = maxKey === undefined ? undefined : copyBytes(maxKey);
   }
 
   /** Writes filter, index, meta, metaindex and footer, syncs and closes the file. Throws if nothing was added. */
@@ -354,7 +359,7 @@ export class TableWriter {
       indirectionCount: s.indirections,
       minSeqno: span === undefined ? this.#minSeqno : Math.min(this.#minSeqno, span.min),
       maxSeqno: span === undefined ? this.#maxSeqno : Math.max(this.#maxSeqno, span.max),
-      minKey: firstStart !== undefined && this.#order.compare(firstStart, firstKey) < 0 ? firstStart.slice() : firstKey,
+      minKey: firstStart !== undefined && this.#order.compare(firstStart, firstKey) < 0 ? copyBytes(firstStart) : firstKey,
       maxKey: this.#maxKey ?? this.#lastKey.view.slice(),
       keyBytes: s.keyBytes,
       valueBytes: s.valueBytes,
