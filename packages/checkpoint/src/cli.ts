@@ -1,9 +1,9 @@
 /**
  * `talus-checkpoint <tree-dir> <target-dir>`: checkpoint a tree from the command line.
  *
- * The tool opens the tree itself, so the tree must not be open in another process at the same time
- * (Talus keeps no lock file yet); to checkpoint a tree your application has open, call
- * `createCheckpoint` from the application.
+ * The tool opens the tree itself, so the tree must not be open in another process at the same time:
+ * if it is, the open is refused with `LOCKED` (the tree's `LOCK` file is held) and nothing is written.
+ * To checkpoint a tree your application has open, call `createCheckpoint` from the application.
  *
  * @module
  */
@@ -17,7 +17,8 @@ Creates a consistent checkpoint of the Talus tree in <tree-dir> at <target-dir> 
 its parent must). Table files are hard-linked when both are on one filesystem, copied otherwise. The
 checkpoint opens as an independent tree.
 
-The tree must not be open in another process while this runs.`;
+The tree must not be open in another process while this runs (it is refused
+with LOCKED if it is).`;
 
 export interface CliIo {
   readonly out: (line: string) => void;
