@@ -96,7 +96,8 @@ function scanCover(comparator: Comparator, sv: SuperVersion, range: KeyRange, re
   for (const m of [sv.active, ...sv.sealed]) if (m.rangeTombstoneCount() > 0) lists.push(m.rangeTombstones());
   for (const level of sv.version.levels) {
     for (const run of level.runs) {
-      for (const table of run.tables) {
+      // Only the tables whose key range meets the scan's (a binary search, not a walk over the run).
+      for (const table of run.overlapping(range.lower ?? run.minKey, range.upper ?? run.maxKey)) {
         if (table.rangeTombstones.length > 0 && !outsideRange(comparator, table.minKey, table.maxKey, range)) lists.push(table.rangeTombstones);
       }
     }
