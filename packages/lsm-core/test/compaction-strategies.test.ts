@@ -532,3 +532,28 @@ describe("dropRangeChoice", () => {
     expect(dropRangeChoice(rev, range("b", true, "d", true), REVERSE_COMPARATOR, new Set())).toEqual(NOTHING);
   });
 });
+
+describe("Leveled: tables of range tombstones go down to the data they delete", () => {
+  const rt = (id: number, min: string, max: string): CompactionTable => ({ ...t(id, min, max), rangeTombstoneCount: 1 });
+  const leveled = new Leveled({ tableTargetSize: 1000, l0Threshold: 4 });
+
+  it("merges a tombstone table with what it overlaps one level down when nothing scores", () => {
+    const v = version({ 4: [[rt(1, "c", "m")]], 5: [[t(2, "a", "d"), t(3, "e", "h"), t(4, "x")]], 6: [[t(5, "a", "z")]] });
+    expect(leveled.choose(v, ctx())).toEqual({ kind: "merge", tableIds: [1, 2, 3], destLevel: 5, targetSize: 1000, canonicalLevel: expect.any(Number) });
+  });
+
+  it("moves it down when the next level has nothing in its range, and stops at the last level holding its range", () => {
+    let v = version({ 3: [[rt(1, "c", "m")]], 6: [[t(2, "a", "z")]] });
+    const first = leveled.choose(v, ctx());
+    expect(first).toEqual({ kind: "move", tableIds: [1], destLevel: 4 });
+    for (let step = 0; step < 10 && v.levelOf(1) !== undefined; step++) v = apply(v, leveled.choose(v, ctx()));
+    expect(leveled.choose(v, ctx())).toEqual(NOTHING);
+    expect(v.level(6).tableCount).toBeGreaterThan(0);
+    expect([1, 2, 3, 4, 5].map((l) => v.level(l).tableCount)).toEqual([0, 0, 0, 0, 0]);
+  });
+
+  it("leaves tombstones alone when nothing lies below them, or the tables below are busy", () => {
+    expect(leveled.choose(version({ 5: [[rt(1, "c", "m")]], 6: [[t(2, "x", "z")]] }), ctx())).toEqual(NOTHING);
+    expect(leveled.choose(version({ 5: [[rt(1, "c", "m")]], 6: [[t(2, "a", "z")]] }), ctx([2]))).toEqual(NOTHING);
+  });
+});

@@ -24,7 +24,7 @@ import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import { MemtableCursor } from "./memtable-cursor.ts";
 import { SkipList } from "./skiplist.ts";
 import { copyBytes } from "../key/copy.ts";
-import { coverSeqno, insertTombstone, type Fragment } from "../range-tombstone/fragments.ts";
+import { compareEnd, coverSeqno, insertTombstone, type Fragment } from "../range-tombstone/fragments.ts";
 
 /**
  * Bytes charged per entry on top of its key and value: the node record (8 fixed 4-byte slots, plus 4/3
@@ -91,6 +91,28 @@ export class Memtable {
   rangeTombstones(): readonly Fragment[] {
     this.#tombstonesShared = true;
     return this.#tombstones;
+  }
+
+  /**
+   * A copy of the fragments that may meet the keys from `lower` to `upper` (inclusive; undefined =
+   * unbounded): what a scan needs, without marking the list shared (a scan after every insert would
+   * otherwise copy the whole list each time).
+   */
+  rangeTombstonesBetween(lower: Uint8Array | undefined, upper: Uint8Array | undefined): Fragment[] {
+    const list = this.#tombstones;
+    const cmp = this.comparator;
+    let from = 0;
+    if (lower !== undefined) {
+      let hi = list.length;
+      while (from < hi) {
+        const mid = (from + hi) >>> 1;
+        if (compareEnd(cmp, (list[mid] as Fragment).end, lower) <= 0) from = mid + 1;
+        else hi = mid;
+      }
+    }
+    let to = from;
+    while (to < list.length && (upper === undefined || cmp.compare((list[to] as Fragment).start, upper) <= 0)) to++;
+    return list.slice(from, to);
   }
 
   /** The newest range tombstone seqno below `readSeqno` covering `key`, or -1. */

@@ -63,8 +63,19 @@ export class TombstoneShare {
     if (share.length === 0) return;
     const end = (share[share.length - 1] as Fragment).end;
     const last = writer.lastKeyView() as Uint8Array;
-    const maxKey = end.length === 0 ? LARGEST_KEY : this.#cmp.compare(end, last) > 0 ? end : undefined;
+    const maxKey = end.length === 0 ? LARGEST_KEY : this.#cmp.compare(end, last) > 0 ? this.#lastKeyBelow(end) : undefined;
     writer.setRangeTombstones(share, maxKey);
+  }
+
+  /**
+   * The key range's inclusive end for a fragment ending (exclusively) at `end`. Bytewise, an end of the
+   * form `k ‖ 0x00` (a cut made by an earlier flush or compaction, where the next table may begin) has
+   * `k` as the last key below it: using `end` itself would make this table's range touch the next
+   * one's. Otherwise `end` stands for it: wider than needed, never too narrow.
+   */
+  #lastKeyBelow(end: Uint8Array): Uint8Array {
+    if (isBytewise(this.#cmp) && end[end.length - 1] === 0 && end.length > 1) return end.subarray(0, end.length - 1);
+    return end;
   }
 
   #take(cut: Uint8Array | undefined): Fragment[] {

@@ -93,7 +93,11 @@ export function rangeTombstoneCover(sv: SuperVersion, key: Uint8Array, readSeqno
 function scanCover(comparator: Comparator, sv: SuperVersion, range: KeyRange, readSeqno: number): ScanCover | undefined {
   if (!sv.hasRangeTombstones()) return undefined;
   const lists: (readonly Fragment[])[] = [];
-  for (const m of [sv.active, ...sv.sealed]) if (m.rangeTombstoneCount() > 0) lists.push(m.rangeTombstones());
+  for (const m of [sv.active, ...sv.sealed]) {
+    if (m.rangeTombstoneCount() === 0) continue;
+    const fragments = m.rangeTombstonesBetween(range.lower, range.upper);
+    if (fragments.length > 0) lists.push(fragments);
+  }
   for (const level of sv.version.levels) {
     for (const run of level.runs) {
       // Only the tables whose key range meets the scan's (a binary search, not a walk over the run).

@@ -54,6 +54,10 @@ export class TableFile implements TableHandle, CursorSource {
     return this.table.rangeTombstones;
   }
 
+  get rangeTombstoneCount(): number {
+    return this.table.rangeTombstones.length;
+  }
+
   get minSeqno(): number {
     return this.table.meta.minSeqno;
   }

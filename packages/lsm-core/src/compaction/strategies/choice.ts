@@ -18,6 +18,8 @@ import type { Version } from "../../version/version.ts";
 export interface CompactionTable extends TableHandle {
   /** Wall-clock time the table's data was written, in ms since the epoch. */
   readonly createdAtMs: number;
+  /** Range tombstone fragments the table holds (absent: none). */
+  readonly rangeTombstoneCount?: number;
 }
 
 /** What the engine tells a strategy besides the version. */

@@ -19,6 +19,12 @@
  * 7. L0 wins: all of L0 and what it overlaps in canonical L1 (move when that is nothing and L0 is one
  *    run), or with `multiLevel` and an over-target L1 all of L0 and L1 and what they overlap in L2;
  * 8. Ln wins: see {@link pickMinimalCompaction}.
+ * 9. (not in the reference) when nothing scores, a table of L1..L5 holding range tombstones whose key
+ *    range meets a deeper level is pushed one level down, merged with what it overlaps there (moved
+ *    when that is nothing). A range tombstone is collected, with what it deletes, only by a compaction
+ *    into the last level holding its range; a tree that keeps deleting ranges leaves small tables of
+ *    tombstones that no size score would ever push down, above the data they delete, and would grow
+ *    without bound. Each push moves a tombstone one level, so this ends at the bottom.
  *
  * Deliberate differences: step 1 is skipped while an L0 table is busy (the reference does not look);
  * the merge-window search of step 8 skips over-cap windows instead of ending at the first one; level
@@ -143,7 +149,7 @@ export class Leveled implements CompactionStrategy {
     let winner = 0;
     // Ties go to the deeper level, as Rust's `max_by` keeps the last maximum.
     for (let i = 1; i < scores.length; i++) if ((scores[i] as number) >= (scores[winner] as number)) winner = i;
-    if ((scores[winner] as number) < 1) return NOTHING;
+    if ((scores[winner] as number) < 1) return this.#pushTombstonesDown(version, levelShift, busy) ?? NOTHING;
 
     if (winner === 0) return this.#l0IntoL1(version, canonicalL1, scores, busy);
 
@@ -153,6 +159,23 @@ export class Leveled implements CompactionStrategy {
     const dest = winner + 1;
     if (picked.trivial && curr.isDisjoint) return moveChoice(picked.ids, dest);
     return mergeChoice(picked.ids, dest, tableTargetSize, dest - levelShift);
+  }
+
+  // Step 9: the deepest table with range tombstones above data its range meets goes one level down.
+  #pushTombstonesDown(version: Version<CompactionTable>, levelShift: number, busy: ReadonlySet<number>): CompactionChoice | undefined {
+    for (let n = LAST_LEVEL - 1; n >= 1; n--) {
+      for (const table of version.level(n).tables()) {
+        if ((table.rangeTombstoneCount ?? 0) === 0 || busy.has(table.id)) continue;
+        let below = false;
+        for (let m = n + 1; m < LEVEL_COUNT && !below; m++) below = version.level(m).overlapping(table.minKey, table.maxKey).length > 0;
+        if (!below) continue;
+        const next = version.level(n + 1).overlapping(table.minKey, table.maxKey);
+        if (next.some((t) => busy.has(t.id))) continue;
+        if (next.length === 0) return moveChoice([table.id], n + 1);
+        return mergeChoice([table.id, ...next.map((t) => t.id)], n + 1, this.options.tableTargetSize, Math.max(1, n + 1 - levelShift));
+      }
+    }
+    return undefined;
   }
 
   // Step 1: with nothing between L0 and the last level, disjoint L0 data that misses the last level's
