@@ -3,7 +3,7 @@
 // random sequences against the same oracle), the range tombstone placements of
 // tests/merge_point_read_coverage.rs (no merge operator yet: visibility only) and the range tombstone
 // cases of tests/custom_comparator.rs, then what our contract adds: every read path in every placement,
-// compaction into many tables, garbage collection at the bottom, reopen, checkpoints and level routes.
+// compaction into many tables, garbage collection at the bottom, reopen and level routes (checkpoints: packages/checkpoint/test/checkpoint-range-tombstones.test.ts).
 //
 // Where our API deviates from upstream: an empty start, end or prefix throws like an empty insert key
 // (upstream returns 0); an all-0xff prefix deletes to the end of the key space (upstream: a no-op);
@@ -1259,50 +1259,6 @@ describe("reopen, checkpoints and level routes", () => {
     expect(dec(tree.get("k07", 50))).toBe("v7");
     tree.verify();
     await tree.close();
-  });
-
-  it("a checkpoint of a tree with tombstones in tables and in the memtable opens with them", async () => {
-    const checkpointModule = new URL("../../checkpoint/src/index.ts", import.meta.url).href;
-    // Imported at run time: lsm-core's own type-check must not reach into the package that depends on it.
-    const { createCheckpoint } = (await import(checkpointModule)) as {
-      createCheckpoint: (tree: Tree, target: string) => Promise<{ seqno: number; sstFiles: number }>;
-    };
-    const base = dirs.make("ck");
-    const seqno = new SequenceNumberCounter();
-    const tree = await Tree.open({ path: join(base, "db"), seqno });
-    const oracle = new RtOracle();
-    const put = (key: string): void => {
-      const s = seqno.next();
-      tree.insert(key, `v-${s}`, s);
-      oracle.insert(key, `v-${s}`, s);
-    };
-    const rt = (start: string, end: string): void => {
-      const s = seqno.next();
-      tree.removeRange(start, end, s);
-      oracle.removeRange(start, end, s);
-    };
-    for (let i = 0; i < 30; i++) put(`k${String(i).padStart(2, "0")}`);
-    rt("k03", "k08");
-    await tree.flushActiveMemtable(0);
-    await tree.majorCompact(1 << 20, 0);
-    rt("k10", "k15"); // RT-only table in L0
-    await tree.flushActiveMemtable(0);
-    rt("k20", "k25"); // in the memtable: the checkpoint flushes it
-    put("k21");
-    const info = await createCheckpoint(tree, join(base, "ck"));
-    expect(info.sstFiles).toBeGreaterThanOrEqual(3);
-    put("k04"); // after the checkpoint: not in it
-    await tree.close();
-    const ck = await Tree.open({ path: join(base, "ck") });
-    expect(tombstoneTables(ck).length).toBeGreaterThanOrEqual(2);
-    for (const s of [info.seqno, info.seqno - 1, 31]) {
-      expect(keysOf(ck.iter(s)), `@${s}`).toEqual(oracle.at(s).map(([key]) => key));
-      for (const key of oracle.keys()) if (key !== "k04" || s <= info.seqno) expect(dec(ck.get(key, s)), `get(${key}) @${s}`).toBe(oracle.get(key, s));
-    }
-    expect(ck.get("k04", SEQNO_MAX)).toBeUndefined();
-    expect(keysOf(ck.iter(SEQNO_MAX, { reverse: true }))).toEqual(oracle.at(info.seqno).map(([key]) => key).reverse());
-    ck.verify();
-    await ck.close();
   });
 
   it("level routes: a tombstone table lands in the hot tier, compacts into the primary one, and reads stay right after reopen", async () => {
