@@ -86,7 +86,7 @@ export const USAGE = `Usage: pnpm bench [-- options]            (from the reposi
 
 Options:
   --num N               entries per data set, ops of the fills and of readseq (default ${DEFAULT_NUM.toLocaleString("en-US")})
-  --reads N             ops of readrandom, seekrandom, prefixscan, readwhilewriting (default ${DEFAULT_READS.toLocaleString("en-US")}, at most --num)
+  --reads N             ops of readrandom, seekrandom, prefixscan, readwhilewriting, deleterange (default ${DEFAULT_READS.toLocaleString("en-US")}, at most --num)
   --max-seconds S       stop a timed loop after S seconds and report the ops done (default ${DEFAULT_MAX_SECONDS})
   --key-size N          key bytes, 8..1024 (default 16)
   --value-size N        value bytes, 1..1048576 (default 100; half random, half repeated)

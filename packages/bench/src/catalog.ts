@@ -5,7 +5,7 @@
  * @module
  */
 
-export const WORKLOAD_NAMES = ["fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting"] as const;
+export const WORKLOAD_NAMES = ["fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** Which prefilled data set a workload starts from ("none": an empty database). */
@@ -35,6 +35,14 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
     writes: true,
     fill: false,
     measures: "random point reads while one writer inserts random new keys on the same event loop; ops/s counts reads, writes/s is shown beside",
+  },
+  deleterange: {
+    name: "deleterange",
+    dataset: "seq",
+    writes: true,
+    fill: false,
+    measures:
+      "a fixed mix of point gets, seeks + 10 nexts and range deletes of 100 consecutive existing keys; ops/s counts reads, deletes/s is shown beside, and a full scan is timed before the deletes and after them",
   },
 };
 

@@ -124,6 +124,7 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
     ...(m.items === undefined ? {} : { items: m.items }),
     ...(m.eventLoop === undefined ? {} : { eventLoop: m.eventLoop }),
     ...(m.writes === undefined ? {} : { writes: m.writes }),
+    ...(m.deleteRange === undefined ? {} : { deleteRange: m.deleteRange }),
     ...(userWritten !== undefined && talus && fsWritten0 !== undefined && fsWritten1 !== undefined
       ? { writeAmp: (fsWritten1 - fsWritten0) / userWritten }
       : {}),

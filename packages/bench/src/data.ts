@@ -138,3 +138,31 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   }
   return undefined;
 }
+
+/**
+ * The ranges of a range-delete workload: op `i` covers `width` consecutive sequential keys of a data set
+ * of `num` entries, from a uniformly chosen first key (so every range lies within the data set).
+ */
+export interface RangeStream {
+  readonly keySize: number;
+  /** Keys per range (at most `num`). */
+  readonly width: number;
+  /** Writes op `i`'s first key (inclusive) into `out`. */
+  startInto(index: number, out: Uint8Array): void;
+  /** Writes op `i`'s end key (exclusive: the key after its last) into `out`. */
+  endInto(index: number, out: Uint8Array): void;
+  /** Writes the `k`-th key (0 <= k < width) of op `i`'s range into `out`, for engines that delete key by key. */
+  keyInto(index: number, k: number, out: Uint8Array): void;
+}
+
+export function rangeStream(keySize: number, seed: number, num: number, width: number): RangeStream {
+  const w = Math.max(1, Math.min(width, num));
+  const first = (i: number): number => pick(seed, i, num - w + 1);
+  return {
+    keySize,
+    width: w,
+    startInto: (i, out) => sequentialKeyInto(first(i), out),
+    endInto: (i, out) => sequentialKeyInto(first(i) + w, out),
+    keyInto: (i, k, out) => sequentialKeyInto(first(i) + k, out),
+  };
+}

@@ -6,8 +6,9 @@
  */
 import { ENGINES, WORKLOAD_NAMES, type EngineName, type WorkloadName } from "./catalog.ts";
 import { fmtFixed, fmtInt, fmtMiB, fmtRatio, fmtSpread, fmtUs, renderTable, type Column } from "./format.ts";
-import type { BenchReport, Ratio, RunResult, Summary, TargetCheck } from "./results.ts";
+import type { BenchReport, DeleteRangeResult, DeleteRangeSummary, Ratio, RunResult, Summary, TargetCheck } from "./results.ts";
 import { spread, type Spread } from "./stats.ts";
+import { GETS_PER_ROUND, RANGE_WIDTH, READS_PER_ROUND, SCAN_REPEATS, SEEK_NEXTS, SEEKS_PER_ROUND } from "./workloads/deleterange.ts";
 
 export function summarize(runs: readonly RunResult[]): Summary[] {
   const groups = new Map<string, RunResult[]>();
@@ -32,6 +33,7 @@ export function summarize(runs: readonly RunResult[]): Summary[] {
       wcharAmp: opt((r) => r.wcharAmp),
       spaceAmp: opt((r) => r.spaceAmp),
     };
+    const deleteRange = deleteRangeSummary(list);
     out.push({
       workload: first.workload,
       engine: first.engine,
@@ -44,9 +46,30 @@ export function summarize(runs: readonly RunResult[]): Summary[] {
       diskBytes: spread(list.map((r) => r.diskBytes)),
       peakRssBytes: spread(list.map((r) => r.peakRssBytes)),
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+      ...(deleteRange === undefined ? {} : { deleteRange }),
     });
   }
   return out;
+}
+
+function deleteRangeSummary(list: readonly RunResult[]): DeleteRangeSummary | undefined {
+  const details = list.map((r) => r.deleteRange).filter((d): d is DeleteRangeResult => d !== undefined);
+  if (details.length === 0) return undefined;
+  const of = (pick: (d: DeleteRangeResult) => number): Spread => spread(details.map(pick));
+  return {
+    deletes: of((d) => d.deletes),
+    deletesPerSec: of((d) => d.deletesPerSec),
+    deleteP50Us: of((d) => d.deleteP50Us),
+    deleteP99Us: of((d) => d.deleteP99Us),
+    seekP50Us: of((d) => d.seekP50Us),
+    seekP99Us: of((d) => d.seekP99Us),
+    scanEntries: { none: of((d) => d.scans.none.entries), after: of((d) => d.scans.flushed.entries) },
+    scanMs: { none: of((d) => d.scans.none.ms), memtable: of((d) => d.scans.memtable.ms), flushed: of((d) => d.scans.flushed.ms) },
+    scanRatioMemtable: of((d) => d.scanRatioMemtable),
+    scanRatioFlushed: of((d) => d.scanRatioFlushed),
+    scanEntryRatioMemtable: of((d) => d.scanEntryRatioMemtable),
+    scanEntryRatioFlushed: of((d) => d.scanEntryRatioFlushed),
+  };
 }
 
 function find(summaries: readonly Summary[], workload: WorkloadName, engine: EngineName): Summary | undefined {
@@ -78,7 +101,10 @@ interface TargetDef {
   readonly met: (value: number) => boolean;
 }
 
-/** The targets of issue #4 (measured at N = 1,000,000 there; any --num gives an indication). */
+/**
+ * The targets of issue #4 (measured at N = 1,000,000 there; any --num gives an indication), and of the
+ * range tombstone work: a scan over a range with a few thousand tombstones stays close to one without.
+ */
 export const TARGETS: readonly TargetDef[] = [
   { target: "readrandom vs lmdb sync get", workload: "readrandom", peer: "lmdb", goal: ">= 1.0x", measure: opsRatio, met: (v) => v >= 1 },
   { target: "readseq vs lmdb getRange", workload: "readseq", peer: "lmdb", goal: ">= 3x", measure: opsRatio, met: (v) => v >= 3 },
@@ -97,6 +123,20 @@ export const TARGETS: readonly TargetDef[] = [
     goal: "<= 1.0x",
     measure: (t, p) => (p === undefined ? undefined : t.diskBytes.median / p.diskBytes.median),
     met: (v) => v <= 1,
+  },
+  {
+    target: "deleterange full scan, tombstones in memtable vs none",
+    workload: "deleterange",
+    goal: ">= 0.8x",
+    measure: (t) => t.deleteRange?.scanRatioMemtable.median,
+    met: (v) => v >= 0.8,
+  },
+  {
+    target: "deleterange full scan, tombstones flushed vs none",
+    workload: "deleterange",
+    goal: ">= 0.8x",
+    measure: (t) => t.deleteRange?.scanRatioFlushed.median,
+    met: (v) => v >= 0.8,
   },
 ];
 
@@ -142,9 +182,15 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     if (rows.length === 0) continue;
     const fill = rows.some((s) => s.eventLoopP99Ms !== undefined);
     const mixed = rows.some((s) => s.writesPerSec !== undefined);
+    const deletes = rows.some((s) => s.deleteRange !== undefined);
     const columns: Column[] = [...BASE_COLUMNS];
+    // deleterange's latency columns are its point gets'; its seeks and deletes get columns of their own.
+    if (deletes) columns.splice(3, 2, { title: "get p50 µs" }, { title: "get p99 µs" });
     if (fill) columns.push({ title: "loop p99/max ms" }, { title: "write amp" }, { title: "space amp" });
     if (mixed) columns.push({ title: "writes/s" });
+    if (deletes) {
+      columns.push({ title: `seek+${SEEK_NEXTS} p50/p99 µs` }, { title: "deletes" }, { title: "deletes/s" }, { title: "delete p50/p99 µs" });
+    }
     const body = rows.map((s) => {
       const r = s.reps;
       const cells = [
@@ -163,20 +209,31 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
         cells.push(loop, amp, fmtSpread(s.spaceAmp, (n) => fmtFixed(n, 2), r));
       }
       if (mixed) cells.push(fmtSpread(s.writesPerSec, fmtInt, r));
+      if (deletes) {
+        const d = s.deleteRange;
+        cells.push(
+          pair(d?.seekP50Us, d?.seekP99Us, fmtUs),
+          fmtSpread(d?.deletes, fmtInt, r),
+          fmtSpread(d?.deletesPerSec, fmtInt, r),
+          pair(d?.deleteP50Us, d?.deleteP99Us, fmtUs),
+        );
+      }
       return cells;
     });
     parts.push(heading(`${workload}: ${WORKLOAD_MEASURES[workload]}`), "", renderTable(columns, body, markdown));
+    if (deletes) parts.push("", renderScans(rows, markdown));
     const line = report.ratios
       .filter((x) => x.workload === workload)
       .map((x) => `${x.engine} ${fmtRatio(x.ratio)}`)
       .join(", ");
     const peer = report.ratios.find((x) => x.workload === workload)?.peer;
     if (line.length > 0) parts.push("", `Talus / best peer (${peer}): ${line}`);
+    for (const note of WORKLOAD_NOTES[workload]?.(rows) ?? []) parts.push("", note);
     if (rows.some((s) => s.capped > 0)) parts.push("", `${markdown ? "\\*" : "*"} stopped by --max-seconds: ops/s and latencies hold, sizes cover only the ops done`);
     parts.push("");
   }
   if (report.targets.length > 0) {
-    parts.push(heading("Targets (issue #4)"), "");
+    parts.push(heading("Targets (issue #4; deleterange: range tombstones)"), "");
     const rows = report.targets.map((t) => [t.target, t.engine, t.peer, t.target.includes("(ms)") ? fmtFixed(t.measured, 2) : fmtRatio(t.measured), t.goal, t.met ? "yes" : "no"]);
     const columns: Column[] = [{ title: "target", align: "left" }, { title: "engine", align: "left" }, { title: "peer", align: "left" }, { title: "measured" }, { title: "goal" }, { title: "met", align: "left" }];
     parts.push(renderTable(columns, rows, markdown), "");
@@ -195,5 +252,58 @@ const WORKLOAD_MEASURES: Readonly<Record<WorkloadName, string>> = {
   seekrandom: "seek + first entry",
   prefixscan: "up to 10 entries under a random prefix",
   readwhilewriting: "random reads (ops/s) with a concurrent writer (writes/s)",
+  deleterange: `gets and seeks (ops/s) with a range delete of ${RANGE_WIDTH} keys every ${READS_PER_ROUND} reads (deletes/s)`,
+};
+
+const pair = (a: Spread | undefined, b: Spread | undefined, fmt: (n: number) => string): string =>
+  a === undefined || b === undefined ? "-" : `${fmt(a.median)} / ${fmt(b.median)}`;
+
+/** deleterange's second table: the full scans before the deletes and after them, side by side. */
+function renderScans(rows: readonly Summary[], markdown: boolean): string {
+  const columns: Column[] = [
+    { title: "full scan", align: "left" },
+    { title: "entries before / after" },
+    { title: "ms: none" },
+    { title: "memtable" },
+    { title: "flushed" },
+    { title: "vs none: memtable" },
+    { title: "flushed" },
+    { title: "per entry: memtable" },
+    { title: "flushed" },
+  ];
+  const body = rows.map((s) => {
+    const d = s.deleteRange;
+    if (d === undefined) return [s.engine, "-", "-", "-", "-", "-", "-", "-", "-"];
+    const ms = (x: Spread): string => fmtSpread(x, (n) => fmtFixed(n, 1), s.reps);
+    const ratio = (x: Spread): string => fmtSpread(x, fmtRatio, s.reps);
+    return [
+      s.capped > 0 ? `${s.engine} *` : s.engine,
+      pair(d.scanEntries.none, d.scanEntries.after, fmtInt),
+      ms(d.scanMs.none),
+      ms(d.scanMs.memtable),
+      ms(d.scanMs.flushed),
+      ratio(d.scanRatioMemtable),
+      ratio(d.scanRatioFlushed),
+      ratio(d.scanEntryRatioMemtable),
+      ratio(d.scanEntryRatioFlushed),
+    ];
+  });
+  return renderTable(columns, body, markdown);
+}
+
+/** Lines printed under a workload's table: how to read it where the engines differ in kind. */
+const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) => string[]>> = {
+  deleterange: (rows) => {
+    const has = (store: string): boolean => rows.some((s) => ENGINES[s.engine].store === store);
+    return [
+      `Each round: ${GETS_PER_ROUND} gets, ${SEEKS_PER_ROUND} seeks + ${SEEK_NEXTS} nexts, then one range delete of ${RANGE_WIDTH} keys; ops/s counts the reads over the time spent reading, ` +
+        "deletes/s the range deletes over the time spent deleting.",
+      `Full scan: the whole data set, best of ${SCAN_REPEATS}, before any delete (none), after the deletes (memtable: Talus holds the tombstones there) and after settle() (flushed: Talus wrote them to a table). ` +
+        "vs none: the scan's time without tombstones over its time with them, the same key range (above 1x: faster with them, as deleted keys are not returned); " +
+        "per entry: the same per entry returned (below 1x: stepping over deleted entries costs).",
+      ...(has("classic-level") ? ["classic-level: db.clear({ gte, lt }); LevelDB has no range tombstone, so clear() writes a point delete per key it finds in the range."] : []),
+      ...(has("lmdb") ? [`lmdb: emulated, LMDB has no range delete: removeSync() of the range's ${RANGE_WIDTH} known keys in one transaction (a real range delete would also have to find them).`] : []),
+    ];
+  },
 };
 

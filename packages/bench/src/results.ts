@@ -52,6 +52,8 @@ export interface RunResult {
   readonly items?: number;
   readonly eventLoop?: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   readonly writes?: { readonly ops: number; readonly opsPerSec: number; readonly p99Us: number };
+  /** deleterange: the deletes, the seeks and the full scans beside the timed reads. */
+  readonly deleteRange?: DeleteRangeResult;
   /** Bytes written to disk per user byte: through the counting Fs (Talus only). */
   readonly writeAmp?: number;
   /** Bytes the process passed to write(2) and friends per user byte (/proc/self/io wchar; every engine). */
@@ -59,6 +61,42 @@ export interface RunResult {
   /** Disk size per live user byte (fills and overwrite). */
   readonly spaceAmp?: number;
   readonly engineStats: Readonly<Record<string, number | number[]>>;
+}
+
+/** What deleterange measures beside its reads (ops, ops/s, p50/p99 of a RunResult: the reads; p50/p99 the gets). */
+export interface DeleteRangeResult {
+  /** Range deletes done, one per round of reads. */
+  readonly deletes: number;
+  /** Range deletes per second of the time spent in them. */
+  readonly deletesPerSec: number;
+  readonly deleteP50Us: number;
+  readonly deleteP99Us: number;
+  /** Keys per range delete. */
+  readonly width: number;
+  /** The reads: point gets and seeks (each reading `seekNexts` more entries). */
+  readonly gets: number;
+  readonly seeks: number;
+  readonly seekNexts: number;
+  readonly seekP50Us: number;
+  readonly seekP99Us: number;
+  /** Wall time of the mixed phase (reads, deletes and the event-loop yields between rounds). */
+  readonly wallSeconds: number;
+  /** The full scan before the deletes, with their tombstones in the memtable, and after `settle()` (Talus: flushed). */
+  readonly scans: { readonly none: ScanTiming; readonly memtable: ScanTiming; readonly flushed: ScanTiming };
+  /** Time of the scan without tombstones over the time with them (> 1: faster with them). */
+  readonly scanRatioMemtable: number;
+  readonly scanRatioFlushed: number;
+  /** The same per entry returned (the scans with tombstones return fewer entries). */
+  readonly scanEntryRatioMemtable: number;
+  readonly scanEntryRatioFlushed: number;
+  /** How long the `settle()` between the last two scans took. */
+  readonly settleMs: number;
+}
+
+/** One full forward scan of the data set: the best of a few. */
+export interface ScanTiming {
+  readonly ms: number;
+  readonly entries: number;
 }
 
 export interface PrefillResult {
@@ -90,9 +128,28 @@ export interface Summary {
   readonly eventLoopP99Ms?: Spread;
   readonly eventLoopMaxMs?: Spread;
   readonly writesPerSec?: Spread;
+  readonly deleteRange?: DeleteRangeSummary;
   readonly writeAmp?: Spread;
   readonly wcharAmp?: Spread;
   readonly spaceAmp?: Spread;
+}
+
+/** deleterange's figures over the repetitions (see {@link DeleteRangeResult}). */
+export interface DeleteRangeSummary {
+  readonly deletes: Spread;
+  readonly deletesPerSec: Spread;
+  readonly deleteP50Us: Spread;
+  readonly deleteP99Us: Spread;
+  readonly seekP50Us: Spread;
+  readonly seekP99Us: Spread;
+  readonly scanEntries: { readonly none: Spread; readonly after: Spread };
+  readonly scanMs: { readonly none: Spread; readonly memtable: Spread; readonly flushed: Spread };
+  /** The scan's time without tombstones over its time with them: the same key range. */
+  readonly scanRatioMemtable: Spread;
+  readonly scanRatioFlushed: Spread;
+  /** The same per entry returned: time per entry without tombstones over time per entry with them. */
+  readonly scanEntryRatioMemtable: Spread;
+  readonly scanEntryRatioFlushed: Spread;
 }
 
 export interface Ratio {

@@ -64,4 +64,29 @@ describe("pnpm bench end to end", () => {
     expect(rww?.writes?.ops).toBeGreaterThan(0);
     expect(rww?.hits).toBe(20000);
   });
+
+  it("runs deleterange on Talus, classic-level and lmdb and reports the scan ratios", async () => {
+    const json = join(dir(), "deleterange.json");
+    const { stdout } = await run(
+      process.execPath,
+      [
+        "--import", "tsx", "--conditions", "talus-source", cli, "--num", "3000", "--workloads", "deleterange",
+        "--engines", "talus,classic-level,lmdb", "--dir", dir(), "--json", json,
+      ],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    expect(stdout).toContain("== deleterange");
+    expect(stdout).toContain("per entry: memtable");
+    const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+    expect(report.failures).toEqual([]);
+    expect(report.runs.map((r) => r.engine)).toEqual(["talus", "classic-level", "lmdb"]);
+    for (const r of report.runs) {
+      expect(r).toMatchObject({ ops: 3000, deleteRange: { deletes: 30, gets: 1500, seeks: 1500 } });
+      expect(r.deleteRange?.scans.none.entries).toBe(3000);
+      expect(r.deleteRange?.scans.flushed.entries).toBe(r.deleteRange?.scans.memtable.entries);
+    }
+    // Every engine did the same ops on the same keys.
+    expect(new Set(report.runs.map((r) => r.hits)).size).toBe(1);
+    expect(report.targets.map((t) => t.target)).toEqual(["deleterange full scan, tombstones in memtable vs none", "deleterange full scan, tombstones flushed vs none"]);
+  });
 });

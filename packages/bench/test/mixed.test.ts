@@ -26,6 +26,7 @@ function fakeDb(readUs: number, writeUs: number): BenchDb & { reads: number; wri
     settle: async () => {},
     scanner: () => ({ next: () => false, close: () => {} }),
     seek: () => {},
+    deleteRange: () => {},
     prefix: () => {},
     stats: () => ({}),
     close: async () => {},

@@ -60,3 +60,52 @@ describe("report", () => {
     expect(text).not.toContain("stack");
   });
 });
+
+describe("the deleterange report", () => {
+  const scans = { none: { ms: 10, entries: 1000 }, memtable: { ms: 12.5, entries: 400 }, flushed: { ms: 8, entries: 400 } };
+  const detail = (deletesPerSec: number, ratioMem: number, ratioFlushed: number): NonNullable<RunResult["deleteRange"]> => ({
+    deletes: 20, deletesPerSec, deleteP50Us: 1.5, deleteP99Us: 9, width: 100, gets: 1000, seeks: 1000, seekNexts: 10, seekP50Us: 4, seekP99Us: 30,
+    wallSeconds: 1, scans, scanRatioMemtable: ratioMem, scanRatioFlushed: ratioFlushed, scanEntryRatioMemtable: ratioMem * 0.4, scanEntryRatioFlushed: ratioFlushed * 0.4, settleMs: 3,
+  });
+  const runs = [
+    run("deleterange", "talus", 500_000, { deleteRange: detail(400_000, 0.8, 1.25) }),
+    run("deleterange", "classic-level", 200_000, { deleteRange: detail(5_000, 1.1, 1.2) }),
+    run("deleterange", "lmdb", 300_000, { deleteRange: detail(2_000, 2, 2) }),
+  ];
+  const summaries = summarize(runs);
+
+  it("summarises the deletes, the seeks and the scans", () => {
+    const d = summaries.find((s) => s.engine === "talus")?.deleteRange;
+    expect(d).toMatchObject({ deletes: { median: 20 }, deletesPerSec: { median: 400_000 }, deleteP99Us: { median: 9 }, seekP99Us: { median: 30 } });
+    expect(d).toMatchObject({ scanEntries: { none: { median: 1000 }, after: { median: 400 } }, scanMs: { none: { median: 10 }, memtable: { median: 12.5 }, flushed: { median: 8 } } });
+    expect(d?.scanRatioMemtable.median).toBe(0.8);
+    expect(d?.scanEntryRatioFlushed.median).toBeCloseTo(0.5);
+    expect(summaries.find((s) => s.workload === "readrandom")?.deleteRange).toBeUndefined();
+  });
+
+  it("checks the scan-with-tombstones target for Talus only", () => {
+    const t = checkTargets(summaries).filter((x) => x.workload === "deleterange");
+    expect(t).toEqual([
+      expect.objectContaining({ target: "deleterange full scan, tombstones in memtable vs none", engine: "talus", peer: "-", measured: 0.8, goal: ">= 0.8x", met: true }),
+      expect.objectContaining({ target: "deleterange full scan, tombstones flushed vs none", engine: "talus", measured: 1.25, met: true }),
+    ]);
+  });
+
+  it("renders gets, seeks and deletes, then the scans side by side, with how each engine deletes", () => {
+    const text = renderReport({
+      tool: "@talus/bench", formatVersion: 1, date: "", machine: { cpu: "", cores: 1, memoryBytes: 1, platform: "", node: "" }, options: {},
+      totalSeconds: 1, skipped: {}, prefills: [], runs, summaries, failures: [], ratios: ratios(summaries), targets: checkTargets(summaries),
+    }, false);
+    const lines = text.split("\n");
+    const header = lines.find((l) => l.startsWith("engine")) ?? "";
+    expect(header).toMatch(/get p50 µs\s+get p99 µs/);
+    expect(header).toMatch(/seek\+10 p50\/p99 µs\s+deletes\s+deletes\/s\s+delete p50\/p99 µs$/);
+    expect(lines.find((l) => l.startsWith("talus "))).toMatch(/4\.00 \/ 30\.0\s+20\s+400,000\s+1\.50 \/ 9\.00$/);
+    expect(lines.find((l) => l.startsWith("full scan"))).toMatch(/entries before \/ after\s+ms: none\s+memtable\s+flushed\s+vs none: memtable\s+flushed\s+per entry: memtable\s+flushed$/);
+    expect(lines.filter((l) => l.startsWith("talus ")).at(1)).toMatch(/1,000 \/ 400\s+10\.0\s+12\.5\s+8\.0\s+0\.80x\s+1\.25x\s+0\.32x\s+0\.50x$/);
+    expect(text).toContain("Talus / best peer (lmdb): talus 1.67x");
+    expect(text).toContain("classic-level: db.clear({ gte, lt })");
+    expect(text).toContain("lmdb: emulated");
+    expect(text).toContain("deleterange full scan, tombstones in memtable vs none");
+  });
+});

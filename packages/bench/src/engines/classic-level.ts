@@ -4,10 +4,17 @@
  * `highWaterMarkBytes` for scans, and one long-lived iterator re-`seek()`ed for seeks. The plain path is
  * what most code does: `await put()`, `await get()`, `for await` over a fresh iterator.
  *
+ * An iterator reads the snapshot taken when it was created, so the long-lived seek iterator is replaced
+ * (inside the timed seek) by the first seek after a write: seeks see what was written, as Talus' do.
+ *
+ * Range deletes are `await db.clear({ gte, lt })` on both paths, abstract-level's range delete. LevelDB
+ * has no range tombstone: classic-level's native `clear()` iterates the range on its thread pool and
+ * writes a point delete per key it finds, in batches.
+ *
  * @module
  */
 import { ClassicLevel, type Iterator } from "classic-level";
-import type { KeyStream, ValuePool } from "../data.ts";
+import type { KeyStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
@@ -30,6 +37,11 @@ class ClassicLevelDb implements BenchDb {
   readonly #batch: number;
   readonly #key: Uint8Array;
   #seekIterator: Iterator<Db, Uint8Array, Uint8Array> | undefined;
+  /** Writes completed so far, and how many the seek iterator's snapshot has seen. */
+  #writes = 0;
+  #seekIteratorWrites = 0;
+  /** Closes of replaced seek iterators, awaited by `close()`. */
+  #retired: Promise<void>[] = [];
 
   constructor(db: Db, config: EngineConfig, fast: boolean) {
     this.#db = db;
@@ -55,6 +67,7 @@ class ClassicLevelDb implements BenchDb {
       }
       const t0 = performance.now();
       await this.#db.batch(ops);
+      this.#writes++;
       rec.addBatch((performance.now() - t0) * 1000, end - start);
     }
   }
@@ -65,6 +78,21 @@ class ClassicLevelDb implements BenchDb {
       keys.keyInto(i, key);
       const t0 = performance.now();
       await this.#db.put(key, values.value(i));
+      this.#writes++;
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  async deleteRange(ranges: RangeStream, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    for (let i = from; i < to; i++) {
+      // clear() encodes its bounds before it returns, but fresh buffers cost nothing next to it.
+      const gte = new Uint8Array(this.#keySize);
+      const lt = new Uint8Array(this.#keySize);
+      ranges.startInto(i, gte);
+      ranges.endInto(i, lt);
+      const t0 = performance.now();
+      await this.#db.clear({ gte, lt });
+      this.#writes++;
       rec.add((performance.now() - t0) * 1000);
     }
   }
@@ -133,7 +161,7 @@ class ClassicLevelDb implements BenchDb {
       keys.keyInto(i, key);
       const t0 = performance.now();
       if (this.#fast) {
-        const it = (this.#seekIterator ??= this.#db.iterator());
+        const it = this.#freshSeekIterator();
         it.seek(key);
         for (let n = 0; n <= nexts; n++) {
           const entry = await it.next();
@@ -162,11 +190,21 @@ class ClassicLevelDb implements BenchDb {
     }
   }
 
+  /** The long-lived seek iterator, replaced when writes happened since it was created (it reads its snapshot). */
+  #freshSeekIterator(): Iterator<Db, Uint8Array, Uint8Array> {
+    const current = this.#seekIterator;
+    if (current !== undefined && this.#seekIteratorWrites === this.#writes) return current;
+    if (current !== undefined) this.#retired.push(current.close());
+    this.#seekIteratorWrites = this.#writes;
+    return (this.#seekIterator = this.#db.iterator());
+  }
+
   stats(): Record<string, number | number[]> {
     return {};
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.#retired);
     await this.#seekIterator?.close();
     await this.#db.close();
   }

@@ -5,11 +5,16 @@
  * returns a copy the caller owns (as Talus' `get` does) and is the only single-key read lmdb-js has
  * besides `getBinaryFast()`, whose buffer is overwritten by the next read. Scans are `getRange()`.
  *
+ * LMDB has no range delete, so deleterange emulates one: a `removeSync()` of each key of the range in one
+ * transaction, `transactionSync()` on the fast path and an awaited `transaction()` on the plain one. The
+ * emulation is told the range's keys (the bench knows them); a general range delete would first have to
+ * find them with `getKeys()`, which this spares lmdb.
+ *
  * @module
  */
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
-import type { KeyStream, ValuePool } from "../data.ts";
+import type { KeyStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
@@ -25,12 +30,16 @@ class LmdbDb implements BenchDb {
   readonly #fast: boolean;
   readonly #batch: number;
   readonly #key: Uint8Array;
+  readonly #keySize: number;
+  /** The keys of the range being deleted, made before the timed transaction. */
+  #rangeKeys: Uint8Array[] = [];
 
   constructor(db: Db, config: EngineConfig, fast: boolean) {
     this.#db = db;
     this.#fast = fast;
     this.#batch = config.batch;
     this.#key = new Uint8Array(config.keySize);
+    this.#keySize = config.keySize;
   }
 
   write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
@@ -58,6 +67,39 @@ class LmdbDb implements BenchDb {
       await this.#db.put(key, values.value(i));
       rec.add((performance.now() - t0) * 1000);
     }
+  }
+
+  deleteRange(ranges: RangeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
+    if (!this.#fast) return this.#deleteRangePlain(ranges, from, to, rec);
+    const db = this.#db;
+    for (let i = from; i < to; i++) {
+      const keys = this.#keysOf(ranges, i);
+      const t0 = performance.now();
+      db.transactionSync(() => {
+        for (const key of keys) db.removeSync(key);
+      });
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  async #deleteRangePlain(ranges: RangeStream, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    const db = this.#db;
+    for (let i = from; i < to; i++) {
+      const keys = this.#keysOf(ranges, i);
+      const t0 = performance.now();
+      await db.transaction(() => {
+        for (const key of keys) db.removeSync(key);
+      });
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  #keysOf(ranges: RangeStream, i: number): Uint8Array[] {
+    const keys = this.#rangeKeys;
+    while (keys.length < ranges.width) keys.push(new Uint8Array(this.#keySize));
+    keys.length = ranges.width;
+    for (let k = 0; k < ranges.width; k++) ranges.keyInto(i, k, keys[k] as Uint8Array);
+    return keys;
   }
 
   /** Waits until the last commits are flushed to disk (lmdb-js syncs after commit by default). */

@@ -10,7 +10,7 @@
 import { StdFs, type Fs } from "@talus/fs";
 import { Leveled, SequenceNumberCounter, Tree, type EntryIterator } from "@talus/lsm-core";
 import { CountingFs } from "../counting-fs.ts";
-import type { KeyStream, ValuePool } from "../data.ts";
+import type { KeyStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
@@ -18,7 +18,8 @@ import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type S
 const L0_STALL_RUNS = 20;
 
 export async function openTalus(config: EngineConfig, compaction: boolean): Promise<BenchDb> {
-  const fs: Fs = config.countIo ? new CountingFs(new StdFs()) : new StdFs();
+  const base: Fs = config.fs ?? new StdFs();
+  const fs: Fs = config.countIo ? new CountingFs(base) : base;
   const seqno = new SequenceNumberCounter();
   const tree = await Tree.open({
     path: config.dir,
@@ -37,6 +38,7 @@ class TalusDb implements BenchDb {
   readonly #memtableBytes: number;
   readonly #strategy: Leveled | undefined;
   readonly #key: Uint8Array;
+  readonly #end: Uint8Array;
   #flushing: Promise<void> | undefined;
   #compacting: Promise<void> | undefined;
   #compactAgain = false;
@@ -51,6 +53,7 @@ class TalusDb implements BenchDb {
     this.#memtableBytes = config.memtableBytes;
     this.#strategy = compaction ? new Leveled() : undefined;
     this.#key = new Uint8Array(config.keySize);
+    this.#end = new Uint8Array(config.keySize);
   }
 
   write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
@@ -67,6 +70,23 @@ class TalusDb implements BenchDb {
       } else {
         size = tree.insert(key, values.value(i), seqno.next());
       }
+    }
+    return this.#afterWrites(size);
+  }
+
+  /** One range tombstone per range (`removeRange`, a sequence number of its own), with the same flush and compaction upkeep as writes. */
+  deleteRange(ranges: RangeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
+    const tree = this.#tree;
+    const seqno = this.#seqno;
+    const start = this.#key;
+    const end = this.#end;
+    let size = 0;
+    for (let i = from; i < to; i++) {
+      ranges.startInto(i, start);
+      ranges.endInto(i, end);
+      const t0 = performance.now();
+      size = tree.removeRange(start, end, seqno.next());
+      rec.add((performance.now() - t0) * 1000);
     }
     return this.#afterWrites(size);
   }

@@ -5,8 +5,9 @@
  *
  * @module
  */
+import type { Fs } from "@talus/fs";
 import type { EngineName, TalusCompression } from "../catalog.ts";
-import type { KeyStream, ValuePool } from "../data.ts";
+import type { KeyStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 
 /** Counts what the reads returned. */
@@ -36,6 +37,8 @@ export interface EngineConfig {
   readonly talusCacheMb: number | undefined;
   /** Wrap Talus' filesystem in the byte-counting Fs (write workloads). */
   readonly countIo: boolean;
+  /** Talus' filesystem instead of the real one (tests run Talus on a MemFs); the other engines ignore it. */
+  readonly fs?: Fs;
 }
 
 /** A forward scan that survives across slices. */
@@ -54,6 +57,11 @@ export interface BenchDb {
   scanner(): Scanner;
   /** Seeks to key `i` and reads `1 + nexts` entries, for each op. */
   seek(keys: KeyStream, from: number, to: number, nexts: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
+  /**
+   * Deletes the keys of range `i` (`ranges.startInto(i)` inclusive to `ranges.endInto(i)` exclusive),
+   * for each op; one latency sample per range. Engines without a range delete emulate it (see each engine).
+   */
+  deleteRange(ranges: RangeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
   /** Reads up to `limit` entries under `prefixes[i]`, for each op. */
   prefix(prefixes: PrefixStream, from: number, to: number, limit: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
   /** Engine-specific numbers for the report (tables per level, bytes through the counting Fs ...). */

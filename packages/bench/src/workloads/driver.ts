@@ -7,7 +7,7 @@
  */
 import type { BenchDb } from "../engines/types.ts";
 import type { ValuePool } from "../data.ts";
-import type { ChildSettings } from "../results.ts";
+import type { ChildSettings, DeleteRangeResult } from "../results.ts";
 
 /** A workload sees the run's sizes as the child got them; `maxSeconds` is Infinity for prefills. */
 export interface WorkloadContext
@@ -20,10 +20,11 @@ export interface WorkloadContext
 
 /** What a workload measured; the child adds disk, memory and I/O figures. */
 export interface Measured {
-  /** Timed ops (reads for readwhilewriting). */
+  /** Timed ops (reads for readwhilewriting and deleterange). */
   readonly ops: number;
   /** Ops it would have done without --max-seconds. */
   readonly plannedOps: number;
+  /** The time the ops took (deleterange: the time spent in its reads, without its deletes). */
   readonly seconds: number;
   /** Key plus value bytes written or read by the timed ops. */
   readonly bytes: number;
@@ -33,6 +34,8 @@ export interface Measured {
   readonly eventLoop?: { readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
   /** readwhilewriting: the concurrent writer. */
   readonly writes?: { readonly ops: number; readonly opsPerSec: number; readonly p99Us: number };
+  /** deleterange: the range deletes and the full scans. */
+  readonly deleteRange?: DeleteRangeResult;
   /** Key plus value bytes the timed ops wrote (fills). */
   readonly userBytesWritten?: number;
 }

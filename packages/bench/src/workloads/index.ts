@@ -4,6 +4,7 @@
  * @module
  */
 import type { WorkloadName } from "../catalog.ts";
+import { deleteRangeWhileReading } from "./deleterange.ts";
 import type { Measured, WorkloadContext } from "./driver.ts";
 import { fill } from "./fill.ts";
 import { readWhileWriting } from "./mixed.ts";
@@ -29,5 +30,7 @@ export function runWorkload(name: WorkloadName, ctx: WorkloadContext): Promise<M
       return prefixScan(ctx);
     case "readwhilewriting":
       return readWhileWriting(ctx);
+    case "deleterange":
+      return deleteRangeWhileReading(ctx);
   }
 }
