@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytewiseCompare, MvccOracle, type OracleKind, type OracleRange } from "../src/oracle/index.ts";
+import { bytewiseCompare, bytewiseSuccessor, MvccOracle, type OracleBatchOp, type OracleKind, type OracleRange } from "../src/oracle/index.ts";
 import { Random } from "../src/random.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -275,5 +275,284 @@ describe("MvccOracle: clears, drops and reopen helpers", () => {
     expect(copy.len(100)).toBe(1);
     copy.insert(enc("c"), enc("1"), 9);
     expect(copy.len(100)).toBe(2);
+  });
+});
+
+describe("MvccOracle: range tombstones", () => {
+  const abc = (compare = bytewiseCompare): MvccOracle => {
+    const o = new MvccOracle(compare);
+    ["a", "b", "c", "d"].forEach((k, i) => o.insert(enc(k), enc(String(i + 1)), i + 1));
+    return o;
+  };
+
+  it("deletes [start, end) for reads above its seqno only", () => {
+    const o = abc();
+    expect(o.removeRange(enc("b"), enc("d"), 6)).toBe(true);
+    // Before and at the tombstone's seqno: not seen.
+    expect(pairs(o.range({}, 5))).toEqual(["a=1", "b=2", "c=3", "d=4"]);
+    expect(pairs(o.range({}, 6))).toEqual(["a=1", "b=2", "c=3", "d=4"]);
+    expect(dec(o.get(enc("b"), 6))).toBe("2");
+    // After: b and c are gone, the end bound d is not covered.
+    expect(pairs(o.range({}, 7))).toEqual(["a=1", "d=4"]);
+    expect(o.get(enc("b"), 7)).toBeUndefined();
+    expect(o.find(enc("c"), 7)).toBeUndefined();
+    expect(o.find(enc("c"), 6)?.kind).toBe("value");
+    expect(o.coveringTombstone(enc("c"), 7)).toMatchObject({ kind: "rangeTombstone", seqno: 6 });
+    expect(o.coveringTombstone(enc("c"), 6)).toBeUndefined();
+    expect(o.coveringTombstone(enc("d"), 7)).toBeUndefined();
+    expect(o.len(6)).toBe(4);
+    expect(o.len(7)).toBe(2);
+    expect(o.rangeTombstoneCount).toBe(1);
+    expect(o.versionCount).toBe(4);
+    // Versions stay listed: the history is not what reads see.
+    expect(o.versionsOf(enc("b")).map((v) => v.seqno)).toEqual([2]);
+    expect(o.highestSeqno()).toBe(6);
+  });
+
+  it("does not cover keys written again at or after its seqno", () => {
+    const o = abc();
+    o.removeRange(enc("a"), enc("z"), 6);
+    o.insert(enc("b"), enc("new"), 8);
+    o.merge(enc("c"), enc("+"), 9);
+    expect(pairs(o.range({}, 7))).toEqual([]);
+    expect(pairs(o.range({}, 8))).toEqual([]);
+    expect(pairs(o.range({}, 9))).toEqual(["b=new"]);
+    expect(pairs(o.range({}, 10))).toEqual(["b=new", "c=+"]);
+    // A version at the tombstone's own seqno (a write batch) is not below it.
+    o.applyBatch([{ op: "insert", key: enc("d"), value: enc("same") }], 6);
+    expect(pairs(o.range({}, 7))).toEqual(["d=same"]);
+    // An older tombstone written later (out of seqno order) cannot hide newer versions.
+    o.removeRange(enc("a"), enc("z"), 7);
+    expect(pairs(o.range({}, 8))).toEqual([]);
+    expect(pairs(o.range({}, 10))).toEqual(["b=new", "c=+"]);
+  });
+
+  it("lets overlapping tombstones each hide what is older than itself", () => {
+    const o = new MvccOracle();
+    o.insert(enc("a"), enc("1"), 1);
+    o.insert(enc("b"), enc("1"), 2);
+    o.removeRange(enc("b"), enc("d"), 3); // hides b@2
+    o.insert(enc("c"), enc("4"), 4);
+    o.removeRange(enc("a"), enc("c"), 5); // hides a@1, b (already hidden)
+    o.insert(enc("b"), enc("6"), 6);
+    o.removeRange(enc("bb"), enc("e"), 7); // hides c@4, not b@6 (b < bb)
+    expect(pairs(o.range({}, 3))).toEqual(["a=1", "b=1"]);
+    expect(pairs(o.range({}, 4))).toEqual(["a=1"]);
+    expect(pairs(o.range({}, 5))).toEqual(["a=1", "c=4"]);
+    expect(pairs(o.range({}, 6))).toEqual(["c=4"]);
+    expect(pairs(o.range({}, 7))).toEqual(["b=6", "c=4"]);
+    expect(pairs(o.range({}, 8))).toEqual(["b=6"]);
+    expect(o.coveringTombstone(enc("b"), 8)?.seqno).toBe(5);
+    expect(o.coveringTombstone(enc("c"), 8)?.seqno).toBe(7);
+    expect(o.rangeTombstones().map((t) => t.seqno)).toEqual([3, 5, 7]);
+  });
+
+  it("honours tombstones in bounded, reversed, limited and prefix scans", () => {
+    const o = new MvccOracle();
+    ["a", "ab", "abc", "b", "ba", "c"].forEach((k, i) => o.insert(enc(k), enc(String(i)), i + 1));
+    o.removeRange(enc("ab"), enc("b"), 10); // ab, abc
+    o.removeRange(enc("ba"), enc("bb"), 11); // ba
+    const s = 12;
+    expect(pairs(o.range({}, s))).toEqual(["a=0", "b=3", "c=5"]);
+    expect(pairs(o.range({ reverse: true, limit: 2 }, s))).toEqual(["c=5", "b=3"]);
+    expect(pairs(o.range({ gt: enc("a"), lte: enc("ba") }, s))).toEqual(["b=3"]);
+    expect(pairs(o.prefix(enc("a"), s))).toEqual(["a=0"]);
+    expect(pairs(o.prefix(enc("b"), s, { reverse: true }))).toEqual(["b=3"]);
+    expect(pairs(o.range({ limit: 1 }, 11))).toEqual(["a=0"]);
+    expect(pairs(o.range({ reverse: true }, 11))).toEqual(["c=5", "ba=4", "b=3", "a=0"]);
+    expect(o.len(s)).toBe(3);
+  });
+
+  it("ignores an empty or inverted range, and validates its arguments", () => {
+    const o = abc();
+    expect(o.removeRange(enc("c"), enc("b"), 9)).toBe(false);
+    expect(o.removeRange(enc("b"), enc("b"), 9)).toBe(false);
+    expect(o.rangeTombstoneCount).toBe(0);
+    expect(o.len(10)).toBe(4);
+    expect(() => o.removeRange(enc("a"), enc("b"), -1)).toThrow(RangeError);
+    expect(() => o.removeRange("a" as unknown as Uint8Array, enc("b"), 9)).toThrow(TypeError);
+    expect(() => o.removeRange(enc("a"), "b" as unknown as Uint8Array, 9)).toThrow(TypeError);
+  });
+
+  it("keeps its own copies of the bounds", () => {
+    const o = abc();
+    const start = Buffer.from("b");
+    const end = Buffer.from("c");
+    o.removeRange(start, end, 9);
+    start.fill(0x61);
+    end.fill(0x7a);
+    expect(pairs(o.range({}, 10))).toEqual(["a=1", "c=3", "d=4"]);
+    const [tombstone] = o.rangeTombstones();
+    expect(dec(tombstone?.start)).toBe("b");
+    expect(dec(tombstone?.end)).toBe("c");
+  });
+
+  it("orders ranges by its comparator (reverse order)", () => {
+    const o = abc(reverse);
+    // Under the reverse order [b, a) is empty and [c, a) holds c and b.
+    expect(o.removeRange(enc("a"), enc("c"), 9)).toBe(false);
+    expect(o.removeRange(enc("c"), enc("a"), 9)).toBe(true);
+    expect(pairs(o.range({}, 9))).toEqual(["d=4", "c=3", "b=2", "a=1"]);
+    expect(pairs(o.range({}, 10))).toEqual(["d=4", "a=1"]);
+    expect(pairs(o.range({ reverse: true }, 10))).toEqual(["a=1", "d=4"]);
+    // An unbounded end runs to the last key in comparator order, here the smallest bytes.
+    o.removeRange(enc("b"), undefined, 11);
+    expect(pairs(o.range({}, 12))).toEqual(["d=4"]);
+    expect(() => o.removePrefix(enc("a"), 13)).toThrow(TypeError);
+  });
+
+  it("removes prefixes up to their bytewise successor, to the end for 0xff prefixes", () => {
+    expect(bytewiseSuccessor(enc("ab"))).toEqual(enc("ac"));
+    expect(bytewiseSuccessor(Uint8Array.of(0x61, 0xff, 0xff))).toEqual(Uint8Array.of(0x62));
+    expect(bytewiseSuccessor(Uint8Array.of(0xff, 0xff))).toBeUndefined();
+    const o = new MvccOracle();
+    const keys = [enc("a"), enc("ab"), enc("abc"), Uint8Array.of(0x61, 0xff), enc("b"), Uint8Array.of(0xfe), Uint8Array.of(0xff), Uint8Array.of(0xff, 0x00), Uint8Array.of(0xff, 0xff, 0xff)];
+    keys.forEach((k, i) => o.insert(k, enc(String(i)), i + 1));
+    o.removePrefix(enc("ab"), 20);
+    expect(o.range({}, 21).map(([k]) => Buffer.from(k).toString("hex"))).toEqual(["61", "61ff", "62", "fe", "ff", "ff00", "ffffff"]);
+    o.removePrefix(Uint8Array.of(0xff), 21);
+    expect(o.range({}, 22).map(([k]) => Buffer.from(k).toString("hex"))).toEqual(["61", "61ff", "62", "fe"]);
+    expect(o.rangeTombstones()[1]?.end).toBeUndefined();
+    o.removePrefix(Uint8Array.of(0x61, 0xff), 22);
+    expect(o.range({}, 23).map(([k]) => Buffer.from(k).toString("hex"))).toEqual(["61", "62", "fe"]);
+  });
+
+  it("hides tombstones with clears and drops, keeps them through clone and retainOnly", () => {
+    const o = abc();
+    o.removeRange(enc("a"), enc("c"), 6); // "flushed"
+    o.insert(enc("a"), enc("mem"), 7);
+    o.removeRange(enc("c"), enc("e"), 8); // "memtable"
+    const copy = o.clone();
+    // A reopen that kept what was below 7.
+    o.retainOnly((entry) => entry.seqno < 7);
+    expect(o.rangeTombstones().map((t) => t.seqno)).toEqual([6]);
+    expect(pairs(o.range({}, 100))).toEqual(["c=3", "d=4"]);
+    expect(pairs(copy.range({}, 100))).toEqual(["a=mem"]);
+    expect(copy.rangeTombstoneCount).toBe(2);
+    // A drop of what was in tables (seqnos < 7) at stamp 9: the tombstone goes with the versions.
+    copy.clearAt(9, (entry) => entry.seqno < 7);
+    expect(pairs(copy.range({}, 9))).toEqual(["a=mem"]);
+    expect(pairs(copy.range({}, 10))).toEqual(["a=mem"]);
+    copy.insert(enc("b"), enc("old"), 5); // below the tombstone at 6: covered by it
+    expect(pairs(copy.range({}, 9))).toEqual(["a=mem"]);
+    copy.applyClears();
+    expect(copy.rangeTombstones().map((t) => t.seqno)).toEqual([8]);
+    expect(pairs(copy.range({}, 100))).toEqual(["a=mem"]);
+    // clear(): everything older than the stamp goes, range tombstones too.
+    copy.clearAt(20);
+    copy.applyClears();
+    expect(copy.rangeTombstoneCount).toBe(0);
+    copy.dropAll();
+    o.dropAll();
+    expect(o.rangeTombstoneCount).toBe(0);
+    expect(o.highestSeqno()).toBeUndefined();
+  });
+});
+
+describe("MvccOracle: write batches", () => {
+  it("writes every operation at one seqno, the later of two on a key winning", () => {
+    const o = new MvccOracle();
+    o.insert(enc("x"), enc("old"), 1);
+    o.insert(enc("y"), enc("old"), 2);
+    o.applyBatch(
+      [
+        { op: "insert", key: enc("a"), value: enc("first") },
+        { op: "merge", key: enc("m"), value: enc("+1") },
+        { op: "insert", key: enc("a"), value: enc("second") },
+        { op: "remove", key: enc("x") },
+        { op: "merge", key: enc("m"), value: enc("+2") },
+        { op: "removeWeak", key: enc("w") },
+      ],
+      5,
+    );
+    expect(pairs(o.range({}, 5))).toEqual(["x=old", "y=old"]);
+    expect(pairs(o.range({}, 6))).toEqual(["a=second", "m=+2", "y=old"]);
+    expect(o.versionsOf(enc("a")).map((v) => dec(v.value))).toEqual(["second"]);
+    expect(o.find(enc("w"), 6)?.kind).toBe("weakTombstone");
+  });
+
+  it("does not let the batch's own range tombstone hide its writes", () => {
+    const o = new MvccOracle();
+    ["a", "b", "c"].forEach((k, i) => o.insert(enc(k), enc("old"), i + 1));
+    o.applyBatch(
+      [
+        { op: "insert", key: enc("b"), value: enc("new") },
+        { op: "removeRange", start: enc("a"), end: enc("z") },
+        { op: "insert", key: enc("d"), value: enc("new") },
+        { op: "removeRange", start: enc("q"), end: enc("b") },
+      ],
+      7,
+    );
+    expect(pairs(o.range({}, 7))).toEqual(["a=old", "b=old", "c=old"]);
+    expect(pairs(o.range({}, 8))).toEqual(["b=new", "d=new"]);
+    expect(o.rangeTombstoneCount).toBe(1);
+  });
+
+  it("refuses a batch naming a key with two kinds of operation, changing nothing", () => {
+    const o = new MvccOracle();
+    const mixed: OracleBatchOp[] = [
+      { op: "insert", key: enc("a"), value: enc("1") },
+      { op: "removeRange", start: enc("a"), end: enc("c") },
+      { op: "insert", key: enc("b"), value: enc("1") },
+      { op: "remove", key: enc("b") },
+    ];
+    expect(dec(o.batchConflict(mixed))).toBe("b");
+    expect(() => o.applyBatch(mixed, 3)).toThrow(RangeError);
+    expect(o.versionCount).toBe(0);
+    expect(o.rangeTombstoneCount).toBe(0);
+    expect(o.batchConflict([{ op: "remove", key: enc("a") }, { op: "removeWeak", key: enc("a") }])).toBeDefined();
+    expect(o.batchConflict([{ op: "merge", key: enc("a"), value: enc("1") }, { op: "merge", key: enc("a"), value: enc("2") }])).toBeUndefined();
+    // A key that already has a version at the batch's seqno: nothing is written either.
+    o.insert(enc("b"), enc("1"), 4);
+    expect(() => o.applyBatch([{ op: "insert", key: enc("a"), value: enc("1") }, { op: "insert", key: enc("b"), value: enc("2") }], 4)).toThrow(RangeError);
+    expect(o.versionCount).toBe(1);
+    o.applyBatch([], 9);
+    expect(o.versionCount).toBe(1);
+  });
+});
+
+describe("MvccOracle: range tombstones against a brute-force model", () => {
+  it("matches on random histories with both orders", () => {
+    const rng = new Random(4321);
+    for (const compare of [bytewiseCompare, reverse]) {
+      const o = new MvccOracle(compare);
+      const points: Array<{ key: string; seqno: number; kind: OracleKind; value: string }> = [];
+      const ranges: Array<{ start: string; end: string | undefined; seqno: number }> = [];
+      const keys = Array.from({ length: 12 }, (_, i) => `k${i.toString(16)}`);
+      const cmp = (a: string, b: string): number => compare(enc(a), enc(b));
+      const seqnos = rng.shuffle(Array.from({ length: 200 }, (_, i) => i));
+      for (const seqno of seqnos) {
+        if (rng.chance(0.15)) {
+          const start = rng.pick(keys);
+          const end = rng.chance(0.1) ? undefined : rng.pick([...keys, "k", "l", "k55"]);
+          const stored = o.removeRange(enc(start), end === undefined ? undefined : enc(end), seqno);
+          expect(stored).toBe(end === undefined || cmp(start, end) < 0);
+          ranges.push({ start, end, seqno });
+          continue;
+        }
+        const key = rng.pick(keys);
+        const kind = rng.pick<OracleKind>(["value", "value", "tombstone", "merge"]);
+        const value = kind === "tombstone" ? "" : `v${seqno}`;
+        o.write(enc(key), seqno, kind, enc(value));
+        points.push({ key, seqno, kind, value });
+      }
+      const visible = (key: string, s: number): string | undefined => {
+        const newest = points.filter((v) => v.key === key && v.seqno < s).sort((a, b) => b.seqno - a.seqno)[0];
+        if (newest === undefined || newest.kind === "tombstone") return undefined;
+        const covered = ranges.some((r) => r.seqno < s && r.seqno > newest.seqno && cmp(r.start, key) <= 0 && (r.end === undefined || cmp(key, r.end) < 0));
+        return covered ? undefined : newest.value;
+      };
+      const sorted = [...keys].sort(cmp);
+      for (let s = 0; s <= 201; s += rng.range(1, 4)) {
+        const want = sorted.flatMap((k) => {
+          const v = visible(k, s);
+          return v === undefined ? [] : [`${k}=${v}`];
+        });
+        expect(pairs(o.range({}, s))).toEqual(want);
+        expect(pairs(o.range({ reverse: true }, s))).toEqual([...want].reverse());
+        expect(o.len(s)).toBe(want.length);
+        for (const k of keys) expect(dec(o.get(enc(k), s))).toBe(visible(k, s));
+      }
+    }
   });
 });

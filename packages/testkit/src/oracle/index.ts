@@ -5,9 +5,13 @@
  */
 export {
   bytewiseCompare,
+  bytewiseSuccessor,
   MvccOracle,
+  type OracleBatchOp,
   type OracleCompare,
+  type OracleEntry,
   type OracleKind,
   type OracleRange,
+  type OracleRangeTombstone,
   type OracleVersion,
 } from "./mvcc-oracle.ts";

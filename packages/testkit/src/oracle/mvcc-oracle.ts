@@ -7,6 +7,11 @@
  * - a read at seqno `S` sees exactly the versions with seqno `< S`; the newest one decides;
  * - a tombstone or a weak tombstone hides the key; a merge operand reads as its own bytes (the newest
  *   operand, as the engine answers without a merge operator);
+ * - a range tombstone `[start, end)` at seqno `T` ({@link MvccOracle.removeRange}) deletes, for reads at
+ *   `S > T`, every key `start <= k < end` (by the comparator) whose newest version below `S` is older than
+ *   `T`; reads at `S <= T` do not see it, and a version at `T` or newer is not covered;
+ * - {@link MvccOracle.applyBatch} writes several operations at one seqno, the later of two on one key
+ *   winning, as a write batch does;
  * - {@link MvccOracle.clearAt} models `clear()` and table drops: reads at `S > stamp` stop seeing the
  *   versions older than the stamp (all of them, or those a predicate picks), reads at `S <= stamp` still do;
  * - {@link MvccOracle.retainOnly} and {@link MvccOracle.applyClears} model a reopen, after which only
@@ -25,6 +30,28 @@ export interface OracleVersion {
   readonly kind: OracleKind;
   readonly value: Uint8Array;
 }
+
+/**
+ * A range tombstone: deletes the keys `start <= k < end` (by the oracle's comparator) older than `seqno`.
+ * `end` undefined means the end of the key space (what a prefix of 0xff bytes only deletes).
+ */
+export interface OracleRangeTombstone {
+  readonly kind: "rangeTombstone";
+  readonly start: Uint8Array;
+  readonly end: Uint8Array | undefined;
+  readonly seqno: number;
+}
+
+/** What the oracle stores: point versions and range tombstones (predicates tell them apart by `kind`). */
+export type OracleEntry = OracleVersion | OracleRangeTombstone;
+
+/** One operation of a write batch ({@link MvccOracle.applyBatch}); `end` undefined is unbounded. */
+export type OracleBatchOp =
+  | { readonly op: "insert"; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly op: "remove"; readonly key: Uint8Array }
+  | { readonly op: "removeWeak"; readonly key: Uint8Array }
+  | { readonly op: "merge"; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly op: "removeRange"; readonly start: Uint8Array; readonly end: Uint8Array | undefined };
 
 /** Range bounds in the tree's convention; when several lower (or upper) bounds are given, all apply. */
 export interface OracleRange {
@@ -49,9 +76,19 @@ interface KeyEntry {
   versions: OracleVersion[];
 }
 
+/** A piece of the key space `[start, end)` and the newest range tombstone covering all of it. */
+interface Fragment {
+  readonly start: Uint8Array;
+  readonly end: Uint8Array | undefined;
+  readonly top: OracleRangeTombstone;
+}
+
+/** How many read seqnos keep their fragment lists (reads come in runs at one snapshot). */
+const FRAGMENT_CACHE_SIZE = 8;
+
 interface ClearPoint {
   readonly seqno: number;
-  readonly hides: ((version: OracleVersion) => boolean) | undefined;
+  readonly hides: ((entry: OracleEntry) => boolean) | undefined;
 }
 
 /**
@@ -75,6 +112,10 @@ export class MvccOracle {
   readonly #entries: KeyEntry[] = [];
   /** Ascending by seqno. */
   #clears: ClearPoint[] = [];
+  /** Ascending by seqno (ties in insertion order); never empty ranges. */
+  #rangeTombstones: OracleRangeTombstone[] = [];
+  /** Per read seqno, the tombstones it sees as sorted disjoint fragments; dropped on every tombstone or clear change. */
+  #fragmentCache = new Map<number, Fragment[]>();
   #versionCount = 0;
 
   constructor(compare: OracleCompare = bytewiseCompare) {
@@ -107,10 +148,91 @@ export class MvccOracle {
     this.#add(key, seqno, kind, value);
   }
 
+  /**
+   * A range tombstone at `seqno` deleting every key `start <= k < end` by the comparator (`end` undefined:
+   * up to the end of the key space) that is older than `seqno`. `start >= end` is a no-op. Returns whether
+   * a tombstone was stored.
+   */
+  removeRange(start: Uint8Array, end: Uint8Array | undefined, seqno: number): boolean {
+    if (!(start instanceof Uint8Array)) throw new TypeError("start must be a Uint8Array");
+    if (end !== undefined && !(end instanceof Uint8Array)) throw new TypeError("end must be a Uint8Array or undefined");
+    checkSeqno(seqno);
+    if (end !== undefined && this.compare(start, end) >= 0) return false;
+    const tombstone: OracleRangeTombstone = Object.freeze({ kind: "rangeTombstone", start: copy(start), end: end === undefined ? undefined : copy(end), seqno });
+    let at = this.#rangeTombstones.length;
+    while (at > 0 && (this.#rangeTombstones[at - 1] as OracleRangeTombstone).seqno > seqno) at--;
+    this.#rangeTombstones.splice(at, 0, tombstone);
+    this.#fragmentCache.clear();
+    return true;
+  }
+
+  /**
+   * `removeRange(prefix, bytewiseSuccessor(prefix), seqno)`: deletes the keys starting with `prefix` (all
+   * of them to the end of the key space when `prefix` is only 0xff bytes). Only for the bytewise order
+   * ({@link bytewiseCompare}, the default): under another comparator the keys with a prefix need not form
+   * a range, and this throws `TypeError`, as the tree does.
+   */
+  removePrefix(prefix: Uint8Array, seqno: number): boolean {
+    if (this.compare !== bytewiseCompare) throw new TypeError("removePrefix needs the bytewise comparator");
+    if (!(prefix instanceof Uint8Array)) throw new TypeError("prefix must be a Uint8Array");
+    return this.removeRange(prefix, bytewiseSuccessor(prefix), seqno);
+  }
+
+  /**
+   * The key `batch` names twice with different kinds of operation (which a tree refuses with
+   * `MIXED_OPERATION_BATCH`), or undefined. Range deletions name no key.
+   */
+  batchConflict(batch: readonly OracleBatchOp[]): Uint8Array | undefined {
+    const seen: Array<{ key: Uint8Array; op: string }> = [];
+    for (const op of batch) {
+      if (op.op === "removeRange") continue;
+      const earlier = seen.find((s) => this.compare(s.key, op.key) === 0);
+      if (earlier === undefined) seen.push({ key: op.key, op: op.op });
+      else if (earlier.op !== op.op) return copy(op.key);
+    }
+    return undefined;
+  }
+
+  /**
+   * Applies a write batch at one seqno: every operation at `seqno`, a later operation on a key replacing an
+   * earlier one (a second insert wins, the later merge operand is the newer), range tombstones not covering
+   * the batch's own writes (they are at `seqno`, not below it). A batch naming one key with two kinds of
+   * operation ({@link batchConflict}) throws `RangeError` and changes nothing; so does a key that already
+   * has a version at `seqno`.
+   */
+  applyBatch(batch: readonly OracleBatchOp[], seqno: number): void {
+    checkSeqno(seqno);
+    const conflict = this.batchConflict(batch);
+    if (conflict !== undefined) throw new RangeError(`the batch names key ${Buffer.from(conflict).toString("hex")} with different kinds of operation`);
+    const writes: Array<{ key: Uint8Array; kind: OracleKind; value: Uint8Array }> = [];
+    const ranges: Array<{ start: Uint8Array; end: Uint8Array | undefined }> = [];
+    for (const op of batch) {
+      if (op.op === "removeRange") {
+        ranges.push({ start: op.start, end: op.end });
+        continue;
+      }
+      const kind: OracleKind = op.op === "insert" ? "value" : op.op === "remove" ? "tombstone" : op.op === "removeWeak" ? "weakTombstone" : "merge";
+      const value = op.op === "insert" || op.op === "merge" ? op.value : EMPTY;
+      if (!(op.key instanceof Uint8Array) || !(value instanceof Uint8Array)) throw new TypeError("batch keys and values must be Uint8Arrays");
+      const earlier = writes.findIndex((w) => this.compare(w.key, op.key) === 0);
+      if (earlier >= 0) writes.splice(earlier, 1);
+      writes.push({ key: op.key, kind, value });
+    }
+    for (const w of writes) {
+      const { index, found } = this.#search(w.key);
+      if (found && (this.#entries[index] as KeyEntry).versions.some((v) => v.seqno === seqno)) throw new RangeError(`key already has a version at seqno ${seqno}`);
+    }
+    for (const r of ranges) {
+      if (!(r.start instanceof Uint8Array) || (r.end !== undefined && !(r.end instanceof Uint8Array))) throw new TypeError("range bounds must be Uint8Arrays");
+    }
+    for (const w of writes) this.#add(w.key, seqno, w.kind, w.value);
+    for (const r of ranges) this.removeRange(r.start, r.end, seqno);
+  }
+
   #add(key: Uint8Array, seqno: number, kind: OracleKind, value: Uint8Array): void {
     if (!(key instanceof Uint8Array)) throw new TypeError("key must be a Uint8Array");
     if (!(value instanceof Uint8Array)) throw new TypeError("value must be a Uint8Array");
-    if (!Number.isSafeInteger(seqno) || seqno < 0) throw new RangeError(`seqno must be a non-negative safe integer, got ${String(seqno)}`);
+    checkSeqno(seqno);
     const version: OracleVersion = Object.freeze({ key: copy(key), seqno, kind, value: copy(value) });
     const { index, found } = this.#search(key);
     if (!found) {
@@ -131,7 +253,10 @@ export class MvccOracle {
 
   // ---- reads ----------------------------------------------------------------------------------
 
-  /** The newest version of `key` a read at `readSeqno` sees (tombstones included), or undefined. */
+  /**
+   * The newest version of `key` a read at `readSeqno` sees (tombstones included), or undefined: when there
+   * is none, or when a range tombstone the read sees is newer than it ({@link coveringTombstone}).
+   */
   find(key: Uint8Array, readSeqno: number): OracleVersion | undefined {
     const { index, found } = this.#search(key);
     return found ? this.#visible(this.#entries[index] as KeyEntry, readSeqno) : undefined;
@@ -153,6 +278,24 @@ export class MvccOracle {
     return this.#collect(options, readSeqno, (key) => startsWith(key, prefix));
   }
 
+  /**
+   * The newest range tombstone a read at `readSeqno` sees (seqno below it, not hidden by a clear) that
+   * covers `key`, or undefined. Whether it deletes the key depends on the key's versions: see {@link find}.
+   */
+  coveringTombstone(key: Uint8Array, readSeqno: number): OracleRangeTombstone | undefined {
+    return this.#coveringSince(key, -1, readSeqno);
+  }
+
+  /** The stored range tombstones by ascending seqno, those a clear hides included until {@link applyClears}. */
+  rangeTombstones(): OracleRangeTombstone[] {
+    return [...this.#rangeTombstones];
+  }
+
+  /** Stored range tombstones. */
+  get rangeTombstoneCount(): number {
+    return this.#rangeTombstones.length;
+  }
+
   /** Number of visible keys at `readSeqno`. */
   len(readSeqno: number): number {
     let n = 0;
@@ -170,7 +313,8 @@ export class MvccOracle {
 
   /**
    * The versions of `key` a read at `readSeqno` may choose from (seqno below it, not hidden by a clear),
-   * newest first. With the default `readSeqno` that is the key's current history.
+   * newest first. With the default `readSeqno` that is the key's current history. Range tombstones are
+   * not applied here: versions they cover are listed too.
    */
   versionsOf(key: Uint8Array, readSeqno: number = Number.POSITIVE_INFINITY): OracleVersion[] {
     const { index, found } = this.#search(key);
@@ -189,9 +333,9 @@ export class MvccOracle {
     return this.#versionCount;
   }
 
-  /** The highest stored seqno, or undefined when empty. */
+  /** The highest stored seqno (of a version or a range tombstone), or undefined when empty. */
   highestSeqno(): number | undefined {
-    let highest: number | undefined;
+    let highest = this.#rangeTombstones[this.#rangeTombstones.length - 1]?.seqno;
     for (const entry of this.#entries) {
       const last = entry.versions[entry.versions.length - 1];
       if (last !== undefined && (highest === undefined || last.seqno > highest)) highest = last.seqno;
@@ -202,16 +346,18 @@ export class MvccOracle {
   // ---- whole-tree changes ---------------------------------------------------------------------
 
   /**
-   * Models `clear()` (no `hides`) or a table drop (`hides` picks the versions that were in dropped
-   * tables) whose version change took seqno `stamp`: reads at `S > stamp` no longer see versions older
-   * than `stamp` that `hides` accepts; reads at `S <= stamp` see them as before.
+   * Models `clear()` (no `hides`) or a table drop (`hides` picks the versions and range tombstones that
+   * were in dropped tables; `entry.kind` tells them apart) whose version change took seqno `stamp`: reads
+   * at `S > stamp` no longer see entries older than `stamp` that `hides` accepts; reads at `S <= stamp`
+   * see them as before.
    */
-  clearAt(stamp: number, hides?: (version: OracleVersion) => boolean): void {
+  clearAt(stamp: number, hides?: (entry: OracleEntry) => boolean): void {
     if (!Number.isSafeInteger(stamp) || stamp < 0) throw new RangeError(`stamp must be a non-negative safe integer, got ${String(stamp)}`);
     const point: ClearPoint = { seqno: stamp, hides };
     let at = this.#clears.length;
     while (at > 0 && (this.#clears[at - 1] as ClearPoint).seqno > stamp) at--;
     this.#clears.splice(at, 0, point);
+    this.#fragmentCache.clear();
   }
 
   /**
@@ -221,12 +367,18 @@ export class MvccOracle {
    */
   applyClears(): void {
     if (this.#clears.length === 0) return;
-    this.retainOnly((version) => !this.#hidden(version, Number.POSITIVE_INFINITY));
+    this.retainOnly((entry) => !this.#hidden(entry, Number.POSITIVE_INFINITY));
     this.#clears = [];
+    this.#fragmentCache.clear();
   }
 
-  /** Keeps only the versions `keep` accepts, e.g. the flushed ones when modelling a reopen. */
-  retainOnly(keep: (version: OracleVersion) => boolean): void {
+  /**
+   * Keeps only the versions and range tombstones `keep` accepts, e.g. the flushed ones when modelling a
+   * reopen (`(entry) => entry.seqno < flushedBelow`).
+   */
+  retainOnly(keep: (entry: OracleEntry) => boolean): void {
+    this.#rangeTombstones = this.#rangeTombstones.filter((tombstone) => keep(tombstone));
+    this.#fragmentCache.clear();
     let write = 0;
     let count = 0;
     for (let read = 0; read < this.#entries.length; read++) {
@@ -240,10 +392,12 @@ export class MvccOracle {
     this.#versionCount = count;
   }
 
-  /** Forgets every version and clear. */
+  /** Forgets every version, range tombstone and clear. */
   dropAll(): void {
     this.#entries.length = 0;
     this.#clears = [];
+    this.#rangeTombstones = [];
+    this.#fragmentCache.clear();
     this.#versionCount = 0;
   }
 
@@ -252,6 +406,7 @@ export class MvccOracle {
     const copy = new MvccOracle(this.compare);
     for (const entry of this.#entries) copy.#entries.push({ key: entry.key, versions: [...entry.versions] });
     copy.#clears = [...this.#clears];
+    copy.#rangeTombstones = [...this.#rangeTombstones];
     copy.#versionCount = this.#versionCount;
     return copy;
   }
@@ -284,19 +439,73 @@ export class MvccOracle {
     return true;
   }
 
+  /** The version a read at `readSeqno` picks for `entry`, undefined when none or a range tombstone covers it. */
   #visible(entry: KeyEntry, readSeqno: number): OracleVersion | undefined {
     for (let i = entry.versions.length - 1; i >= 0; i--) {
       const version = entry.versions[i] as OracleVersion;
-      if (version.seqno < readSeqno && !this.#hidden(version, readSeqno)) return version;
+      if (version.seqno < readSeqno && !this.#hidden(version, readSeqno)) {
+        return this.#coveringSince(entry.key, version.seqno, readSeqno) === undefined ? version : undefined;
+      }
     }
     return undefined;
   }
 
-  /** Whether a clear that a read at `readSeqno` sees hides `version`. */
-  #hidden(version: OracleVersion, readSeqno: number): boolean {
+  /** The newest range tombstone with `after < seqno < readSeqno`, not hidden by a clear, covering `key`. */
+  #coveringSince(key: Uint8Array, after: number, readSeqno: number): OracleRangeTombstone | undefined {
+    const tombstones = this.#rangeTombstones;
+    if (tombstones.length === 0 || (tombstones[0] as OracleRangeTombstone).seqno >= readSeqno) return undefined;
+    const fragments = this.#fragments(readSeqno);
+    // The last fragment starting at or before key.
+    let lo = 0;
+    let hi = fragments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.compare((fragments[mid] as Fragment).start, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const fragment = fragments[lo - 1];
+    if (fragment === undefined || (fragment.end !== undefined && this.compare(key, fragment.end) >= 0)) return undefined;
+    // The newest tombstone covering key: if it is not newer than `after`, none is.
+    return fragment.top.seqno > after ? fragment.top : undefined;
+  }
+
+  /**
+   * The tombstones a read at `readSeqno` sees, cut at every bound into disjoint fragments in comparator
+   * order, each with the newest tombstone covering it; fragments no tombstone covers are left out.
+   */
+  #fragments(readSeqno: number): Fragment[] {
+    const cached = this.#fragmentCache.get(readSeqno);
+    if (cached !== undefined) return cached;
+    const seen = this.#rangeTombstones.filter((t) => t.seqno < readSeqno && !this.#hidden(t, readSeqno));
+    const cmp = this.compare;
+    const bounds: Uint8Array[] = [];
+    for (const t of seen) {
+      bounds.push(t.start);
+      if (t.end !== undefined) bounds.push(t.end);
+    }
+    bounds.sort(cmp);
+    const cuts = bounds.filter((b, i) => i === 0 || cmp(bounds[i - 1] as Uint8Array, b) !== 0);
+    const fragments: Fragment[] = [];
+    for (let i = 0; i < cuts.length; i++) {
+      const start = cuts[i] as Uint8Array;
+      const end = cuts[i + 1];
+      let top: OracleRangeTombstone | undefined;
+      for (const t of seen) {
+        if (cmp(t.start, start) > 0 || (t.end !== undefined && cmp(start, t.end) >= 0)) continue;
+        if (top === undefined || t.seqno > top.seqno) top = t;
+      }
+      if (top !== undefined) fragments.push({ start, end, top });
+    }
+    if (this.#fragmentCache.size >= FRAGMENT_CACHE_SIZE) this.#fragmentCache.delete(this.#fragmentCache.keys().next().value as number);
+    this.#fragmentCache.set(readSeqno, fragments);
+    return fragments;
+  }
+
+  /** Whether a clear that a read at `readSeqno` sees hides `entry`. */
+  #hidden(entry: OracleEntry, readSeqno: number): boolean {
     for (const clear of this.#clears) {
       if (clear.seqno >= readSeqno) break;
-      if (version.seqno < clear.seqno && (clear.hides === undefined || clear.hides(version))) return true;
+      if (entry.seqno < clear.seqno && (clear.hides === undefined || clear.hides(entry))) return true;
     }
     return false;
   }
@@ -316,6 +525,25 @@ export class MvccOracle {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function checkSeqno(seqno: number): void {
+  if (!Number.isSafeInteger(seqno) || seqno < 0) throw new RangeError(`seqno must be a non-negative safe integer, got ${String(seqno)}`);
+}
+
+/**
+ * The smallest key above every key starting with `prefix` in bytewise order: the prefix up to its last
+ * byte below 0xff, that byte plus one; undefined (the end of the key space) when every byte is 0xff.
+ */
+export function bytewiseSuccessor(prefix: Uint8Array): Uint8Array | undefined {
+  for (let i = prefix.length - 1; i >= 0; i--) {
+    if ((prefix[i] as number) !== 0xff) {
+      const out = new Uint8Array(prefix.subarray(0, i + 1));
+      out[i] = (out[i] as number) + 1;
+      return out;
+    }
+  }
+  return undefined;
+}
 
 /** A copy in fresh memory (`Buffer#slice` would return a view of the caller's bytes). */
 function copy(bytes: Uint8Array): Uint8Array {
