@@ -1,16 +1,18 @@
 // The tree model test (DESIGN.md section 6): seeded random operation sequences applied to a Tree and to
 // the testkit MVCC oracle, compared after every step at many snapshots, across configurations. A
 // failing sequence is shrunk (operations dropped while it still fails) and printed in a replayable form
-// for test/model-regressions.ts.
+// for test/model-regressions.ts. Range tombstones (removeRange, removePrefix) and write batches are
+// checked at the seqno just below, at and just above each one.
 //
 // Environment: TALUS_MODEL_SEEDS (seeds per configuration), TALUS_MODEL_STEPS (operations per seed),
 // TALUS_MODEL_SEED (first seed; seeds are consecutive from it), TALUS_MODEL_CONFIG (only configurations
 // whose name contains it).
 import { afterEach, describe, expect, it } from "vitest";
 import { MemFs, StdFs, type Fs } from "@talus/fs";
-import { MvccOracle, Random, useTempDirs, type OracleRange } from "@talus/testkit";
+import { bytewiseSuccessor, MvccOracle, Random, useTempDirs, type OracleBatchOp, type OracleRange } from "@talus/testkit";
 import {
   Leveled,
+  LsmError,
   SEQNO_MAX,
   SequenceNumberCounter,
   SizeTiered,
@@ -19,9 +21,10 @@ import {
   type EntryIterator,
   type RangeOptions,
   type TreeOptions,
+  WriteBatch,
 } from "../src/index.ts";
 import type { LeveledOptions, SizeTieredOptions } from "../src/compaction/strategies/index.ts";
-import { MODEL_REGRESSIONS, type ModelOp, type ModelRegression } from "./model-regressions.ts";
+import { MODEL_REGRESSIONS, type BatchOp, type ModelOp, type ModelRegression } from "./model-regressions.ts";
 
 const dirs = useTempDirs(afterEach);
 
@@ -166,6 +169,32 @@ const ABSENT: readonly string[] = ["j", "k0", "k235", "zz", "\u0000\u0000", "k05
 /** Every key a sweep reads. */
 const ALL_KEYS: readonly string[] = [...KEYS, ...BULK_KEYS, ...ABSENT];
 const PREFIXES: readonly string[] = ["k0", "k1", "k", "a", "ab", "\u0000", "\u00ff", "z", "k05", "m", "b1", "b05", "b"];
+/** Prefixes `removePrefix` deletes: narrow ones mostly, a few wide ones, and 0xff-only ones (unbounded). */
+const REMOVE_PREFIXES: readonly string[] = [
+  "k0",
+  "k1",
+  "k05",
+  "k2",
+  "ab",
+  "abc",
+  "a",
+  "\u0000",
+  "\u0000\u0001",
+  "\u00ff",
+  "\u00ff\u00ff",
+  "\u00ff\u00ff\u00ff",
+  "\u00ff\u00ff\u00ff\u00ff",
+  "m",
+  "L",
+  "z",
+  "b0",
+  "b05",
+  "b1",
+  "b19",
+  "b123",
+  "k",
+  "b",
+];
 /** How often prefix queries pass a Buffer rather than a plain Uint8Array (see "prefix() with a Buffer prefix"). */
 const BUFFER_PREFIX_CHANCE = 0.5;
 
@@ -217,8 +246,17 @@ type Query =
   | { readonly type: "last" }
   | { readonly type: "isEmpty" };
 
-/** A snapshot named so that it survives shrinking: the counter right after an operation ran, or fixed. */
-type Snap = { readonly kind: "current" } | { readonly kind: "max" } | { readonly kind: "zero" } | { readonly kind: "after"; readonly op: ModelOp };
+/**
+ * A snapshot named so that it survives shrinking: the counter right after an operation ran, the seqno a
+ * write operation took (`at`: a read there does not see it) or the one below (`before`), or fixed.
+ */
+type Snap =
+  | { readonly kind: "current" }
+  | { readonly kind: "max" }
+  | { readonly kind: "zero" }
+  | { readonly kind: "after"; readonly op: ModelOp }
+  | { readonly kind: "at"; readonly op: ModelOp }
+  | { readonly kind: "before"; readonly op: ModelOp };
 
 function toRange(bounds: Bounds): RangeOptions & OracleRange {
   const out: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array; reverse?: boolean; limit?: number } = {};
@@ -408,9 +446,30 @@ interface Stats {
   /** Most versions the oracle held that the tree no longer stores (garbage-collected or evicted). */
   maxCollected: number;
   weakRemoves: number;
+  /** Range tombstones written (by removeRange, removePrefix or in a batch; empty ranges not counted). */
+  rangeTombstones: number;
+  batches: number;
+  mixedBatches: number;
 }
 
-const newStats = (): Stats => ({ checks: 0, maxTables: 0, maxL0Runs: 0, deepestLevel: 0, levelsUsed: new Set(), merged: 0, moved: 0, dropped: 0, clears: 0, reopens: 0, maxVersions: 0, maxCollected: 0, weakRemoves: 0 });
+const newStats = (): Stats => ({
+  checks: 0,
+  maxTables: 0,
+  maxL0Runs: 0,
+  deepestLevel: 0,
+  levelsUsed: new Set(),
+  merged: 0,
+  moved: 0,
+  dropped: 0,
+  clears: 0,
+  reopens: 0,
+  maxVersions: 0,
+  maxCollected: 0,
+  weakRemoves: 0,
+  rangeTombstones: 0,
+  batches: 0,
+  mixedBatches: 0,
+});
 
 /** A tree, its oracle, and what the model needs to know about the run so far. */
 class Model {
@@ -426,6 +485,12 @@ class Model {
   /** The counter right after each operation ran, in order. */
   readonly snaps: Array<{ readonly op: ModelOp; readonly seqno: number }> = [];
   readonly snapOf = new Map<ModelOp, number>();
+  /** The seqno each write operation took. */
+  readonly writeSeqnoOf = new Map<ModelOp, number>();
+  /** The applied operations that wrote range tombstones, with the bounds, in order. */
+  readonly rangeOps: Array<{ readonly op: ModelOp; readonly start: string; readonly end: string | undefined }> = [];
+  /** Keys a batch wrote more than once (at one seqno): a weak tombstone on them is not kept exact under GC. */
+  readonly #batchTwice = new Set<string>();
   readonly held: Held[] = [];
   /** Operations applied so far. */
   readonly ops: ModelOp[] = [];
@@ -471,6 +536,24 @@ class Model {
     return Tree.open({ ...this.config.tree, path: this.path, fs: this.fs, seqno: this.seqno });
   }
 
+  /** Whether the configuration orders keys bytewise (removePrefix works). */
+  get bytewise(): boolean {
+    return this.config.tree.comparator === undefined;
+  }
+
+  /** Every key the model may read or bound by, in the configuration's order (for range generation). */
+  get sortedKeys(): readonly string[] {
+    this.#sortedKeys ??= [...new Set(ALL_KEYS)].sort((a, b) => this.oracle.compare(bytes(a), bytes(b)));
+    return this.#sortedKeys;
+  }
+  #sortedKeys: string[] | undefined;
+
+  /** Whether `key` lies in `[start, end)` (end undefined: unbounded) by the configuration's order. */
+  inRange(key: string, start: string, end: string | undefined): boolean {
+    const compare = this.oracle.compare;
+    return compare(bytes(start), bytes(key)) <= 0 && (end === undefined || compare(bytes(key), bytes(end)) < 0);
+  }
+
   /** Resolves a snapshot to a seqno, or undefined when it does not exist (yet) or is below the watermark. */
   resolve(snap: Snap): number | undefined {
     let s: number | undefined;
@@ -487,6 +570,14 @@ class Model {
       case "after":
         s = this.snapOf.get(snap.op);
         break;
+      case "at":
+        s = this.writeSeqnoOf.get(snap.op);
+        break;
+      case "before": {
+        const at = this.writeSeqnoOf.get(snap.op);
+        s = at === undefined || at === 0 ? undefined : at - 1;
+        break;
+      }
     }
     return s === undefined || s < this.watermark ? undefined : s;
   }
@@ -494,6 +585,7 @@ class Model {
   /** Whether a weak tombstone on `key` keeps the model exact under GC: the key was written at most once. */
   weakRemoveIsSafe(key: string): boolean {
     if (!this.config.watermark) return true;
+    if (this.#batchTwice.has(key)) return false;
     const history = this.oracle.versionsOf(bytes(key));
     return history.length === 0 || (history.length === 1 && history[0]?.kind === "value");
   }
@@ -539,6 +631,41 @@ class Model {
         lend(bytes(op.key), (k) => tree.removeWeak(k, s));
         this.stats.weakRemoves++;
         oracle.removeWeak(bytes(op.key), s);
+        break;
+      }
+      case "removeRange": {
+        const s = seqno.next();
+        this.writeSeqnoOf.set(op, s);
+        lend(bytes(op.start), (a) => lend(bytes(op.end), (b) => tree.removeRange(a, b, s)));
+        if (oracle.removeRange(bytes(op.start), bytes(op.end), s)) {
+          this.rangeOps.push({ op, start: op.start, end: op.end });
+          this.stats.rangeTombstones++;
+        }
+        break;
+      }
+      case "removePrefix": {
+        const s = seqno.next();
+        this.writeSeqnoOf.set(op, s);
+        if (!this.bytewise) {
+          let thrown: unknown;
+          try {
+            lend(bytes(op.prefix), (p) => tree.removePrefix(p, s));
+          } catch (error) {
+            thrown = error;
+          }
+          if (!(thrown instanceof TypeError)) throw new Error(`removePrefix under a custom comparator should throw TypeError, got ${thrown === undefined ? "no error" : String(thrown)}`);
+          break;
+        }
+        lend(bytes(op.prefix), (p) => tree.removePrefix(p, s));
+        oracle.removePrefix(bytes(op.prefix), s);
+        const successor = bytewiseSuccessorString(op.prefix);
+        this.rangeOps.push({ op, start: op.prefix, end: successor });
+        this.stats.rangeTombstones++;
+        break;
+      }
+      case "batch": {
+        const failure = this.#applyBatch(op);
+        if (failure !== undefined) return failure;
         break;
       }
       case "rotate":
@@ -654,6 +781,90 @@ class Model {
     return undefined;
   }
 
+  /** A `batch` op: through a WriteBatch into the tree, through `applyBatch` into the oracle. */
+  #applyBatch(op: Extract<ModelOp, { op: "batch" }>): "invalid" | undefined {
+    const { tree, oracle, seqno } = this;
+    const oracleOps = op.ops.map(toOracleBatchOp);
+    const mixed = oracle.batchConflict(oracleOps) !== undefined;
+    if (!mixed) {
+      for (const b of op.ops) if (b.op === "removeWeak" && !this.weakRemoveIsSafe(b.key)) return "invalid";
+      // Two weak tombstones on a key in one batch: which one a compaction pairs with what is not modelled.
+      if (this.config.watermark && op.ops.filter((b) => b.op === "removeWeak").length !== new Set(op.ops.flatMap((b) => (b.op === "removeWeak" ? [b.key] : []))).size) {
+        return "invalid";
+      }
+    }
+    const s = seqno.next();
+    this.writeSeqnoOf.set(op, s);
+    const batch = new WriteBatch();
+    if (op.cleared === true) {
+      batch.insert(bytes("k00"), bytes("discarded"));
+      batch.removeRange(bytes("a"), bytes("z"));
+      batch.remove(bytes("k01"));
+      batch.clear();
+      if (batch.len !== 0 || !batch.isEmpty()) throw new Error(`a cleared WriteBatch has len ${batch.len}, isEmpty ${String(batch.isEmpty())}`);
+    }
+    // The caller's buffers are overwritten as soon as each operation is added: the batch must copy.
+    for (const b of op.ops) {
+      switch (b.op) {
+        case "insert":
+          lend(bytes(b.key), (k) => lend(valueBytes(b.value, b.pad), (v) => batch.insert(k, v)));
+          break;
+        case "merge":
+          lend(bytes(b.key), (k) => lend(valueBytes(b.value, b.pad), (v) => batch.merge(k, v)));
+          break;
+        case "remove":
+          lend(bytes(b.key), (k) => batch.remove(k));
+          break;
+        case "removeWeak":
+          lend(bytes(b.key), (k) => batch.removeWeak(k));
+          break;
+        case "removeRange":
+          lend(bytes(b.start), (a) => lend(bytes(b.end), (e) => batch.removeRange(a, e)));
+          break;
+      }
+    }
+    if (batch.len !== op.ops.length || batch.isEmpty() !== (op.ops.length === 0)) {
+      throw new Error(`a WriteBatch of ${op.ops.length} operations has len ${batch.len}, isEmpty ${String(batch.isEmpty())}`);
+    }
+    if (mixed) {
+      // Nothing may change: compare what the newest reader sees before and after the refused batch.
+      const probe = (): string => {
+        const keys = op.ops.flatMap((b) => ("key" in b ? [b.key] : [b.start, b.end]));
+        return [answerOfPairs(scribbled([...tree.range({}, SEQNO_MAX)])).exact, answerOfList(keys.map((k) => tree.get(bytes(k), SEQNO_MAX))).exact].join("\u0003");
+      };
+      const before = probe();
+      let thrown: unknown;
+      try {
+        tree.applyBatch(batch, s);
+      } catch (error) {
+        thrown = error;
+      }
+      if (!(thrown instanceof LsmError && thrown.code === "MIXED_OPERATION_BATCH")) {
+        throw new Error(`applyBatch of a mixed batch should throw LsmError MIXED_OPERATION_BATCH, got ${thrown === undefined ? "no error" : String(thrown)}`);
+      }
+      if (probe() !== before) throw new Error("a refused mixed batch changed what reads at SEQNO_MAX see");
+      this.stats.mixedBatches++;
+      return undefined;
+    }
+    tree.applyBatch(batch, s);
+    oracle.applyBatch(oracleOps, s);
+    this.stats.batches++;
+    const seen = new Set<string>();
+    for (const b of op.ops) {
+      if (b.op === "removeRange") {
+        if (this.oracle.compare(bytes(b.start), bytes(b.end)) < 0) {
+          this.rangeOps.push({ op, start: b.start, end: b.end });
+          this.stats.rangeTombstones++;
+        }
+        continue;
+      }
+      if (seen.has(b.key)) this.#batchTwice.add(b.key);
+      seen.add(b.key);
+      if (b.op === "removeWeak") this.stats.weakRemoves++;
+    }
+    return undefined;
+  }
+
   #background(job: Promise<void>, done?: () => void): void {
     const tracked = job.then(
       () => {},
@@ -763,6 +974,47 @@ class Model {
   }
 }
 
+/** A batch operation as the oracle takes it. */
+function toOracleBatchOp(b: BatchOp): OracleBatchOp {
+  switch (b.op) {
+    case "insert":
+    case "merge":
+      return { op: b.op, key: bytes(b.key), value: valueBytes(b.value, b.pad) };
+    case "remove":
+    case "removeWeak":
+      return { op: b.op, key: bytes(b.key) };
+    case "removeRange":
+      return { op: "removeRange", start: bytes(b.start), end: bytes(b.end) };
+  }
+}
+
+/** The bytewise successor of a prefix as a latin1 string, undefined for 0xff-only prefixes. */
+function bytewiseSuccessorString(prefix: string): string | undefined {
+  const successor = bytewiseSuccessor(bytes(prefix));
+  return successor === undefined ? undefined : latin1(successor);
+}
+
+/** The keys an operation names (bounds included), for checks. */
+function keysOf(op: ModelOp): string[] {
+  switch (op.op) {
+    case "insert":
+    case "merge":
+    case "remove":
+    case "removeWeak":
+      return [op.key];
+    case "removeRange":
+      return [op.start, op.end];
+    case "removePrefix":
+      return [op.prefix];
+    case "batch":
+      return op.ops.flatMap((b) => (b.op === "removeRange" ? [b.start, b.end] : [b.key]));
+    case "fill":
+      return fillInserts(op).map((i) => i.key);
+    default:
+      return [];
+  }
+}
+
 /** The inserts a `fill` stands for. */
 function fillInserts(op: Extract<ModelOp, { op: "fill" }>): Array<Extract<ModelOp, { op: "insert" }>> {
   return Array.from({ length: op.count }, (_, i) => ({
@@ -779,7 +1031,8 @@ type Checker = (model: Model, step: number, op: ModelOp) => Failure | undefined;
 function errorSignature(error: unknown): string {
   if (!(error instanceof Error)) return `non-error:${String(error)}`;
   const code = (error as { code?: unknown }).code;
-  return `${error.name}:${String(code)}:${error.message.replace(/\d+/g, "#")}`;
+  // Without the temp directory's random name (StdFs configurations) and numbers, so a replay can match.
+  return `${error.name}:${String(code)}:${error.message.replace(/\S*talus-model-[^/\s]*/g, "<dir>").replace(/\d+/g, "#")}`;
 }
 
 interface RunResult {
@@ -888,24 +1141,68 @@ function sweep(model: Model, step: number, snapsToCheck: readonly Snap[], rng: R
   return undefined;
 }
 
+/** Operations that write (one seqno each); the others change structure. */
+const WRITES: ReadonlySet<ModelOp["op"]> = new Set(["insert", "merge", "remove", "removeWeak", "removeRange", "removePrefix", "batch"]);
+
+/**
+ * Reads around one range tombstone (to be asked just below, at and just above its seqno): its range one
+ * way or the other, its bounds, a few keys inside, first or last; its prefix for a removePrefix.
+ */
+function rangeTombstoneQueries(model: Model, rt: Model["rangeOps"][number], rng: Random): Query[] {
+  const { start, end } = rt;
+  const queries: Query[] = [
+    rng.chance(0.5)
+      ? { type: "range", bounds: end === undefined ? { gte: start } : { gte: start, lt: end } }
+      : { type: "range", bounds: end === undefined ? { gt: start, reverse: true } : { gte: start, lte: end, reverse: true, ...(rng.chance(0.5) ? { limit: rng.range(1, 3) } : {}) } },
+    { type: "get", key: start },
+    { type: rng.chance(0.5) ? "first" : "last" },
+  ];
+  if (end !== undefined) queries.push({ type: "get", key: end });
+  if (rt.op.op === "removePrefix") queries.push({ type: "prefix", prefix: rt.op.prefix, reverse: rng.chance(0.5), asBuffer: rng.chance(BUFFER_PREFIX_CHANCE) });
+  const inside = model.sortedKeys.filter((k) => model.inRange(k, start, end));
+  if (inside.length > 0) queries.push({ type: "multiGet", keys: inside.length <= 8 ? inside : Array.from({ length: 8 }, () => rng.pick(inside)) });
+  for (let i = 0; i < 2 && inside.length > 0; i++) queries.push({ type: "get", key: rng.pick(inside) });
+  return queries;
+}
+
 /** After every step: point reads and a random range at the current and older snapshots; every few steps a sweep. */
 function randomChecker(rng: Random): Checker {
   return (model, step, op) => {
     const snaps: Snap[] = [{ kind: "current" }, oldSnap(rng, model), oldSnap(rng, model)];
     if (rng.chance(0.1)) snaps.push({ kind: "zero" }, { kind: "max" });
-    const structural = op.op !== "insert" && op.op !== "merge" && op.op !== "remove" && op.op !== "removeWeak";
+    // A range tombstone or batch just written: the seqno it took (where reads must not see it) too.
+    if (model.writeSeqnoOf.has(op)) snaps.push({ kind: "at", op });
+    const structural = !WRITES.has(op.op);
     if (step % 10 === 9 || (structural && rng.chance(0.3))) {
       const failure = sweep(model, step, snaps, rng);
       if (failure !== undefined) return failure;
     }
-    const touched = "key" in op ? op.key : op.op === "fill" ? bulkKey(op.from + rng.int(op.count) * op.stride) : undefined;
+    // Range tombstones below, at and above their seqno: this step's, and one from earlier (which flushes,
+    // compactions, drops and reopens may have moved or collected since).
+    const around: Array<Model["rangeOps"][number]> = model.rangeOps.filter((rt) => rt.op === op);
+    if (model.rangeOps.length > 0 && rng.chance(0.3)) around.push(rng.pick(model.rangeOps));
+    for (const rt of around) {
+      const queries = rangeTombstoneQueries(model, rt, rng);
+      const rtSnaps: Snap[] =
+        rt.op === op
+          ? [{ kind: "before", op: rt.op }, { kind: "at", op: rt.op }, { kind: "after", op: rt.op }]
+          : [{ kind: "at", op: rt.op }, { kind: "after", op: rt.op }, { kind: "current" }];
+      for (const snap of rtSnaps) {
+        for (const q of queries) {
+          const failure = model.check(q, snap, step);
+          if (failure !== undefined) return failure;
+        }
+      }
+    }
+    const named = keysOf(op);
+    const touched = op.op === "fill" ? [bulkKey(op.from + rng.int(op.count) * op.stride)] : named.length <= 4 ? named : Array.from({ length: 4 }, () => rng.pick(named));
     for (const snap of snaps) {
       const queries: Query[] = [
         { type: "get", key: probeKey(rng) },
         { type: "get", key: probeKey(rng) },
         { type: "range", bounds: randomBounds(rng) },
       ];
-      if (touched !== undefined) queries.push({ type: "get", key: touched });
+      for (const key of touched) queries.push({ type: "get", key });
       if (snap.kind === "current") queries.push({ type: "range", bounds: {} }, { type: "range", bounds: randomBounds(rng) });
       for (const q of queries) {
         const failure = model.check(q, snap, step);
@@ -919,14 +1216,13 @@ function randomChecker(rng: Random): Checker {
 /** Every snapshot, every key, full scans and `len` after every step; pairwise bounded ranges at the current snapshot and, at the end, at every snapshot. */
 function exhaustiveCheck(model: Model, step: number, final: boolean): Failure | undefined {
   const keyStrings = new Set<string>([...model.oracle.keys().map(latin1), "\u0000\u0000", "zz"]);
-  for (const op of model.ops) {
-    if ("key" in op) keyStrings.add(op.key);
-    if (op.op === "fill") for (const insert of fillInserts(op)) keyStrings.add(insert.key);
-  }
+  for (const op of model.ops) for (const key of keysOf(op)) keyStrings.add(key);
   const keys = [...keyStrings];
   // Pairwise bounds over at most 12 keys.
   const boundKeys = keys.filter((_, i) => i % Math.ceil(keys.length / 12) === 0);
   const snaps: Snap[] = [{ kind: "current" }, { kind: "zero" }, { kind: "max" }, ...model.snaps.map(({ op }): Snap => ({ kind: "after", op }))];
+  // Below and at every range tombstone's seqno (above it is the "after" snapshot).
+  for (const op of new Set(model.rangeOps.map((rt) => rt.op))) snaps.push({ kind: "before", op }, { kind: "at", op });
   const rangeQueries = (): Query[] => {
     const out: Query[] = [];
     const lowers: Array<Bounds> = [{}, ...boundKeys.map((k, i): Bounds => (i % 2 === 0 ? { gte: k } : { gt: k }))];
@@ -972,6 +1268,53 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
     return { value: `${prefix}${step}`, pad: rng.chance(0.7) ? rng.int(40) : rng.int(maxPad + 1) };
   };
   const background = (): { background?: boolean } => (rng.chance(0.3) ? { background: true } : {});
+  /** Short ranges over the key space (by the configuration's order), sometimes wide, sometimes start >= end. */
+  const rangeBounds = (model: Model): { start: string; end: string } => {
+    const sorted = model.sortedKeys;
+    const start = rng.chance(0.3) ? rng.pick(sorted) : pickKey();
+    const i = sorted.indexOf(start);
+    const r = rng.float();
+    const j = r < 0.12 ? i - rng.int(3) : r < 0.88 ? i + rng.range(1, 4) : i + rng.range(5, 60);
+    return { start, end: sorted[Math.max(0, Math.min(sorted.length - 1, j))] as string };
+  };
+  const batchOp = (model: Model, step: number, i: number): BatchOp => {
+    const r = rng.float();
+    if (r < 0.45) return { op: "insert", key: pickKey(), ...value(`w${i}.`, step, model.config.maxPad) };
+    if (r < 0.65) return { op: "remove", key: pickKey() };
+    if (r < 0.8) return { op: "merge", key: pickKey(), ...value(`n${i}.`, step, model.config.maxPad) };
+    if (r < 0.93) return { op: "removeRange", ...rangeBounds(model) };
+    return { op: "removeWeak", key: pickKey() };
+  };
+  /** A few operations at one seqno, sometimes a key written twice (same kind), sometimes a mixed one. */
+  const batch = (model: Model, step: number): ModelOp => {
+    const count = rng.chance(0.08) ? 0 : rng.chance(0.15) ? rng.range(8, 20) : rng.range(1, 5);
+    const ops: BatchOp[] = [];
+    const kinds = new Map<string, BatchOp["op"]>();
+    for (let i = 0; ops.length < count && i < count * 4; i++) {
+      const b = batchOp(model, step, i);
+      if (b.op === "removeRange") {
+        ops.push(b);
+        continue;
+      }
+      if (b.op === "removeWeak" && (kinds.has(b.key) || !model.weakRemoveIsSafe(b.key))) continue;
+      const kind = kinds.get(b.key);
+      if (kind !== undefined && kind !== b.op) continue;
+      kinds.set(b.key, b.op);
+      ops.push(b);
+      if (b.op !== "removeWeak" && rng.chance(0.15)) {
+        // The same key again: the later operation is the newer one.
+        ops.push(b.op === "insert" || b.op === "merge" ? { op: b.op, key: b.key, ...value(`x${i}.`, step, model.config.maxPad) } : b);
+      }
+    }
+    if (kinds.size > 0 && rng.chance(0.12)) {
+      // A second kind of operation on a key already in the batch: the whole batch must be refused.
+      const [key, kind] = rng.pick([...kinds]);
+      const other = rng.pick((["insert", "remove", "merge", "removeWeak"] as const).filter((k) => k !== kind));
+      const conflicting: BatchOp = other === "insert" || other === "merge" ? { op: other, key, value: `c${step}` } : { op: other, key };
+      ops.splice(rng.int(ops.length + 1), 0, conflicting);
+    }
+    return { op: "batch", ops, ...(rng.chance(0.1) ? { cleared: true } : {}) };
+  };
   return (model, step) => {
     if (step >= steps) return undefined;
     const { config } = model;
@@ -1000,6 +1343,10 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
         },
       ],
       [4, () => ({ op: "merge", key: pickKey(), ...value("m", step, config.maxPad) })],
+      [4, () => ({ op: "removeRange", ...rangeBounds(model) })],
+      // Under a custom comparator removePrefix must throw TypeError (rarely tried).
+      [model.bytewise ? 1.5 : 0.2, () => ({ op: "removePrefix", prefix: rng.pick(REMOVE_PREFIXES) })],
+      [4, () => batch(model, step)],
       [3, () => ({ op: "rotate" })],
       [9, () => (rng.chance(0.3) && !model.pendingFlush ? { op: "flush", background: true } : { op: "flush" })],
       [8, () => ({ op: "leveled", ...background() })],
@@ -1051,13 +1398,18 @@ async function shrink(config: ModelConfig, ops: readonly ModelOp[], failure: Fai
   const deadline = Date.now() + budgetMs;
   let current = ops.slice(0, failure.step + 1);
   let best = failure;
+  /** The failure to reproduce, its snapshot or held iterator following operations that were simplified. */
+  let target = failure;
   let tries = 0;
-  const attempt = async (candidate: ModelOp[]): Promise<boolean> => {
+  /** Tries `candidate`; `replaced` names an operation it replaced by a simpler one. */
+  const attempt = async (candidate: ModelOp[], replaced?: { from: ModelOp; to: ModelOp }): Promise<boolean> => {
     tries++;
-    const f = await stillFails(config, candidate, failure);
+    const t = replaced === undefined ? target : remapFailure(target, replaced.from, replaced.to);
+    const f = await stillFails(config, candidate, t);
     if (f === undefined) return false;
     current = candidate;
     best = f;
+    target = t;
     return true;
   };
   // The failure must reproduce at all on a fresh replay.
@@ -1087,15 +1439,37 @@ async function shrink(config: ModelConfig, ops: readonly ModelOp[], failure: Fai
     const expanded = current.flatMap((op): ModelOp[] => (op.op === "fill" && op.shared !== true ? fillInserts(op) : [op]));
     if (expanded.length <= 400 && (await attempt(expanded)) && !(await ddmin())) return { ops: current, failure: best, tries, complete: false };
   }
-  // Simplify what is left: drop value filler where it does not matter.
+  // Simplify what is left: drop batch operations and value filler where they do not matter.
+  const replace = (i: number, to: ModelOp): Promise<boolean> => attempt([...current.slice(0, i), to, ...current.slice(i + 1)], { from: current[i] as ModelOp, to });
   for (let i = 0; i < current.length; i++) {
-    const op = current[i] as ModelOp;
+    let op = current[i] as ModelOp;
+    if (op.op === "batch") {
+      for (let j = op.ops.length - 1; j >= 0 && Date.now() < deadline; j--) {
+        const smaller: ModelOp = { ...op, ops: [...op.ops.slice(0, j), ...op.ops.slice(j + 1)] };
+        if (await replace(i, smaller)) op = smaller;
+      }
+      if (op.op === "batch" && op.cleared === true && Date.now() < deadline) {
+        const { cleared: _cleared, ...plain } = op;
+        if (await replace(i, plain)) op = plain;
+      }
+      if (op.op === "batch" && op.ops.some((b) => "pad" in b) && Date.now() < deadline) {
+        const plain: ModelOp = { ...op, ops: op.ops.map((b) => (b.op === "insert" || b.op === "merge" ? { op: b.op, key: b.key, value: b.value } : b)) };
+        await replace(i, plain);
+      }
+    }
     if ((op.op === "insert" || op.op === "merge") && op.pad !== undefined && Date.now() < deadline) {
       const { pad: _pad, ...plain } = op;
-      await attempt([...current.slice(0, i), plain, ...current.slice(i + 1)]);
+      await replace(i, plain);
     }
   }
   return { ops: current, failure: best, tries, complete: true };
+}
+
+/** `failure` with its snapshot's or held iterator's operation `from` replaced by `to`. */
+function remapFailure(failure: Failure, from: ModelOp, to: ModelOp): Failure {
+  if (failure.kind === "query" && "op" in failure.snap && failure.snap.op === from) return { ...failure, snap: { ...failure.snap, op: to } };
+  if (failure.kind === "iterator" && failure.hold === from) return { ...failure, hold: to };
+  return failure;
 }
 
 function formatOps(ops: readonly ModelOp[]): string {
@@ -1222,6 +1596,23 @@ describe("Tree model test: kept regression sequences", () => {
       { op: "sizeTiered" },
       { op: "major" },
       { op: "insert", key: "k06", value: "unflushed" },
+      { op: "removeRange", start: "k05", end: "k07" },
+      { op: "removeRange", start: "k07", end: "k05" },
+      { op: "removePrefix", prefix: "\u0000" },
+      {
+        op: "batch",
+        ops: [
+          { op: "insert", key: "k05", value: "3" },
+          { op: "removeRange", start: "a", end: "k" },
+          { op: "merge", key: "c", value: "+3" },
+          { op: "insert", key: "k05", value: "4" },
+        ],
+      },
+      { op: "batch", ops: [{ op: "insert", key: "b", value: "5" }, { op: "remove", key: "b" }] },
+      { op: "flush" },
+      { op: "removePrefix", prefix: "\u00ff" },
+      { op: "major" },
+      { op: "batch", ops: [], cleared: true },
       { op: "reopen" },
       { op: "dropAll" },
       { op: "insert", key: "a", value: "3" },
