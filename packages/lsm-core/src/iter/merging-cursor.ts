@@ -34,9 +34,32 @@ export class MergingCursor implements EntryCursor {
    */
   #runnerUp = -1;
 
-  constructor(comparator: Comparator, children: EntryCursor[]) {
+  /** Per child, the largest seqno it can hold (for {@link skipOlderThan}); undefined: unknown. */
+  readonly #maxSeqnos: readonly (() => number)[] | undefined;
+
+  constructor(comparator: Comparator, children: EntryCursor[], maxSeqnos?: readonly (() => number)[]) {
     this.#comparator = comparator;
     this.#children = children;
+    this.#maxSeqnos = maxSeqnos;
+  }
+
+  /**
+   * Going forward: moves every child that holds only seqnos below `seqno` and is positioned before `to`
+   * on to `to` (a range tombstone at `seqno` covering everything up to `to` deletes what it skips).
+   * Children that may hold newer entries stay where they are. No-op going backward or without
+   * `maxSeqnos`.
+   */
+  skipOlderThan(seqno: number, to: Uint8Array): void {
+    const maxSeqnos = this.#maxSeqnos;
+    if (this.#direction !== FORWARD || maxSeqnos === undefined) return;
+    let moved = false;
+    for (let i = 0; i < this.#children.length; i++) {
+      const child = this.#children[i] as EntryCursor;
+      if (!child.valid() || (maxSeqnos[i] as () => number)() >= seqno || this.#comparator.compare(child.key(), to) >= 0) continue;
+      child.seek(to);
+      moved = true;
+    }
+    if (moved) this.#findSmallest();
   }
 
   valid(): boolean {

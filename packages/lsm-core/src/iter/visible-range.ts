@@ -66,6 +66,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   readonly #resolver: ValueResolver;
   readonly #keyFilter: ((key: Uint8Array) => boolean) | undefined;
   readonly #cover: ScanCover | undefined;
+  readonly #skipCovered: ((seqno: number, to: Uint8Array) => void) | undefined;
   readonly #held: Held;
   #started = false;
   /** Set once a key at or above the lower bound was seen: every later key is too. */
@@ -88,11 +89,18 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     keyFilter?: (key: Uint8Array) => boolean;
     /** The range tombstones to honour (none when undefined). */
     cover?: ScanCover | undefined;
+    /**
+     * Going forward, told that every entry with seqno below `seqno` from the current key up to `to` is
+     * deleted by a range tombstone: the cursor may skip those it can tell apart (see
+     * `MergingCursor.skipOlderThan`).
+     */
+    skipCovered?: ((seqno: number, to: Uint8Array) => void) | undefined;
     /** Read every entry now and release at once (meant for small limits). */
     prefetch?: boolean;
   }) {
     this.#keyFilter = options.keyFilter;
     this.#cover = options.cover;
+    this.#skipCovered = options.skipCovered;
     this.#comparator = options.comparator;
     this.#readSeqno = options.readSeqno;
     this.#range = options.range;
@@ -213,11 +221,18 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       }
       if (!visible) continue;
       const kind = c.kind();
-      const deleted = isTombstone(kind) || (this.#cover !== undefined && c.seqno() < this.#cover.forward(key));
+      const cover = this.#cover;
+      const covered = cover === undefined ? -1 : cover.forward(key);
+      const deleted = isTombstone(kind) || c.seqno() < covered;
       const value = deleted ? undefined : this.#resolver.resolve(key, kind, copyForCaller(c.value()));
       if (value !== undefined && last) return [key, value];
       skipForward(cmp, c, key);
       if (value !== undefined) return [key, value];
+      // A deleted stretch: sources holding nothing newer than the tombstone jump past it.
+      if (covered >= 0 && this.#skipCovered !== undefined && cover !== undefined) {
+        const end = cover.coverEnd();
+        if (end.length > 0) this.#skipCovered(covered, end);
+      }
     }
     return undefined;
   }

@@ -15,6 +15,8 @@ export class ScanCover {
   readonly #readSeqno: number;
   /** Per list: the fragment the last key fell in or before (forward), or at or after (reverse); -2 = not positioned. */
   readonly #at: number[];
+  /** Where the fragment that gave the last forward answer ends (empty: unbounded or no cover). */
+  #coverEnd: Uint8Array = new Uint8Array(0);
 
   /** REQUIRES: every list non-empty. */
   constructor(cmp: Comparator, lists: readonly (readonly Fragment[])[], readSeqno: number) {
@@ -35,9 +37,23 @@ export class ScanCover {
       while (at < list.length && compareEnd(cmp, (list[at] as Fragment).end, key) <= 0) at++;
       this.#at[i] = at;
       const f = list[at];
-      if (f !== undefined && cmp.compare(f.start, key) <= 0) cover = Math.max(cover, visibleSeqno(f.seqnos, this.#readSeqno));
+      if (f !== undefined && cmp.compare(f.start, key) <= 0) {
+        const seen = visibleSeqno(f.seqnos, this.#readSeqno);
+        if (seen > cover) {
+          cover = seen;
+          this.#coverEnd = f.end;
+        }
+      }
     }
     return cover;
+  }
+
+  /**
+   * After a {@link forward} that found a cover: the end of the fragment it came from. Every key from the
+   * one asked about up to (excluding) this end is covered at least as much. Empty when unbounded.
+   */
+  coverEnd(): Uint8Array {
+    return this.#coverEnd;
   }
 
   /** As {@link forward}, for keys that descend between calls. */

@@ -127,22 +127,30 @@ function outsideRange(comparator: Comparator, min: Uint8Array, max: Uint8Array, 
  * One cursor over every source of `sv` that may hold a key of `range`, newest source first. Memtables
  * empty when it is made are left out (an iterator is not promised the writes made after it), and so are
  * runs whose key range lies wholly outside `range`: the iterator never moves outside `range`, so such a
- * run could only cost its seeks. A single source is read directly, without a merge around it.
+ * run could only cost its seeks. A single source is read directly, without a merge around it, unless
+ * `skippable` asks for a merging cursor that knows each source's newest seqno (so that a forward scan
+ * can jump over stretches a range tombstone deletes: `MergingCursor.skipOlderThan`).
  */
-export function mergedCursor(comparator: Comparator, sv: SuperVersion, range: KeyRange = FULL_RANGE): EntryCursor {
+export function mergedCursor(comparator: Comparator, sv: SuperVersion, range: KeyRange = FULL_RANGE, skippable = false): EntryCursor {
   const children: EntryCursor[] = [];
-  if (sv.active.entryCount() > 0) children.push(sv.active.cursor());
-  for (let i = sv.sealed.length - 1; i >= 0; i--) {
-    const sealed = sv.sealed[i] as SuperVersion["active"];
-    if (sealed.entryCount() > 0) children.push(sealed.cursor());
+  const maxSeqnos: (() => number)[] = [];
+  const memtables = [sv.active, ...[...sv.sealed].reverse()];
+  for (const m of memtables) {
+    if (m.entryCount() === 0) continue;
+    children.push(m.cursor());
+    maxSeqnos.push(() => m.highestSeqno() ?? -1);
   }
   for (const level of sv.version.levels) {
     for (const run of level.runs) {
-      if (!outsideRange(comparator, run.minKey, run.maxKey, range)) children.push(new RunCursor(comparator, run.tables));
+      if (outsideRange(comparator, run.minKey, run.maxKey, range)) continue;
+      children.push(new RunCursor(comparator, run.tables));
+      let max = -1;
+      for (const table of run.tables) max = Math.max(max, table.maxSeqno);
+      maxSeqnos.push(() => max);
     }
   }
-  if (children.length === 1) return children[0] as EntryCursor;
-  return new MergingCursor(comparator, children);
+  if (children.length === 1 && !skippable) return children[0] as EntryCursor;
+  return new MergingCursor(comparator, children, skippable ? maxSeqnos : undefined);
 }
 
 /**
@@ -161,13 +169,17 @@ export function rangeIterator(
 ): VisibleRangeIterator {
   const release = sv.pin();
   try {
+    const cover = scanCover(comparator, sv, range, readSeqno);
+    const skippable = cover !== undefined && !range.reverse;
+    const cursor = mergedCursor(comparator, sv, range, skippable);
     return new VisibleRangeIterator({
       comparator,
-      cursor: mergedCursor(comparator, sv, range),
+      cursor,
       readSeqno,
       range,
       release,
-      cover: scanCover(comparator, sv, range, readSeqno),
+      cover,
+      skipCovered: skippable && cursor instanceof MergingCursor ? (seqno, to) => cursor.skipOlderThan(seqno, to) : undefined,
       prefetch: range.limit <= PREFETCH_MAX_LIMIT,
       ...(keyFilter === undefined ? {} : { keyFilter }),
     });
