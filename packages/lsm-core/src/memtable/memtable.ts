@@ -24,7 +24,7 @@ import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import { MemtableCursor } from "./memtable-cursor.ts";
 import { SkipList } from "./skiplist.ts";
 import { copyBytes } from "../key/copy.ts";
-import { compareEnd, coverSeqno, insertTombstone, type Fragment } from "../range-tombstone/fragments.ts";
+import { coverSeqno, firstEndingAfter, insertTombstone, type Fragment } from "../range-tombstone/fragments.ts";
 
 /**
  * Bytes charged per entry on top of its key and value: the node record (8 fixed 4-byte slots, plus 4/3
@@ -101,15 +101,7 @@ export class Memtable {
   rangeTombstonesBetween(lower: Uint8Array | undefined, upper: Uint8Array | undefined): Fragment[] {
     const list = this.#tombstones;
     const cmp = this.comparator;
-    let from = 0;
-    if (lower !== undefined) {
-      let hi = list.length;
-      while (from < hi) {
-        const mid = (from + hi) >>> 1;
-        if (compareEnd(cmp, (list[mid] as Fragment).end, lower) <= 0) from = mid + 1;
-        else hi = mid;
-      }
-    }
+    const from = lower === undefined ? 0 : firstEndingAfter(cmp, list, lower);
     let to = from;
     while (to < list.length && (upper === undefined || cmp.compare((list[to] as Fragment).start, upper) <= 0)) to++;
     return list.slice(from, to);

@@ -66,9 +66,20 @@ export function visibleSeqno(seqnos: readonly number[], readSeqno: number): numb
   return -1;
 }
 
-/** Index of the fragment containing `key`, or -1. */
-export function findFragment(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
-  // The last fragment whose start is <= key is the only candidate.
+/** Index of the first fragment that ends after `key` (`list.length` when none does). */
+export function firstEndingAfter(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareEnd(cmp, (list[mid] as Fragment).end, key) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the last fragment that starts at or before `key` (-1 when none does). */
+export function lastStartingAtOrBefore(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
@@ -76,8 +87,15 @@ export function findFragment(cmp: Comparator, list: readonly Fragment[], key: Ui
     if (cmp.compare((list[mid] as Fragment).start, key) <= 0) lo = mid + 1;
     else hi = mid;
   }
-  const candidate = list[lo - 1];
-  return candidate !== undefined && compareEnd(cmp, candidate.end, key) > 0 ? lo - 1 : -1;
+  return lo - 1;
+}
+
+/** Index of the fragment containing `key`, or -1. */
+export function findFragment(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
+  // The last fragment whose start is <= key is the only candidate.
+  const i = lastStartingAtOrBefore(cmp, list, key);
+  const candidate = list[i];
+  return candidate !== undefined && compareEnd(cmp, candidate.end, key) > 0 ? i : -1;
 }
 
 /**
@@ -104,13 +122,7 @@ function withSeqno(seqnos: readonly number[], seqno: number): readonly number[] 
  */
 export function insertTombstone(cmp: Comparator, list: Fragment[], start: Uint8Array, end: Uint8Array, seqno: number): void {
   // First fragment that ends after `start`: everything before lies wholly below the new tombstone.
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEnd(cmp, (list[mid] as Fragment).end, start) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstEndingAfter(cmp, list, start);
   let i = lo;
   let from = start;
   let placed = false;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Comparator } from "../key/comparator.ts";
-import { compareEnd, visibleSeqno, type Fragment } from "./fragments.ts";
+import { compareEnd, firstEndingAfter, lastStartingAtOrBefore, visibleSeqno, type Fragment } from "./fragments.ts";
 
 export class ScanCover {
   readonly #cmp: Comparator;
@@ -71,26 +71,4 @@ export class ScanCover {
     }
     return cover;
   }
-}
-
-function firstEndingAfter(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareEnd(cmp, (list[mid] as Fragment).end, key) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function lastStartingAtOrBefore(cmp: Comparator, list: readonly Fragment[], key: Uint8Array): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (cmp.compare((list[mid] as Fragment).start, key) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
 }
