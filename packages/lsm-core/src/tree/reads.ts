@@ -133,24 +133,36 @@ function outsideRange(comparator: Comparator, min: Uint8Array, max: Uint8Array, 
  */
 export function mergedCursor(comparator: Comparator, sv: SuperVersion, range: KeyRange = FULL_RANGE, skippable = false): EntryCursor {
   const children: EntryCursor[] = [];
-  const maxSeqnos: (() => number)[] = [];
-  const memtables = [sv.active, ...[...sv.sealed].reverse()];
-  for (const m of memtables) {
-    if (m.entryCount() === 0) continue;
-    children.push(m.cursor());
-    maxSeqnos.push(() => m.highestSeqno() ?? -1);
+  // Only built for a skippable cursor: a plain seek should not pay for closures it never calls.
+  const maxSeqnos: (() => number)[] | undefined = skippable ? [] : undefined;
+  if (sv.active.entryCount() > 0) {
+    children.push(sv.active.cursor());
+    maxSeqnos?.push(memtableMax(sv.active));
+  }
+  for (let i = sv.sealed.length - 1; i >= 0; i--) {
+    const sealed = sv.sealed[i] as SuperVersion["active"];
+    if (sealed.entryCount() === 0) continue;
+    children.push(sealed.cursor());
+    maxSeqnos?.push(memtableMax(sealed));
   }
   for (const level of sv.version.levels) {
     for (const run of level.runs) {
       if (outsideRange(comparator, run.minKey, run.maxKey, range)) continue;
       children.push(new RunCursor(comparator, run.tables));
-      let max = -1;
-      for (const table of run.tables) max = Math.max(max, table.maxSeqno);
-      maxSeqnos.push(() => max);
+      if (maxSeqnos !== undefined) {
+        let max = -1;
+        for (const table of run.tables) max = Math.max(max, table.maxSeqno);
+        maxSeqnos.push(() => max);
+      }
     }
   }
   if (children.length === 1 && !skippable) return children[0] as EntryCursor;
-  return new MergingCursor(comparator, children, skippable ? maxSeqnos : undefined);
+  return new MergingCursor(comparator, children, maxSeqnos);
+}
+
+/** A memtable's newest seqno, asked when needed: the active memtable may still grow. */
+function memtableMax(m: SuperVersion["active"]): () => number {
+  return () => m.highestSeqno() ?? -1;
 }
 
 /**
