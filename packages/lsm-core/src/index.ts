@@ -13,6 +13,7 @@ export { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Bytes } from "./key/validate.ts";
 export { ValueKind } from "./key/value-kind.ts";
 export type { RangeOptions } from "./iter/bounds.ts";
 export { WriteBatch, type BatchOperation } from "./batch/write-batch.ts";
+export { appendMerge, counterMerge, type MergeOperator } from "./merge/merge-operator.ts";
 export { MAX_TABLE_VALUE_BYTES, Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
 export type { TableFile } from "./tree/table-file.ts";

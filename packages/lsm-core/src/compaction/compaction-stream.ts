@@ -12,7 +12,11 @@
  *   - a tombstone: kept, or dropped when evicting (nothing older remains to hide);
  *   - a weak tombstone whose next older version is a value: both annihilate (older versions go too);
  *     otherwise kept like a tombstone (dropped when evicting and nothing older remains);
- *   - a merge operand: kept with every older version (resolving needs the operator).
+ *   - a merge operand: with a merge operator, it and the older versions are collapsed into one entry
+ *     at its seqno: a value (full merge) when a base value, a deletion, a version deleted by a range
+ *     tombstone below `T` lies under the operands, or when evicting (nothing older lies below);
+ *     otherwise one operand holding the partial merge (the base may lie in a level below). Without
+ *     an operator it is kept with every older version.
  * Independently of `T`, when evicting, a tombstone with no older version below it is dropped: at the
  * bottom of the tree it hides nothing from any reader. With `T = 0` that is the only thing dropped.
  *
@@ -33,6 +37,8 @@ import type { EntryCursor } from "../iter/cursor.ts";
 import { KeyBuffer } from "../key/key-buffer.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import { ScanCover } from "../range-tombstone/scan-cover.ts";
+import { runMerge, type MergeOperator } from "../merge/merge-operator.ts";
+import { copyBytes } from "../key/copy.ts";
 
 export interface CompactionStreamOptions {
   readonly comparator: Comparator;
@@ -44,6 +50,8 @@ export interface CompactionStreamOptions {
   readonly onDrop?: (key: Uint8Array, seqno: number, kind: ValueKind, value: Uint8Array) => void;
   /** The range tombstones of the input, fragmented. */
   readonly tombstones?: readonly Fragment[];
+  /** Collapses merge operands below the watermark (none: operands are kept as they are). */
+  readonly mergeOperator?: MergeOperator | undefined;
 }
 
 export class CompactionStream {
@@ -156,9 +164,51 @@ export class CompactionStream {
 
       if (!belowWatermark) return true;
       // The base: the newest version below the watermark. A value shadows everything older for every
-      // reader at S >= T; merge operands need the versions below them, so those stay.
-      if (kind !== ValueKind.MergeOperand) this.#dropRest = true;
+      // reader at S >= T; merge operands need the versions below them, so those stay (or are collapsed).
+      if (kind !== ValueKind.MergeOperand) {
+        this.#dropRest = true;
+        return true;
+      }
+      const operator = this.#options.mergeOperator;
+      if (operator !== undefined) this.#collapse(input, operator);
       return true;
+    }
+  }
+
+  /**
+   * Collapses the operand the input is on (below the watermark, so every older version is too) with the
+   * versions under it into the current output entry (see the module comment). Leaves the input on the
+   * first entry not merged in and drops the rest of the key.
+   */
+  #collapse(input: EntryCursor, operator: MergeOperator): void {
+    const { comparator, evictTombstones } = this.#options;
+    const key = this.#key as Uint8Array;
+    const operands = [copyBytes(input.value())];
+    let base: Uint8Array | undefined;
+    // A range tombstone below the watermark deletes whatever base lies below, here or in other levels.
+    let bounded = this.#coveredBelow >= 0;
+    input.next();
+    while (input.valid() && comparator.compare(input.key(), key) === 0 && input.seqno() >= this.#coveredBelow) {
+      const kind = input.kind();
+      if (kind !== ValueKind.MergeOperand) {
+        bounded = true;
+        if (kind === ValueKind.Value || kind === ValueKind.Indirection) base = copyBytes(input.value());
+        break;
+      }
+      operands.push(copyBytes(input.value()));
+      this.#countDrop(key, input.seqno(), kind, input.value());
+      input.next();
+    }
+    // What is left of the key (the base or deletion just merged in, older versions) is shadowed.
+    this.#inputAhead = true;
+    this.#dropRest = true;
+    if (bounded || evictTombstones) {
+      this.#kind = ValueKind.Value;
+      this.#value = runMerge(operator, key, base, operands.reverse());
+    } else if (operands.length > 1) {
+      this.#value = runMerge(operator, key, undefined, operands.reverse());
+    } else {
+      this.#value = operands[0] as Uint8Array;
     }
   }
 

@@ -23,6 +23,8 @@ import type { EntryCursor } from "./cursor.ts";
 import { aboveLower, belowUpper, type KeyRange } from "./bounds.ts";
 import { copyForCaller } from "../key/copy.ts";
 import type { ScanCover } from "../range-tombstone/scan-cover.ts";
+import { runMerge, type MergeOperator } from "../merge/merge-operator.ts";
+import { ValueKind as Kind } from "../key/value-kind.ts";
 
 /**
  * Turns the newest visible entry of a key (a value, merge operand or indirection) into the value a
@@ -56,6 +58,8 @@ function releaseHeld(held: Held): void {
 
 const abandoned = new FinalizationRegistry<Held>(releaseHeld);
 
+const EMPTY_VALUE = new Uint8Array(0);
+
 /** Stands in for a prefetched entry already handed out. */
 const DONE_ENTRY: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
 
@@ -67,6 +71,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
   readonly #keyFilter: ((key: Uint8Array) => boolean) | undefined;
   readonly #cover: ScanCover | undefined;
   readonly #skipCovered: ((seqno: number, to: Uint8Array) => void) | undefined;
+  readonly #merge: MergeOperator | undefined;
   readonly #held: Held;
   #started = false;
   /** Set once a key at or above the lower bound was seen: every later key is too. */
@@ -95,12 +100,15 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
      * `MergingCursor.skipOlderThan`).
      */
     skipCovered?: ((seqno: number, to: Uint8Array) => void) | undefined;
+    /** Resolves merge operands (without one, the newest operand is the value). */
+    mergeOperator?: MergeOperator | undefined;
     /** Read every entry now and release at once (meant for small limits). */
     prefetch?: boolean;
   }) {
     this.#keyFilter = options.keyFilter;
     this.#cover = options.cover;
     this.#skipCovered = options.skipCovered;
+    this.#merge = options.mergeOperator;
     this.#comparator = options.comparator;
     this.#readSeqno = options.readSeqno;
     this.#range = options.range;
@@ -224,9 +232,19 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       const cover = this.#cover;
       const covered = cover === undefined ? -1 : cover.forward(key);
       const deleted = isTombstone(kind) || c.seqno() < covered;
-      const value = deleted ? undefined : this.#resolver.resolve(key, kind, copyForCaller(c.value()));
+      let value: Uint8Array | undefined;
+      // Whether `c` is still on a version of `key` (collecting merge operands may have moved it on).
+      let onKey = true;
+      if (!deleted) {
+        if (kind === Kind.MergeOperand && this.#merge !== undefined) {
+          value = mergeForward(this.#merge, cmp, c, key, covered);
+          onKey = c.valid() && cmp.compare(c.key(), key) === 0;
+        } else {
+          value = this.#resolver.resolve(key, kind, copyForCaller(c.value()));
+        }
+      }
       if (value !== undefined && last) return [key, value];
-      skipForward(cmp, c, key);
+      if (onKey) skipForward(cmp, c, key);
       if (value !== undefined) return [key, value];
       // A deleted stretch: sources holding nothing newer than the tombstone jump past it.
       if (covered >= 0 && this.#skipCovered !== undefined && cover !== undefined) {
@@ -235,6 +253,30 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       }
     }
     return undefined;
+  }
+
+  /** See `mergeForward`; the backward form (versions arrive oldest first). Leaves `c` before the key. */
+  #backwardMerged(c: EntryCursor, key: Uint8Array, inRange: boolean): Uint8Array | undefined {
+    const cmp = this.#comparator;
+    const covered = inRange && this.#cover !== undefined ? this.#cover.backward(key) : -1;
+    // Oldest first; only what the reader can see and no range tombstone hides.
+    const kinds: number[] = [];
+    const values: Uint8Array[] = [];
+    while (c.valid() && cmp.compare(c.key(), key) === 0) {
+      const seqno = c.seqno();
+      if (inRange && seqno < this.#readSeqno && seqno >= covered) {
+        kinds.push(c.kind());
+        values.push(isTombstone(c.kind()) ? EMPTY_VALUE : copyForCaller(c.value()));
+      }
+      c.prev();
+    }
+    const newest = kinds.length - 1;
+    if (newest < 0 || isTombstone(kinds[newest] as number)) return undefined;
+    if (kinds[newest] !== Kind.MergeOperand) return this.#resolver.resolve(key, kinds[newest] as ValueKind, values[newest] as Uint8Array);
+    let i = newest;
+    while (i >= 0 && kinds[i] === Kind.MergeOperand) i--;
+    const base = i >= 0 && !isTombstone(kinds[i] as number) ? values[i] : undefined;
+    return runMerge(this.#merge as MergeOperator, key, base, values.slice(i + 1));
   }
 
   #backward(c: EntryCursor): [Uint8Array, Uint8Array] | undefined {
@@ -250,6 +292,11 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       if (!aboveLower(cmp, range, key)) return undefined;
       const inRange = belowUpper(cmp, range, key) && (this.#keyFilter === undefined || this.#keyFilter(key));
       // Going backward the versions of `key` arrive oldest first; the last visible one is the newest.
+      if (this.#merge !== undefined) {
+        const merged = this.#backwardMerged(c, key, inRange);
+        if (merged !== undefined) return [key, merged];
+        continue;
+      }
       let newestKind = -1;
       let newestSeqno = -1;
       let newestValue: Uint8Array | undefined;
@@ -269,6 +316,27 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     }
     return undefined;
   }
+}
+
+/**
+ * Resolves the merge operand `c` is on: collects it and the older versions of `key` until a value (the
+ * base), a deletion, or a version below `covered` (hidden by a range tombstone: no base). Leaves `c` on
+ * the first entry not collected.
+ */
+function mergeForward(operator: MergeOperator, cmp: Comparator, c: EntryCursor, key: Uint8Array, covered: number): Uint8Array {
+  const operands: Uint8Array[] = [];
+  let base: Uint8Array | undefined;
+  while (c.valid() && cmp.compare(c.key(), key) === 0 && c.seqno() >= covered) {
+    const kind = c.kind();
+    if (kind === Kind.MergeOperand) {
+      operands.push(copyForCaller(c.value()));
+      c.next();
+      continue;
+    }
+    if (!isTombstone(kind)) base = copyForCaller(c.value());
+    break;
+  }
+  return runMerge(operator, key, base, operands.reverse());
 }
 
 /** Moves `c` past every version of `key`. REQUIRES: `c` is on a version of `key`. */

@@ -31,6 +31,8 @@
  * 22   comparator           UTF-8 name                         yes
  * 23   range tombstone count varint, fragments in the          no (absent = 0)
  *                           `!range-tombstones` block
+ * 24   merge operator       UTF-8 name of the tree's operator   no (absent = none configured)
+ *                           when the table was written
  * ```
  *
  * With range tombstones, min key and max key are the table's key range, widened to cover its
@@ -75,6 +77,8 @@ export interface TableProperties {
   readonly comparator: string;
   /** Fragments in the range tombstone block (0 when the table has none). */
   readonly rangeTombstoneCount: number;
+  /** Name of the merge operator configured when the table was written, or null. */
+  readonly mergeOperator: string | null;
 }
 
 /** Everything known about a table file: its properties plus what the footer says. */
@@ -121,6 +125,7 @@ const TAG_MAX_KEY = 12;
 const TAG_PREFIX_EXTRACTOR = 21;
 const TAG_COMPARATOR = 22;
 const TAG_RANGE_TOMBSTONE_COUNT = 23;
+const TAG_MERGE_OPERATOR = 24;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -137,6 +142,7 @@ export function encodeProperties(p: TableProperties): Uint8Array {
   out.varint(TAG_MAX_KEY).lengthPrefixed(p.maxKey);
   if (p.prefixExtractor !== null) out.varint(TAG_PREFIX_EXTRACTOR).lengthPrefixed(encoder.encode(p.prefixExtractor));
   out.varint(TAG_COMPARATOR).lengthPrefixed(encoder.encode(p.comparator));
+  if (p.mergeOperator !== null) out.varint(TAG_MERGE_OPERATOR).lengthPrefixed(encoder.encode(p.mergeOperator));
   if (p.rangeTombstoneCount > 0) {
     scratch.reset();
     scratch.varint(p.rangeTombstoneCount);
@@ -182,6 +188,7 @@ export function decodeProperties(contents: Uint8Array, file: string, offset: num
     return numbers.get(tag) ?? missing(tag);
   };
   const prefix = blobs.get(TAG_PREFIX_EXTRACTOR);
+  const mergeName = blobs.get(TAG_MERGE_OPERATOR);
   const props: TableProperties = {
     tableId: num("tableId"),
     createdAtMs: num("createdAtMs"),
@@ -206,6 +213,7 @@ export function decodeProperties(contents: Uint8Array, file: string, offset: num
     prefixExtractor: prefix === undefined ? null : text(TAG_PREFIX_EXTRACTOR, prefix),
     comparator: text(TAG_COMPARATOR, blobs.get(TAG_COMPARATOR) ?? missing(TAG_COMPARATOR)),
     rangeTombstoneCount: numbers.get(TAG_RANGE_TOMBSTONE_COUNT) ?? 0,
+    mergeOperator: mergeName === undefined ? null : text(TAG_MERGE_OPERATOR, mergeName),
   };
   checkConsistency(props, file, offset);
   return props;

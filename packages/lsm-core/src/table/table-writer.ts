@@ -75,6 +75,8 @@ export interface TableWriterOptions {
   readonly codec?: CompressionCodec;
   /** Bloom filter bits per distinct user key, an integer 0..64; 0 = no filter; default 10. */
   readonly filterBitsPerKey?: number;
+  /** Name of the tree's merge operator, recorded in the meta block (tables holding its results need it). */
+  readonly mergeOperator?: string;
   /** Also records these prefixes of each key in the filter. */
   readonly prefixExtractor?: PrefixExtractor;
   /** Creation time recorded in the meta block; default `Date.now()` at `finish()`. */
@@ -372,6 +374,7 @@ export class TableWriter {
       prefixExtractor: this.#filter !== null && this.#options.prefixExtractor !== undefined ? this.#options.prefixExtractor.name : null,
       comparator: this.#order.comparator.name,
       rangeTombstoneCount: fragments.length,
+      mergeOperator: this.#options.mergeOperator ?? null,
     };
   }
 

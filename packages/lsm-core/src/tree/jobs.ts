@@ -65,7 +65,7 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
     let outputs: TableFile[];
     try {
       const tombstones = mergeFragmentLists(cmp, sealed.map((m) => m.rangeTombstones()));
-      const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: false, tombstones });
+      const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: false, tombstones, mergeOperator: state.options.mergeOperator });
       outputs = await state.store.write(stream, 0, state.options.flushTableSize, 0, pruneFragments(cmp, tombstones, gcWatermark, false));
     } finally {
       cursor.close();
@@ -150,7 +150,7 @@ async function merge(
     );
     // At the bottom of the tree, range tombstones below the watermark go too (with what they cover).
     const evict = nothingBelow(state, version, destLevel, inputs);
-    const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones });
+    const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator });
     const outputs = await state.store.write(stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict));
     const merged = await state.commit(() => {
       const current = state.latest.version;

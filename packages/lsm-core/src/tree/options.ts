@@ -5,6 +5,7 @@
  * @module
  */
 import { StdFs, type Fs } from "@talus/fs";
+import { checkMergeOperator, type MergeOperator } from "../merge/merge-operator.ts";
 import { BYTEWISE_COMPARATOR, MAX_COMPARATOR_NAME_BYTES, type Comparator } from "../key/comparator.ts";
 import { SequenceNumberCounter } from "../seqno.ts";
 import { LEVEL_COUNT } from "../version/index.ts";
@@ -37,6 +38,11 @@ export interface TreeOptions {
   readonly levelRoutes?: readonly LevelRoute[];
   /** User-key order; persisted by name, a different one on reopen fails with COMPARATOR_MISMATCH. */
   readonly comparator?: Comparator;
+  /**
+   * Combines merge operands with the value under them (see {@link MergeOperator}); without one, reads
+   * return the newest operand as stored. Its name is recorded in the tables it writes.
+   */
+  readonly mergeOperator?: MergeOperator;
   /** Uncompressed data block size target, bytes (default 4096). */
   readonly blockSize?: PerLevel<number>;
   /** Entries between restart points in data blocks (default 16). */
@@ -66,6 +72,7 @@ export interface ResolvedOptions {
   readonly visibleSeqno: SequenceNumberCounter;
   readonly routes: readonly Required<LevelRoute>[];
   readonly comparator: Comparator;
+  readonly mergeOperator: MergeOperator | undefined;
   readonly blockSize: readonly number[];
   readonly restartInterval: readonly number[];
   readonly codec: readonly Codec[];
@@ -100,6 +107,7 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     visibleSeqno: options.visibleSeqno ?? seqno,
     routes: resolveRoutes(options.levelRoutes, fs),
     comparator,
+    mergeOperator: checkMergeOperator(options.mergeOperator),
     blockSize: perLevel("blockSize", options.blockSize, 4096, (n) => Number.isInteger(n) && n >= 1 && n <= 4 * 1024 * 1024),
     restartInterval: perLevel("restartInterval", options.restartInterval, 16, (n) => Number.isInteger(n) && n >= 1 && n <= 255),
     codec: perLevel("compression", options.compression ?? DEFAULT_COMPRESSION, "none", (c) => typeof c === "string").map((name) => codecByName(name)),

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { isTombstone } from "../key/value-kind.ts";
+import { isTombstone, ValueKind } from "../key/value-kind.ts";
+import { runMerge, type MergeOperator } from "../merge/merge-operator.ts";
 import { newPointLookup, type EntryCursor, type PointLookup } from "../iter/cursor.ts";
 import { MergingCursor } from "../iter/merging-cursor.ts";
 import { RunCursor } from "../iter/run-cursor.ts";
@@ -22,10 +23,17 @@ import { ScanCover } from "../range-tombstone/scan-cover.ts";
 
 /** A reusable pair of lookup slots, so a point read allocates nothing but its result copy. */
 export class PointReader {
+  readonly #comparator: Comparator;
+  readonly #merge: MergeOperator | undefined;
   readonly #hit: PointLookup = newPointLookup();
   readonly #probe: PointLookup = newPointLookup();
   /** Whether the last `find` left a copy in `#hit.value` rather than a view. */
   #hitIsCopy = false;
+
+  constructor(comparator: Comparator, mergeOperator: MergeOperator | undefined) {
+    this.#comparator = comparator;
+    this.#merge = mergeOperator;
+  }
 
   /**
    * The newest entry of `key` visible at `readSeqno` (tombstones included), or undefined. Its value is a
@@ -66,8 +74,40 @@ export class PointReader {
   get(sv: SuperVersion, key: Uint8Array, readSeqno: number): Uint8Array | undefined {
     const hit = this.find(sv, key, readSeqno);
     if (hit === undefined || isTombstone(hit.kind)) return undefined;
-    if (sv.hasRangeTombstones() && hit.seqno < rangeTombstoneCover(sv, key, readSeqno, hit.seqno)) return undefined;
+    const merging = hit.kind === ValueKind.MergeOperand && this.#merge !== undefined;
+    // Merging looks below the newest version, where older tombstones matter too.
+    const cover = sv.hasRangeTombstones() ? rangeTombstoneCover(sv, key, readSeqno, merging ? -1 : hit.seqno) : -1;
+    if (hit.seqno < cover) return undefined;
+    if (merging) return mergedValue(this.#comparator, this.#merge as MergeOperator, sv, key, readSeqno, cover);
     return this.#hitIsCopy ? hit.value : copyForCaller(hit.value);
+  }
+}
+
+/**
+ * The value of `key` at `readSeqno` whose newest visible version is a merge operand: that operand and
+ * the older ones down to the first value (the base), deletion, or version below `cover` (deleted by a
+ * range tombstone: no base), merged by `operator`.
+ */
+function mergedValue(comparator: Comparator, operator: MergeOperator, sv: SuperVersion, key: Uint8Array, readSeqno: number, cover: number): Uint8Array {
+  const only: KeyRange = { lower: key, lowerInclusive: true, upper: key, upperInclusive: true, reverse: false, limit: Infinity };
+  const cursor = mergedCursor(comparator, sv, only);
+  try {
+    cursor.seek(key, readSeqno - 1);
+    const operands: Uint8Array[] = [];
+    let base: Uint8Array | undefined;
+    while (cursor.valid() && comparator.compare(cursor.key(), key) === 0 && cursor.seqno() >= cover) {
+      const kind = cursor.kind();
+      if (kind === ValueKind.MergeOperand) {
+        operands.push(copyForCaller(cursor.value()));
+        cursor.next();
+        continue;
+      }
+      if (!isTombstone(kind)) base = copyForCaller(cursor.value());
+      break;
+    }
+    return runMerge(operator, key, base, operands.reverse());
+  } finally {
+    cursor.close();
   }
 }
 
@@ -178,6 +218,7 @@ export function rangeIterator(
   range: KeyRange,
   readSeqno: number,
   keyFilter?: (key: Uint8Array) => boolean,
+  mergeOperator?: MergeOperator,
 ): VisibleRangeIterator {
   const release = sv.pin();
   try {
@@ -191,6 +232,7 @@ export function rangeIterator(
       range,
       release,
       cover,
+      mergeOperator,
       skipCovered: skippable && cursor instanceof MergingCursor ? (seqno, to) => cursor.skipOlderThan(seqno, to) : undefined,
       prefetch: range.limit <= PREFETCH_MAX_LIMIT,
       ...(keyFilter === undefined ? {} : { keyFilter }),

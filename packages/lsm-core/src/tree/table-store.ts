@@ -9,6 +9,7 @@
  * @module
  */
 import type { Fs } from "@talus/fs";
+import { LsmError } from "../errors.ts";
 import { newCacheNamespace } from "../cache/index.ts";
 import { Table, TableWriter, type TableOpenOptions } from "../table/index.ts";
 import { DeletionPause, joinPath, LEVEL_COUNT, removeQuietly, TABLES_DIR_NAME } from "../version/index.ts";
@@ -81,6 +82,16 @@ export class TableStore {
   open(id: number, folder: TablesFolder, folderLevel: number): TableFile {
     const path = joinPath(folder.dir, String(id));
     const table = Table.open(folder.fs, path, this.#openOptions(id));
+    const written = table.meta.mergeOperator;
+    const configured = this.options.mergeOperator?.name;
+    // Operands merged (or meant to be merged) by one operator must not be read by another.
+    if (table.meta.mergeOperandCount > 0 && written !== null && written !== configured) {
+      table.close();
+      throw new LsmError(
+        "MERGE_OPERATOR",
+        `table ${path} holds merge operands of operator "${written}", but the tree was opened ${configured === undefined ? "without a merge operator" : `with "${configured}"`}`,
+      );
+    }
     return new TableFile(table, folder.fs, path, folderLevel, this.pause);
   }
 
@@ -176,6 +187,7 @@ export class TableStore {
       codec: o.codec[level] as NonNullable<ResolvedOptions["codec"][number]>,
       filterBitsPerKey: o.filterBitsPerKey[level] as number,
       backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
+      ...(o.mergeOperator === undefined ? {} : { mergeOperator: o.mergeOperator.name }),
     });
   }
 

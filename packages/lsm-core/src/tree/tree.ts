@@ -16,6 +16,7 @@ import { ValueKind } from "../key/value-kind.ts";
 import { isBytewise } from "../key/comparator.ts";
 import { copyBytes } from "../key/copy.ts";
 import { WriteBatch } from "../batch/write-batch.ts";
+import type { MergeOperator } from "../merge/merge-operator.ts";
 import { planBatch } from "../batch/plan.ts";
 import { UNBOUNDED } from "../range-tombstone/fragments.ts";
 import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
@@ -64,7 +65,7 @@ export type EntryIterator = VisibleRangeIterator;
  */
 export class Tree {
   readonly #state: TreeState;
-  readonly #reader = new PointReader();
+  readonly #reader: PointReader;
   /** The `LOCK` files of the tree's directory and its level-route directories, held until close. */
   readonly #dirLock: DirLock;
   #closing: Promise<void> | undefined;
@@ -72,6 +73,7 @@ export class Tree {
   private constructor(state: TreeState, dirLock: DirLock) {
     this.#state = state;
     this.#dirLock = dirLock;
+    this.#reader = new PointReader(state.options.comparator, state.options.mergeOperator);
   }
 
   /**
@@ -120,7 +122,11 @@ export class Tree {
     return this.#write(toKey(key), ValueKind.WeakTombstone, EMPTY, seqno);
   }
 
-  /** Adds a merge operand for `key` (until merge operators land, reads return the newest operand). */
+  /**
+   * Adds a merge operand for `key` at `seqno`. Reads combine the operands with the value under them
+   * through the tree's `mergeOperator` (see {@link MergeOperator}); without one they return the newest
+   * operand as stored.
+   */
   merge(key: Bytes, operand: Bytes, seqno: number): number {
     return this.#write(toKey(key), ValueKind.MergeOperand, toValue(operand, "operand"), seqno);
   }
@@ -230,7 +236,7 @@ export class Tree {
     const range = normalizeRange(this.#state.options.comparator, bounds);
     assertSeqno(seqno);
     this.#state.checkOpen();
-    return rangeIterator(this.#state.options.comparator, this.#state.history.forRead(seqno), range, seqno);
+    return rangeIterator(this.#state.options.comparator, this.#state.history.forRead(seqno), range, seqno, undefined, this.#state.options.mergeOperator);
   }
 
   /**
@@ -244,7 +250,7 @@ export class Tree {
       const range = normalizeRange(comparator, options ?? {});
       assertSeqno(seqno);
       this.#state.checkOpen();
-      return rangeIterator(comparator, this.#state.history.forRead(seqno), range, seqno, (key) => startsWith(key, p));
+      return rangeIterator(comparator, this.#state.history.forRead(seqno), range, seqno, (key) => startsWith(key, p), this.#state.options.mergeOperator);
     }
     const upper = prefixSuccessor(p);
     const bounds: RangeOptions = upper === undefined ? { gte: p, ...options } : { gte: p, lt: upper, ...options };
