@@ -20,8 +20,10 @@ export type LsmErrorCode =
   | "ROUTE_MISMATCH"
   /** A write batch names one key with two different kinds of operation. */
   | "MIXED_OPERATION_BATCH"
-  /** The merge operator failed. */
+  /** The merge operator failed, or the tree's tables were written under another one. */
   | "MERGE_OPERATOR"
+  /** The compaction filter failed (the compaction did nothing). */
+  | "COMPACTION_FILTER"
   /** The tree (or an iterator) is closed. */
   | "CLOSED"
   /** The on-disk format is newer (or older) than this build reads. */

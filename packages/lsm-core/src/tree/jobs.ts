@@ -22,6 +22,7 @@ import { MergingCursor } from "../iter/merging-cursor.ts";
 import { RunCursor } from "../iter/run-cursor.ts";
 import { LEVEL_COUNT, type Version } from "../version/index.ts";
 import { mergeFragmentLists, pruneFragments } from "../range-tombstone/fragments.ts";
+import { FilteredCursor } from "../compaction/compaction-filter.ts";
 import type { TableFile } from "./table-file.ts";
 import type { TreeState } from "./tree-state.ts";
 
@@ -150,8 +151,16 @@ async function merge(
     );
     // At the bottom of the tree, range tombstones below the watermark go too (with what they cover).
     const evict = nothingBelow(state, version, destLevel, inputs);
-    const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator });
+    const filter = state.options.compactionFilter;
+    const filtered = filter === undefined ? undefined : new FilteredCursor(cursor, filter, evict);
+    const stream = new CompactionStream(filtered ?? cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator });
     const outputs = await state.store.write(stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict));
+    try {
+      filtered?.finish();
+    } catch (error) {
+      discard(outputs);
+      throw error;
+    }
     const merged = await state.commit(() => {
       const current = state.latest.version;
       if (ids.some((id) => current.getTable(id) === undefined)) {
@@ -160,7 +169,8 @@ async function merge(
         return undefined;
       }
       const obsolete = ids.map((id) => current.getTable(id) as TableFile);
-      return { next: current.withReplacedTables(ids, outputs, destLevel), outputs, change: { preservesReads: true, gcWatermark, obsolete } };
+      // A filter changes what reads return: older snapshots keep the super version from before it.
+      return { next: current.withReplacedTables(ids, outputs, destLevel), outputs, change: { preservesReads: filter === undefined, gcWatermark, obsolete } };
     });
     if (merged === undefined) return NOTHING;
     return { action: "merged", destLevel, tablesIn: ids.length, tablesOut: outputs.length };
