@@ -30,3 +30,10 @@ export function compareBytes(a: Uint8Array, aStart: number, aEnd: number, b: Uin
 export function compareBytewise(a: Uint8Array, b: Uint8Array): number {
   return compareBytes(a, 0, a.length, b, 0, b.length);
 }
+
+/** Whether `key` begins with the bytes of `prefix`. */
+export function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}

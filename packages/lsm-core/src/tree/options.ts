@@ -7,6 +7,7 @@
 import { StdFs, type Fs } from "@talus/fs";
 import { checkMergeOperator, type MergeOperator } from "../merge/merge-operator.ts";
 import { checkCompactionFilter, type CompactionFilter } from "../compaction/compaction-filter.ts";
+import { resolvePrefixExtractor, type PrefixExtractor, type ResolvedPrefixExtractor } from "../prefix/prefix-extractor.ts";
 import { BYTEWISE_COMPARATOR, MAX_COMPARATOR_NAME_BYTES, type Comparator } from "../key/comparator.ts";
 import { SequenceNumberCounter } from "../seqno.ts";
 import { LEVEL_COUNT } from "../version/index.ts";
@@ -46,6 +47,8 @@ export interface TreeOptions {
   readonly mergeOperator?: MergeOperator;
   /** Sees every value merge compactions rewrite and may keep, delete, drop or replace it (see {@link CompactionFilter}). */
   readonly compactionFilter?: CompactionFilter;
+  /** Names the part of a key prefix scans ask about; tables filter on it (see {@link PrefixExtractor}). */
+  readonly prefixExtractor?: PrefixExtractor;
   /** Uncompressed data block size target, bytes (default 4096). */
   readonly blockSize?: PerLevel<number>;
   /** Entries between restart points in data blocks (default 16). */
@@ -77,6 +80,7 @@ export interface ResolvedOptions {
   readonly comparator: Comparator;
   readonly mergeOperator: MergeOperator | undefined;
   readonly compactionFilter: CompactionFilter | undefined;
+  readonly prefixExtractor: ResolvedPrefixExtractor | undefined;
   readonly blockSize: readonly number[];
   readonly restartInterval: readonly number[];
   readonly codec: readonly Codec[];
@@ -113,6 +117,7 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     comparator,
     mergeOperator: checkMergeOperator(options.mergeOperator),
     compactionFilter: checkCompactionFilter(options.compactionFilter),
+    prefixExtractor: resolvePrefixExtractor(options.prefixExtractor),
     blockSize: perLevel("blockSize", options.blockSize, 4096, (n) => Number.isInteger(n) && n >= 1 && n <= 4 * 1024 * 1024),
     restartInterval: perLevel("restartInterval", options.restartInterval, 16, (n) => Number.isInteger(n) && n >= 1 && n <= 255),
     codec: perLevel("compression", options.compression ?? DEFAULT_COMPRESSION, "none", (c) => typeof c === "string").map((name) => codecByName(name)),

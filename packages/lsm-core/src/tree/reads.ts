@@ -167,11 +167,18 @@ function outsideRange(comparator: Comparator, min: Uint8Array, max: Uint8Array, 
  * One cursor over every source of `sv` that may hold a key of `range`, newest source first. Memtables
  * empty when it is made are left out (an iterator is not promised the writes made after it), and so are
  * runs whose key range lies wholly outside `range`: the iterator never moves outside `range`, so such a
- * run could only cost its seeks. A single source is read directly, without a merge around it, unless
+ * run could only cost its seeks. With `prefixProbe`, tables whose prefix filter rules it out are left out
+ * too. A single source is read directly, without a merge around it, unless
  * `skippable` asks for a merging cursor that knows each source's newest seqno (so that a forward scan
  * can jump over stretches a range tombstone deletes: `MergingCursor.skipOlderThan`).
  */
-export function mergedCursor(comparator: Comparator, sv: SuperVersion, range: KeyRange = FULL_RANGE, skippable = false): EntryCursor {
+export function mergedCursor(
+  comparator: Comparator,
+  sv: SuperVersion,
+  range: KeyRange = FULL_RANGE,
+  skippable = false,
+  prefixProbe: Uint8Array | undefined = undefined,
+): EntryCursor {
   const children: EntryCursor[] = [];
   // Only built for a skippable cursor: a plain seek should not pay for closures it never calls.
   const maxSeqnos: (() => number)[] | undefined = skippable ? [] : undefined;
@@ -188,10 +195,13 @@ export function mergedCursor(comparator: Comparator, sv: SuperVersion, range: Ke
   for (const level of sv.version.levels) {
     for (const run of level.runs) {
       if (outsideRange(comparator, run.minKey, run.maxKey, range)) continue;
-      children.push(new RunCursor(comparator, run.tables));
+      // A run is a sorted, disjoint list: any subset of it is one too.
+      const tables = prefixProbe === undefined ? run.tables : run.tables.filter((t) => t.table.mayContainPrefix(prefixProbe));
+      if (tables.length === 0) continue;
+      children.push(new RunCursor(comparator, tables));
       if (maxSeqnos !== undefined) {
         let max = -1;
-        for (const table of run.tables) max = Math.max(max, table.maxSeqno);
+        for (const table of tables) max = Math.max(max, table.maxSeqno);
         maxSeqnos.push(() => max);
       }
     }
@@ -212,19 +222,23 @@ function memtableMax(m: SuperVersion["active"]): () => number {
 const PREFETCH_MAX_LIMIT = 16;
 
 /** An iterator over `range` at `readSeqno` that pins `sv` until it ends. */
-export function rangeIterator(
-  comparator: Comparator,
-  sv: SuperVersion,
-  range: KeyRange,
-  readSeqno: number,
-  keyFilter?: (key: Uint8Array) => boolean,
-  mergeOperator?: MergeOperator,
-): VisibleRangeIterator {
+/** How a range iterator reads, besides its snapshot, range and seqno. */
+export interface ScanOptions {
+  readonly comparator: Comparator;
+  /** Only keys it accepts are yielded. */
+  readonly keyFilter?: ((key: Uint8Array) => boolean) | undefined;
+  readonly mergeOperator?: MergeOperator | undefined;
+  /** A prefix every key of the scan has as its extracted prefix: tables whose filter rules it out are skipped. */
+  readonly prefixProbe?: Uint8Array | undefined;
+}
+
+export function rangeIterator(sv: SuperVersion, range: KeyRange, readSeqno: number, options: ScanOptions): VisibleRangeIterator {
+  const { comparator, keyFilter, mergeOperator, prefixProbe } = options;
   const release = sv.pin();
   try {
     const cover = scanCover(comparator, sv, range, readSeqno);
     const skippable = cover !== undefined && !range.reverse;
-    const cursor = mergedCursor(comparator, sv, range, skippable);
+    const cursor = mergedCursor(comparator, sv, range, skippable, prefixProbe);
     return new VisibleRangeIterator({
       comparator,
       cursor,

@@ -97,7 +97,14 @@ export class TableStore {
 
   #openOptions(tableId: number): TableOpenOptions {
     const o = this.options;
-    return { tableId, comparator: o.comparator, blockCache: o.blockCache, fileCache: o.fileCache, cacheNamespace: this.cacheNamespace };
+    return {
+      tableId,
+      comparator: o.comparator,
+      blockCache: o.blockCache,
+      fileCache: o.fileCache,
+      cacheNamespace: this.cacheNamespace,
+      ...(o.prefixExtractor === undefined ? {} : { prefixExtractor: o.prefixExtractor }),
+    };
   }
 
   /**
@@ -188,6 +195,7 @@ export class TableStore {
       filterBitsPerKey: o.filterBitsPerKey[level] as number,
       backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
       ...(o.mergeOperator === undefined ? {} : { mergeOperator: o.mergeOperator.name }),
+      ...(o.prefixExtractor === undefined ? {} : { prefixExtractor: o.prefixExtractor }),
     });
   }
 

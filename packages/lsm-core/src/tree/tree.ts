@@ -17,6 +17,8 @@ import { isBytewise } from "../key/comparator.ts";
 import { copyBytes } from "../key/copy.ts";
 import { WriteBatch } from "../batch/write-batch.ts";
 import type { MergeOperator } from "../merge/merge-operator.ts";
+import { scanPrefix } from "../prefix/prefix-extractor.ts";
+import { startsWith } from "../key/bytewise.ts";
 import { planBatch } from "../batch/plan.ts";
 import { UNBOUNDED } from "../range-tombstone/fragments.ts";
 import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
@@ -236,7 +238,9 @@ export class Tree {
     const range = normalizeRange(this.#state.options.comparator, bounds);
     assertSeqno(seqno);
     this.#state.checkOpen();
-    return rangeIterator(this.#state.options.comparator, this.#state.history.forRead(seqno), range, seqno, undefined, this.#state.options.mergeOperator);
+    const o = this.#state.options;
+    const prefixProbe = o.prefixExtractor === undefined ? undefined : scanPrefix(o.prefixExtractor, range.lower, range.upper);
+    return rangeIterator(this.#state.history.forRead(seqno), range, seqno, { comparator: o.comparator, mergeOperator: o.mergeOperator, prefixProbe });
   }
 
   /**
@@ -250,11 +254,23 @@ export class Tree {
       const range = normalizeRange(comparator, options ?? {});
       assertSeqno(seqno);
       this.#state.checkOpen();
-      return rangeIterator(comparator, this.#state.history.forRead(seqno), range, seqno, (key) => startsWith(key, p), this.#state.options.mergeOperator);
+      const o = this.#state.options;
+      return rangeIterator(this.#state.history.forRead(seqno), range, seqno, {
+        comparator,
+        keyFilter: (key) => startsWith(key, p),
+        mergeOperator: o.mergeOperator,
+        prefixProbe: o.prefixExtractor?.extract(p),
+      });
     }
     const upper = prefixSuccessor(p);
     const bounds: RangeOptions = upper === undefined ? { gte: p, ...options } : { gte: p, lt: upper, ...options };
-    return this.range(bounds, seqno);
+    const range = normalizeRange(comparator, bounds);
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    const o = this.#state.options;
+    // Every key starting with `p` starts with (so extracts) the extractor's prefix of `p`.
+    const prefixProbe = o.prefixExtractor?.extract(p);
+    return rangeIterator(this.#state.history.forRead(seqno), range, seqno, { comparator, mergeOperator: o.mergeOperator, prefixProbe });
   }
 
   firstKeyValue(seqno: number): [Uint8Array, Uint8Array] | undefined {
@@ -467,12 +483,6 @@ function checkTableValue(value: Uint8Array): void {
   if (value.length > MAX_TABLE_VALUE_BYTES) {
     throw new RangeError(`a value of ${value.length} bytes is larger than a table holds (${MAX_TABLE_VALUE_BYTES}); store it in a blob tree`);
   }
-}
-
-function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
 }
 
 function first(it: EntryIterator): [Uint8Array, Uint8Array] | undefined {
