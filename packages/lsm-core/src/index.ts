@@ -15,6 +15,7 @@ export type { RangeOptions } from "./iter/bounds.ts";
 export { WriteBatch, type BatchOperation } from "./batch/write-batch.ts";
 export { appendMerge, counterMerge, type MergeOperator } from "./merge/merge-operator.ts";
 export type { PrefixExtractor } from "./prefix/prefix-extractor.ts";
+export { Ingestion, type IngestionResult } from "./tree/ingestion.ts";
 export type { CompactionFilter, CompactionFilterItem, CompactionFilterRun, CompactionVerdict } from "./compaction/compaction-filter.ts";
 export { MAX_TABLE_VALUE_BYTES, Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";

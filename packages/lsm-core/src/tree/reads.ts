@@ -42,8 +42,28 @@ export class PointReader {
   find(sv: SuperVersion, key: Uint8Array, readSeqno: number): PointLookup | undefined {
     const hit = this.#hit;
     this.#hitIsCopy = false;
-    if (sv.active.get(key, readSeqno, hit)) return hit;
-    for (let i = sv.sealed.length - 1; i >= 0; i--) if (sv.sealed[i]?.get(key, readSeqno, hit) === true) return hit;
+    let inMemtable = sv.active.get(key, readSeqno, hit);
+    for (let i = sv.sealed.length - 1; i >= 0 && !inMemtable; i--) inMemtable = sv.sealed[i]?.get(key, readSeqno, hit) === true;
+    if (inMemtable) {
+      // Memtables hold the newest writes, except when a table got a seqno above them (an ingestion).
+      if (hit.seqno >= sv.maxTableSeqno || hit.seqno + 1 === readSeqno) return hit;
+      const { kind, seqno, value } = hit;
+      const inTable = this.#findInTables(sv, key, readSeqno);
+      if (inTable !== undefined && inTable.seqno > seqno) return inTable;
+      this.#hitIsCopy = false;
+      hit.kind = kind;
+      hit.seqno = seqno;
+      // A memtable view: arena bytes never move.
+      hit.value = value;
+      return hit;
+    }
+    return this.#findInTables(sv, key, readSeqno);
+  }
+
+  /** The newest version of `key` visible at `readSeqno` in the tables of `sv`, into `#hit`. */
+  #findInTables(sv: SuperVersion, key: Uint8Array, readSeqno: number): PointLookup | undefined {
+    const hit = this.#hit;
+    this.#hitIsCopy = false;
     const probe = this.#probe;
     const levels = sv.version.levels;
     for (let l = 0; l < levels.length; l++) {

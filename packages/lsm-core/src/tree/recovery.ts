@@ -32,7 +32,7 @@ import { dirname } from "node:path";
 
 /** What `describeTable` writes for a table in a version file. */
 export function tableRecord(table: TableFile): VersionTableRecord {
-  return { id: table.id, globalSeqno: 0, fileSize: table.size, fileChecksum: table.table.meta.fileChecksum };
+  return { id: table.id, globalSeqno: table.globalSeqno, fileSize: table.size, fileChecksum: table.table.meta.fileChecksum };
 }
 
 /** Writes `version` as the tree's new version file and points `current` at it. */
@@ -78,6 +78,7 @@ export function openVersion(store: TableStore, treeKind: TreeKind): Version<Tabl
     version = versionFromRecord<TableFile>(record, comparator, loaded.path, (t, level) => {
       const table = store.open(t.id, found.get(t.id) as TablesFolder, level);
       opened.push(table);
+      if (t.globalSeqno > 0) table.setGlobalSeqno(t.globalSeqno);
       if (table.size !== t.fileSize || table.table.meta.fileChecksum !== t.fileChecksum) {
         throw corruption(table.path, `the file does not match the version (size ${table.size}, expected ${t.fileSize}; checksum differs: ${table.table.meta.fileChecksum !== t.fileChecksum})`);
       }

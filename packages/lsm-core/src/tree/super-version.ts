@@ -25,6 +25,8 @@ export class SuperVersion {
   readonly sealed: readonly Memtable[];
   readonly version: Version<TableFile>;
   readonly stamp: number;
+  /** The largest seqno in any table (-1 when none): a memtable hit at or above it cannot be beaten. */
+  readonly maxTableSeqno: number;
   /** Whether a sealed memtable or a table holds range tombstones (both are fixed for this snapshot). */
   readonly #tombstonesBelowActive: boolean;
   /** Pins by open iterators and running jobs. */
@@ -38,10 +40,13 @@ export class SuperVersion {
     this.version = version;
     this.stamp = stamp;
     let tombstones = sealed.some((m) => m.rangeTombstoneCount() > 0);
+    let maxTableSeqno = -1;
     for (const table of version.tables()) {
       table.ref();
       if (table.rangeTombstones.length > 0) tombstones = true;
+      if (table.maxSeqno > maxTableSeqno) maxTableSeqno = table.maxSeqno;
     }
+    this.maxTableSeqno = maxTableSeqno;
     this.#tombstonesBelowActive = tombstones;
   }
 

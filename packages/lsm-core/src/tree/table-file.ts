@@ -14,6 +14,7 @@ import type { CursorSource } from "../iter/run-cursor.ts";
 import type { Table } from "../table/index.ts";
 import type { DeletionPause, TableHandle } from "../version/index.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
+import { GlobalSeqnoCursor } from "../iter/global-seqno-cursor.ts";
 
 export class TableFile implements TableHandle, CursorSource {
   readonly id: number;
@@ -23,6 +24,8 @@ export class TableFile implements TableHandle, CursorSource {
   /** The level whose folder holds the file (a moved table keeps its folder). */
   readonly folderLevel: number;
   readonly #pause: DeletionPause;
+  /** The seqno every entry reads as (an ingested table), or 0: entries carry their own. */
+  #globalSeqno = 0;
   #refs = 0;
   #obsolete = false;
   #deleted = false;
@@ -59,11 +62,24 @@ export class TableFile implements TableHandle, CursorSource {
   }
 
   get minSeqno(): number {
-    return this.table.meta.minSeqno;
+    return this.#globalSeqno > 0 ? this.#globalSeqno : this.table.meta.minSeqno;
   }
 
   get maxSeqno(): number {
-    return this.table.meta.maxSeqno;
+    return this.#globalSeqno > 0 ? this.#globalSeqno : this.table.meta.maxSeqno;
+  }
+
+  /** The seqno every entry reads as, or 0 (see {@link setGlobalSeqno}). */
+  get globalSeqno(): number {
+    return this.#globalSeqno;
+  }
+
+  /**
+   * Makes every entry read as written at `seqno` (an ingested table: its entries are written with seqno 0
+   * and get theirs when the ingestion is installed). Only before the table is in a version.
+   */
+  setGlobalSeqno(seqno: number): void {
+    this.#globalSeqno = seqno;
   }
 
   get createdAtMs(): number {
@@ -71,16 +87,23 @@ export class TableFile implements TableHandle, CursorSource {
   }
 
   get(key: Uint8Array, readSeqno: number, out: PointLookup): boolean {
-    return this.table.get(key, readSeqno, out);
+    const global = this.#globalSeqno;
+    if (global === 0) return this.table.get(key, readSeqno, out);
+    // Entries are stored at seqno 0 and one per key: the stored entry is the answer when `global` is visible.
+    if (global >= readSeqno || !this.table.get(key, 1, out)) return false;
+    out.seqno = global;
+    return true;
   }
 
   cursor(): EntryCursor {
-    return this.table.cursor();
+    const cursor = this.table.cursor();
+    return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
   }
 
   /** A cursor for compaction input: sequential, and it does not fill the block cache with data no reader asked for. */
   scanCursor(): EntryCursor {
-    return this.table.cursor({ fillCache: false });
+    const cursor = this.table.cursor({ fillCache: false });
+    return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
   }
 
   ref(): void {

@@ -182,6 +182,22 @@ export class TableStore {
     }
   }
 
+  /** A writer for a new table in `level`'s folder, written with the options of `policyLevel`. */
+  newWriter(level: number, policyLevel = level): TableWriter {
+    return this.#newWriter(this.folderFor(level), policyLevel);
+  }
+
+  /** Finishes (syncs) and opens a table from {@link newWriter}; its folder still needs {@link syncFolder}. */
+  finishWriter(writer: TableWriter, level: number): Promise<TableFile> {
+    return this.#finish(writer, this.folderFor(level), level, new Slice());
+  }
+
+  /** Makes the entries of `level`'s folder durable (after new tables were written into it). */
+  async syncFolder(level: number): Promise<void> {
+    const folder = this.folderFor(level);
+    await syncDirectory(folder.fs, folder.dir);
+  }
+
   /** A writer in `folder` with the options of `level` (the policy level, which may differ from the physical one). */
   #newWriter(folder: TablesFolder, level: number): TableWriter {
     const id = this.allocateId();

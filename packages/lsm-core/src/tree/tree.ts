@@ -18,6 +18,7 @@ import { copyBytes } from "../key/copy.ts";
 import { WriteBatch } from "../batch/write-batch.ts";
 import type { MergeOperator } from "../merge/merge-operator.ts";
 import { scanPrefix } from "../prefix/prefix-extractor.ts";
+import { Ingestion } from "./ingestion.ts";
 import { startsWith } from "../key/bytewise.ts";
 import { planBatch } from "../batch/plan.ts";
 import { UNBOUNDED } from "../range-tombstone/fragments.ts";
@@ -308,6 +309,15 @@ export class Tree {
     assertSeqno(evictionSeqno, "evictionSeqno");
     this.#state.checkOpen();
     return this.#state.track(flush(this.#state, evictionSeqno));
+  }
+
+  /**
+   * Starts a bulk load: entries written in key order straight into new tables, all made visible at once
+   * by `finish()` with one new seqno above everything written before (see {@link Ingestion}).
+   */
+  ingestion(): Ingestion {
+    this.#state.checkOpen();
+    return new Ingestion(this.#state, checkTableValue);
   }
 
   /** Runs one compaction step chosen by `strategy`, with GC watermark `seqnoThreshold`. */

@@ -1,0 +1,158 @@
+/**
+ * Bulk ingestion: sorted entries written straight into new table files, never through the memtable, and
+ * made visible all at once by `finish()` with one new seqno (the tables' *global seqno*: their entries
+ * are stored at seqno 0 and read as written at it; the version file records it per table).
+ *
+ * `finish()` first flushes the memtables (so everything written before lies in tables), then takes the
+ * seqno and publishes the tables as the newest L0 run in one version change: every read at a seqno above
+ * it sees all of them, no read sees part of them. Nothing is visible before; `abort()`, a failure or a
+ * crash before `finish()` leaves only orphan files, which the next open removes.
+ *
+ * @module
+ */
+import { LsmError } from "../errors.ts";
+import { KeyBuffer } from "../key/key-buffer.ts";
+import { toKey, toValue, type Bytes } from "../key/validate.ts";
+import { ValueKind } from "../key/value-kind.ts";
+import type { TableWriter } from "../table/table-writer.ts";
+import { flush } from "./jobs.ts";
+import type { TableFile } from "./table-file.ts";
+import type { TreeState } from "./tree-state.ts";
+
+const EMPTY = new Uint8Array(0);
+/** Ingested tables land in L0 but are written with L1's options (they are bulk data, like the reference's). */
+const POLICY_LEVEL = 1;
+
+/** What `finish()` installed. */
+export interface IngestionResult {
+  readonly tables: number;
+  readonly entries: number;
+}
+
+/**
+ * A bulk load in progress; see `Tree.ingestion()`.
+ *
+ * @example
+ * ```ts
+ * const ingestion = tree.ingestion();
+ * for (let i = 0; i < 1_000_000; i++) ingestion.write(`key${String(i).padStart(8, "0")}`, "value");
+ * const { tables, entries } = await ingestion.finish(); // all visible now, at one seqno
+ * ```
+ */
+export class Ingestion {
+  readonly #state: TreeState;
+  readonly #checkValue: (value: Uint8Array) => void;
+  readonly #last = new KeyBuffer();
+  #writer: TableWriter | undefined;
+  /** Writers that reached the target size, finished at `finish()`. */
+  readonly #full: TableWriter[] = [];
+  #entries = 0;
+  #status: "open" | "finishing" | "finished" | "aborted" = "open";
+
+  constructor(state: TreeState, checkValue: (value: Uint8Array) => void) {
+    this.#state = state;
+    this.#checkValue = checkValue;
+  }
+
+  /** Adds `value` under `key`. Keys must come strictly increasing by the tree's comparator (else `RangeError`). */
+  write(key: Bytes, value: Bytes): void {
+    const v = toValue(value);
+    this.#checkValue(v);
+    this.#add(toKey(key), ValueKind.Value, v);
+  }
+
+  /** Adds a deletion of `key` (hides what was there before the ingestion). */
+  writeTombstone(key: Bytes): void {
+    this.#add(toKey(key), ValueKind.Tombstone, EMPTY);
+  }
+
+  /** Adds a weak deletion of `key` (see `Tree.removeWeak`). */
+  writeWeakTombstone(key: Bytes): void {
+    this.#add(toKey(key), ValueKind.WeakTombstone, EMPTY);
+  }
+
+  /** Entries written so far. */
+  get entries(): number {
+    return this.#entries;
+  }
+
+  /** Writes out the tables and makes every entry visible at once; resolves to what was installed. */
+  finish(): Promise<IngestionResult> {
+    this.#checkOpen();
+    this.#status = "finishing";
+    return this.#state.track(this.#finish());
+  }
+
+  /** Drops everything written; the tree is as if the ingestion never began. Idempotent. */
+  async abort(): Promise<void> {
+    if (this.#status === "finished" || this.#status === "finishing") return;
+    this.#status = "aborted";
+    for (const writer of this.#writers()) writer.abort();
+    this.#full.length = 0;
+    this.#writer = undefined;
+  }
+
+  async #finish(): Promise<IngestionResult> {
+    const state = this.#state;
+    const writers = this.#writers();
+    this.#full.length = 0;
+    this.#writer = undefined;
+    const tables: TableFile[] = [];
+    try {
+      for (const writer of writers) tables.push(await state.store.finishWriter(writer, 0));
+      if (tables.length > 0) await state.store.syncFolder(0);
+    } catch (error) {
+      for (const writer of writers) writer.abort();
+      for (const table of tables) table.markObsolete();
+      this.#status = "aborted";
+      throw error;
+    }
+    if (tables.length === 0) {
+      this.#status = "finished";
+      return { tables: 0, entries: 0 };
+    }
+    try {
+      // Everything written before the ingestion goes to tables first: reads look in memtables first.
+      await flush(state, 0);
+      await state.commit(() => {
+        // Above every write made so far: the ingested entries are the newest versions of their keys.
+        const global = state.options.seqno.next();
+        for (const table of tables) table.setGlobalSeqno(global);
+        return { next: state.latest.version.withNewL0Run(tables), outputs: tables, change: { preservesReads: true, gcWatermark: 0 } };
+      });
+    } catch (error) {
+      this.#status = "aborted";
+      if (!tables.some((t) => state.latest.version.getTable(t.id) !== undefined)) for (const table of tables) table.markObsolete();
+      throw error;
+    }
+    this.#status = "finished";
+    return { tables: tables.length, entries: this.#entries };
+  }
+
+  #add(key: Uint8Array, kind: ValueKind, value: Uint8Array): void {
+    this.#checkOpen();
+    const cmp = this.#state.options.comparator;
+    if (this.#entries > 0 && cmp.compare(key, this.#last.view) <= 0) {
+      throw new RangeError("ingestion keys must be strictly increasing by the tree's comparator");
+    }
+    let writer = this.#writer;
+    if (writer !== undefined && writer.estimatedSize >= this.#state.options.flushTableSize) {
+      this.#full.push(writer);
+      writer = undefined;
+    }
+    writer ??= this.#state.store.newWriter(0, POLICY_LEVEL);
+    this.#writer = writer;
+    writer.add(key, 0, kind, value);
+    this.#last.set(key);
+    this.#entries++;
+  }
+
+  #writers(): TableWriter[] {
+    return this.#writer === undefined ? [...this.#full] : [...this.#full, this.#writer];
+  }
+
+  #checkOpen(): void {
+    this.#state.checkOpen();
+    if (this.#status !== "open") throw new LsmError("CLOSED", `the ingestion is ${this.#status}`);
+  }
+}
