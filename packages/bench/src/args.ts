@@ -85,12 +85,14 @@ export const USAGE = `Usage: pnpm bench [-- options]            (from the reposi
        pnpm bench -- top <file.cpuprofile> [--count N] [--all]
 
 Options:
-  --num N               entries per data set, ops of the fills and of readseq (default ${DEFAULT_NUM.toLocaleString("en-US")})
-  --reads N             ops of readrandom, seekrandom, prefixscan, readwhilewriting, deleterange (default ${DEFAULT_READS.toLocaleString("en-US")}, at most --num)
+  --num N               entries per data set, ops of the fills, of readseq and merges of mergerandom (default ${DEFAULT_NUM.toLocaleString("en-US")})
+  --reads N             ops of readrandom, seekrandom, prefixscan, readwhilewriting, deleterange, mergerandom (default ${DEFAULT_READS.toLocaleString("en-US")}, at most --num)
   --max-seconds S       stop a timed loop after S seconds and report the ops done (default ${DEFAULT_MAX_SECONDS})
   --key-size N          key bytes, 8..1024 (default 16)
   --value-size N        value bytes, 1..1048576 (default 100; half random, half repeated)
   --workloads a,b       ${WORKLOAD_NAMES.join(",")}
+                        (mergerandom: Talus merges with counterMerge; classic-level and lmdb emulate a merge
+                        with a read-modify-write)
   --engines a,b         ${ENGINE_NAMES.join(",")}
   --reps N              repetitions; tables show median (min-max) (default 1)
   --dir PATH            where the databases go (default the OS temp dir)

@@ -50,6 +50,7 @@ function context(db: BenchDb, s: ChildSettings, timeLimited: boolean): WorkloadC
 }
 
 async function open(job: Job, countIo: boolean): Promise<BenchDb> {
+  const merge = job.kind === "workload" && job.workload === "mergerandom";
   const s = job.settings;
   return openEngine({
     engine: job.engine,
@@ -61,6 +62,7 @@ async function open(job: Job, countIo: boolean): Promise<BenchDb> {
     cacheMb: s.cacheMb,
     talusCacheMb: s.talusCacheMb,
     countIo,
+    ...(merge ? { mergeOperator: true } : {}),
   });
 }
 
@@ -125,6 +127,7 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
     ...(m.eventLoop === undefined ? {} : { eventLoop: m.eventLoop }),
     ...(m.writes === undefined ? {} : { writes: m.writes }),
     ...(m.deleteRange === undefined ? {} : { deleteRange: m.deleteRange }),
+    ...(m.merge === undefined ? {} : { merge: m.merge }),
     ...(userWritten !== undefined && talus && fsWritten0 !== undefined && fsWritten1 !== undefined
       ? { writeAmp: (fsWritten1 - fsWritten0) / userWritten }
       : {}),

@@ -166,3 +166,63 @@ export function rangeStream(keySize: number, seed: number, num: number, width: n
     keyInto: (i, k, out) => sequentialKeyInto(first(i) + k, out),
   };
 }
+
+/** Bytes of a counter value and of a merge operand: a little-endian 64-bit integer (Talus' `counterMerge`). */
+export const COUNTER_BYTES = 8;
+
+/** Writes `n` (an integer, |n| < 2^53) into `out[0..8)` as a little-endian two's-complement 64-bit integer. */
+export function counterInto(n: number, out: Uint8Array): void {
+  const lo = n >>> 0;
+  const hi = Math.floor(n / 0x100000000) | 0;
+  out[0] = lo & 0xff;
+  out[1] = (lo >>> 8) & 0xff;
+  out[2] = (lo >>> 16) & 0xff;
+  out[3] = lo >>> 24;
+  out[4] = hi & 0xff;
+  out[5] = (hi >>> 8) & 0xff;
+  out[6] = (hi >>> 16) & 0xff;
+  out[7] = (hi >>> 24) & 0xff;
+}
+
+/** Reads a counter written by {@link counterInto} (or by `counterMerge`); exact for |n| < 2^53. */
+export function readCounter(bytes: Uint8Array): number {
+  if (bytes.length !== COUNTER_BYTES) throw new RangeError(`a counter is ${COUNTER_BYTES} bytes, got ${bytes.length}`);
+  const lo = ((bytes[0] as number) | ((bytes[1] as number) << 8) | ((bytes[2] as number) << 16) | ((bytes[3] as number) << 24)) >>> 0;
+  const hi = (bytes[4] as number) | ((bytes[5] as number) << 8) | ((bytes[6] as number) << 16) | ((bytes[7] as number) << 24);
+  return hi * 0x100000000 + lo;
+}
+
+/** Largest increment of a merge op: increments are 1..MAX_INCREMENT. */
+export const MAX_INCREMENT = 100;
+
+/**
+ * The merges of mergerandom: op `i` adds `delta(i)` (1..{@link MAX_INCREMENT}) to key `keyIndex(i)`, a
+ * uniformly chosen sequential key of a key space of `keySpace` keys. `operand(i)` is the increment as
+ * an 8-byte little-endian counter, shared and never mutated (engines may keep it until a write completes).
+ */
+export interface MergeStream {
+  readonly keySize: number;
+  readonly keySpace: number;
+  keyIndex(index: number): number;
+  keyInto(index: number, out: Uint8Array): void;
+  delta(index: number): number;
+  operand(index: number): Uint8Array;
+}
+
+export function mergeStream(keySize: number, seed: number, keySpace: number): MergeStream {
+  const operands = Array.from({ length: MAX_INCREMENT + 1 }, (_, d) => {
+    const out = new Uint8Array(COUNTER_BYTES);
+    counterInto(d, out);
+    return out;
+  });
+  const keyIndex = (i: number): number => pick(seed, i, keySpace);
+  const delta = (i: number): number => 1 + (hash32(seed, i, 9) % MAX_INCREMENT);
+  return {
+    keySize,
+    keySpace,
+    keyIndex,
+    keyInto: (i, out) => sequentialKeyInto(keyIndex(i), out),
+    delta,
+    operand: (i) => operands[delta(i)] as Uint8Array,
+  };
+}

@@ -6,9 +6,10 @@
  */
 import { ENGINES, WORKLOAD_NAMES, type EngineName, type WorkloadName } from "./catalog.ts";
 import { fmtFixed, fmtInt, fmtMiB, fmtRatio, fmtSpread, fmtUs, renderTable, type Column } from "./format.ts";
-import type { BenchReport, DeleteRangeResult, DeleteRangeSummary, Ratio, RunResult, Summary, TargetCheck } from "./results.ts";
+import type { BenchReport, DeleteRangeResult, DeleteRangeSummary, MergeResult, MergeSummary, Ratio, RunResult, Summary, TargetCheck } from "./results.ts";
 import { spread, type Spread } from "./stats.ts";
 import { GETS_PER_ROUND, RANGE_WIDTH, READS_PER_ROUND, SCAN_REPEATS, SEEK_NEXTS, SEEKS_PER_ROUND } from "./workloads/deleterange.ts";
+import { CHECK_SAMPLE, MAX_INCREMENT, OPERANDS_PER_KEY } from "./workloads/mergerandom.ts";
 
 export function summarize(runs: readonly RunResult[]): Summary[] {
   const groups = new Map<string, RunResult[]>();
@@ -34,6 +35,7 @@ export function summarize(runs: readonly RunResult[]): Summary[] {
       spaceAmp: opt((r) => r.spaceAmp),
     };
     const deleteRange = deleteRangeSummary(list);
+    const merge = mergeSummary(list);
     out.push({
       workload: first.workload,
       engine: first.engine,
@@ -47,6 +49,7 @@ export function summarize(runs: readonly RunResult[]): Summary[] {
       peakRssBytes: spread(list.map((r) => r.peakRssBytes)),
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
       ...(deleteRange === undefined ? {} : { deleteRange }),
+      ...(merge === undefined ? {} : { merge }),
     });
   }
   return out;
@@ -69,6 +72,21 @@ function deleteRangeSummary(list: readonly RunResult[]): DeleteRangeSummary | un
     scanRatioFlushed: of((d) => d.scanRatioFlushed),
     scanEntryRatioMemtable: of((d) => d.scanEntryRatioMemtable),
     scanEntryRatioFlushed: of((d) => d.scanEntryRatioFlushed),
+  };
+}
+
+function mergeSummary(list: readonly RunResult[]): MergeSummary | undefined {
+  const details = list.map((r) => r.merge).filter((d): d is MergeResult => d !== undefined);
+  if (details.length === 0) return undefined;
+  const of = (pick: (d: MergeResult) => number): Spread => spread(details.map(pick));
+  return {
+    keySpace: of((d) => d.keySpace),
+    settleMs: of((d) => d.settleMs),
+    readsPerSec: of((d) => d.readsPerSec),
+    readP50Us: of((d) => d.readP50Us),
+    readP99Us: of((d) => d.readP99Us),
+    checked: of((d) => d.checked),
+    readsCapped: details.filter((d) => d.reads < d.plannedReads).length,
   };
 }
 
@@ -102,8 +120,9 @@ interface TargetDef {
 }
 
 /**
- * The targets of issue #4 (measured at N = 1,000,000 there; any --num gives an indication), and of the
- * range tombstone work: a scan over a range with a few thousand tombstones stays close to one without.
+ * The targets of issue #4 (measured at N = 1,000,000 there; any --num gives an indication), of the
+ * range tombstone work (a scan over a range with a few thousand tombstones stays close to one without),
+ * and of merge operators (a merge is at least as fast as the read-modify-write it replaces).
  */
 export const TARGETS: readonly TargetDef[] = [
   { target: "readrandom vs lmdb sync get", workload: "readrandom", peer: "lmdb", goal: ">= 1.0x", measure: opsRatio, met: (v) => v >= 1 },
@@ -137,6 +156,14 @@ export const TARGETS: readonly TargetDef[] = [
     goal: ">= 0.8x",
     measure: (t) => t.deleteRange?.scanRatioFlushed.median,
     met: (v) => v >= 0.8,
+  },
+  {
+    target: "mergerandom merges vs classic-level read-modify-write",
+    workload: "mergerandom",
+    peer: "classic-level",
+    goal: ">= 1x",
+    measure: opsRatio,
+    met: (v) => v >= 1,
   },
 ];
 
@@ -183,14 +210,18 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     const fill = rows.some((s) => s.eventLoopP99Ms !== undefined);
     const mixed = rows.some((s) => s.writesPerSec !== undefined);
     const deletes = rows.some((s) => s.deleteRange !== undefined);
+    const merges = rows.some((s) => s.merge !== undefined);
     const columns: Column[] = [...BASE_COLUMNS];
     // deleterange's latency columns are its point gets'; its seeks and deletes get columns of their own.
     if (deletes) columns.splice(3, 2, { title: "get p50 µs" }, { title: "get p99 µs" });
+    // mergerandom's ops, MB/s and latencies are its merges'; its reads get columns of their own.
+    if (merges) columns.splice(1, 4, { title: "merges/s" }, { title: "MB/s" }, { title: "merge p50 µs" }, { title: "merge p99 µs" });
     if (fill) columns.push({ title: "loop p99/max ms" }, { title: "write amp" }, { title: "space amp" });
     if (mixed) columns.push({ title: "writes/s" });
     if (deletes) {
       columns.push({ title: `seek+${SEEK_NEXTS} p50/p99 µs` }, { title: "deletes" }, { title: "deletes/s" }, { title: "delete p50/p99 µs" });
     }
+    if (merges) columns.push({ title: "settle ms" }, { title: "reads/s" }, { title: "read p50/p99 µs" }, { title: "keys" }, { title: "checked" });
     const body = rows.map((s) => {
       const r = s.reps;
       const cells = [
@@ -218,6 +249,16 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
           pair(d?.deleteP50Us, d?.deleteP99Us, fmtUs),
         );
       }
+      if (merges) {
+        const g = s.merge;
+        cells.push(
+          fmtSpread(g?.settleMs, fmtInt, r),
+          g === undefined ? "-" : `${fmtSpread(g.readsPerSec, fmtInt, r)}${g.readsCapped > 0 ? " *" : ""}`,
+          pair(g?.readP50Us, g?.readP99Us, fmtUs),
+          fmtSpread(g?.keySpace, fmtInt, r),
+          fmtSpread(g?.checked, fmtInt, r),
+        );
+      }
       return cells;
     });
     parts.push(heading(`${workload}: ${WORKLOAD_MEASURES[workload]}`), "", renderTable(columns, body, markdown));
@@ -229,11 +270,11 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     const peer = report.ratios.find((x) => x.workload === workload)?.peer;
     if (line.length > 0) parts.push("", `Talus / best peer (${peer}): ${line}`);
     for (const note of WORKLOAD_NOTES[workload]?.(rows) ?? []) parts.push("", note);
-    if (rows.some((s) => s.capped > 0)) parts.push("", `${markdown ? "\\*" : "*"} stopped by --max-seconds: ops/s and latencies hold, sizes cover only the ops done`);
+    if (rows.some((s) => s.capped > 0 || (s.merge?.readsCapped ?? 0) > 0)) parts.push("", `${markdown ? "\\*" : "*"} stopped by --max-seconds: ops/s and latencies hold, sizes cover only the ops done`);
     parts.push("");
   }
   if (report.targets.length > 0) {
-    parts.push(heading("Targets (issue #4; deleterange: range tombstones)"), "");
+    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators)"), "");
     const rows = report.targets.map((t) => [t.target, t.engine, t.peer, t.target.includes("(ms)") ? fmtFixed(t.measured, 2) : fmtRatio(t.measured), t.goal, t.met ? "yes" : "no"]);
     const columns: Column[] = [{ title: "target", align: "left" }, { title: "engine", align: "left" }, { title: "peer", align: "left" }, { title: "measured" }, { title: "goal" }, { title: "met", align: "left" }];
     parts.push(renderTable(columns, rows, markdown), "");
@@ -253,6 +294,7 @@ const WORKLOAD_MEASURES: Readonly<Record<WorkloadName, string>> = {
   prefixscan: "up to 10 entries under a random prefix",
   readwhilewriting: "random reads (ops/s) with a concurrent writer (writes/s)",
   deleterange: `gets and seeks (ops/s) with a range delete of ${RANGE_WIDTH} keys every ${READS_PER_ROUND} reads (deletes/s)`,
+  mergerandom: "merges of 8-byte increments to random keys until persisted (merges/s), then random reads of the counters (reads/s)",
 };
 
 const pair = (a: Spread | undefined, b: Spread | undefined, fmt: (n: number) => string): string =>
@@ -303,6 +345,19 @@ const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) =>
         "per entry: the same per entry returned (below 1x: stepping over deleted entries costs).",
       ...(has("classic-level") ? ["classic-level: db.clear({ gte, lt }); LevelDB has no range tombstone, so clear() writes a point delete per key it finds in the range."] : []),
       ...(has("lmdb") ? [`lmdb: emulated, LMDB has no range delete: removeSync() of the range's ${RANGE_WIDTH} known keys in one transaction (a real range delete would also have to find them).`] : []),
+    ];
+  },
+  mergerandom: (rows) => {
+    const has = (store: string): boolean => rows.some((s) => ENGINES[s.engine].store === store);
+    return [
+      `--num merges of an increment of 1..${MAX_INCREMENT} (an 8-byte little-endian integer) to random keys of --num / ${OPERANDS_PER_KEY} keys (about ${OPERANDS_PER_KEY} operands a key), ` +
+        "timed until persisted (the merge loop plus settle(), shown apart); then --reads random gets of the counters, timed apart (reads/s). " +
+        `checked: counters compared with a model of the sums (up to ${CHECK_SAMPLE} keys after the merges and again after the reads, plus the hits of every read); a mismatch fails the run.`,
+      ...(rows.some((s) => ENGINES[s.engine].talus) ? ["talus: tree.merge() with mergeOperator counterMerge; reads merge the operands, flush and compaction collapse them."] : []),
+      ...(has("classic-level")
+        ? ["classic-level: emulated, LevelDB has no merge operator: a read-modify-write per merge (getSync() and puts in batch()es of --batch; plain: await get() and await put())."]
+        : []),
+      ...(has("lmdb") ? ["lmdb: emulated, LMDB has no merge operator: a read-modify-write per merge, get() and putSync() in one transactionSync() per --batch merges (plain: one awaited transaction() per merge)."] : []),
     ];
   },
 };

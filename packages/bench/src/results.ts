@@ -54,6 +54,8 @@ export interface RunResult {
   readonly writes?: { readonly ops: number; readonly opsPerSec: number; readonly p99Us: number };
   /** deleterange: the deletes, the seeks and the full scans beside the timed reads. */
   readonly deleteRange?: DeleteRangeResult;
+  /** mergerandom: the merge phase's parts, the reads after it and the counters checked. */
+  readonly merge?: MergeResult;
   /** Bytes written to disk per user byte: through the counting Fs (Talus only). */
   readonly writeAmp?: number;
   /** Bytes the process passed to write(2) and friends per user byte (/proc/self/io wchar; every engine). */
@@ -93,6 +95,29 @@ export interface DeleteRangeResult {
   readonly settleMs: number;
 }
 
+/**
+ * What mergerandom measures beside its merges (ops, ops/s, p50/p99 of a RunResult: the merges, timed until
+ * persisted: the merge loop plus settle()).
+ */
+export interface MergeResult {
+  readonly merges: number;
+  /** Keys the merges are spread over (`--num / 8`), and how many of them got at least one. */
+  readonly keySpace: number;
+  readonly keysMerged: number;
+  /** The merge loop alone, and the settle() after it (both inside the merges' time). */
+  readonly loopSeconds: number;
+  readonly settleMs: number;
+  /** The random gets of the counters after the merges. */
+  readonly reads: number;
+  readonly plannedReads: number;
+  readonly readSeconds: number;
+  readonly readsPerSec: number;
+  readonly readP50Us: number;
+  readonly readP99Us: number;
+  /** Counters compared with the model's sums (all equal, or the run failed). */
+  readonly checked: number;
+}
+
 /** One full forward scan of the data set: the best of a few. */
 export interface ScanTiming {
   readonly ms: number;
@@ -129,6 +154,7 @@ export interface Summary {
   readonly eventLoopMaxMs?: Spread;
   readonly writesPerSec?: Spread;
   readonly deleteRange?: DeleteRangeSummary;
+  readonly merge?: MergeSummary;
   readonly writeAmp?: Spread;
   readonly wcharAmp?: Spread;
   readonly spaceAmp?: Spread;
@@ -150,6 +176,18 @@ export interface DeleteRangeSummary {
   /** The same per entry returned: time per entry without tombstones over time per entry with them. */
   readonly scanEntryRatioMemtable: Spread;
   readonly scanEntryRatioFlushed: Spread;
+}
+
+/** mergerandom's figures over the repetitions (see {@link MergeResult}). */
+export interface MergeSummary {
+  readonly keySpace: Spread;
+  readonly settleMs: Spread;
+  readonly readsPerSec: Spread;
+  readonly readP50Us: Spread;
+  readonly readP99Us: Spread;
+  readonly checked: Spread;
+  /** Repetitions whose reads --max-seconds stopped. */
+  readonly readsCapped: number;
 }
 
 export interface Ratio {

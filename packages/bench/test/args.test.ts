@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ArgError, DEFAULT_NUM, DEFAULT_READS, parseArgs, type RunOptions } from "../src/args.ts";
-import { ENGINE_NAMES, WORKLOAD_NAMES } from "../src/catalog.ts";
+import { ArgError, DEFAULT_NUM, DEFAULT_READS, parseArgs, USAGE, type RunOptions } from "../src/args.ts";
+import { ENGINE_NAMES, SKIPPED_WORKLOADS, WORKLOAD_NAMES } from "../src/catalog.ts";
 
 function run(argv: string[]): RunOptions {
   const c = parseArgs(argv);
@@ -62,7 +62,6 @@ describe("parseArgs", () => {
     [["--reads", "10", "--num", "5"], "--reads (10) must not exceed --num (5)"],
     [["--workloads", "readrandom,nope"], "--workloads: unknown name 'nope'"],
     [["--engines", "rocksdb"], "--engines: unknown name 'rocksdb'"],
-    [["--workloads", "mergerandom"], "mergerandom: skipped: Talus has no merge operators yet"],
     [["--workloads", ","], "--workloads needs at least one name"],
     [["--talus-compression", "zstd"], "--talus-compression must be default, none or lz4, got 'zstd'"],
     [["--frobnicate"], "unknown argument '--frobnicate'"],
@@ -70,6 +69,13 @@ describe("parseArgs", () => {
   ])("rejects %j with a clear message", (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ArgError);
     expect(() => parseArgs(argv)).toThrow(message);
+  });
+
+  it("runs mergerandom, no longer skipped", () => {
+    expect(run(["--workloads", "mergerandom,deleterange"]).workloads).toEqual(["mergerandom", "deleterange"]);
+    expect(WORKLOAD_NAMES).toContain("mergerandom");
+    expect(SKIPPED_WORKLOADS).toEqual({});
+    expect(USAGE).toContain("mergerandom: Talus merges with counterMerge");
   });
 
   it("allows a large --num without prefixscan", () => {

@@ -48,6 +48,8 @@ function loggingDb(readUs: number, deleteUs: number): BenchDb & { log: string[] 
       log.push(`delete ${from}-${to} width ${ranges.width}`);
       rec.add(deleteUs);
     },
+    merge: () => {},
+    read: () => undefined,
     prefix: () => {},
     stats: () => ({}),
     close: async () => {},

@@ -22,7 +22,7 @@ describe("pnpm bench end to end", () => {
     );
     expect(stdout).toContain("== fillrandom");
     expect(stdout).toContain("== readrandom");
-    expect(stdout).toContain("mergerandom: skipped");
+    expect(stdout).not.toContain("skipped");
     const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
     expect(report.tool).toBe("@talus/bench");
     expect(report.options).toMatchObject({ num: 2000, reads: 2000 });
@@ -88,5 +88,32 @@ describe("pnpm bench end to end", () => {
     // Every engine did the same ops on the same keys.
     expect(new Set(report.runs.map((r) => r.hits)).size).toBe(1);
     expect(report.targets.map((t) => t.target)).toEqual(["deleterange full scan, tombstones in memtable vs none", "deleterange full scan, tombstones flushed vs none"]);
+  });
+
+  it("runs mergerandom on Talus (merge operator) and the emulating peers, every counter checked", async () => {
+    const json = join(dir(), "mergerandom.json");
+    const { stdout } = await run(
+      process.execPath,
+      [
+        "--import", "tsx", "--conditions", "talus-source", cli, "--num", "4000", "--workloads", "mergerandom",
+        "--engines", "talus,talus+compaction,classic-level,lmdb", "--memtable-mb", "0.0625", "--dir", dir(), "--json", json,
+      ],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    expect(stdout).toContain("== mergerandom");
+    expect(stdout).toContain("classic-level: emulated");
+    expect(stdout).toContain("lmdb: emulated");
+    const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+    expect(report.failures).toEqual([]);
+    expect(report.skipped).toEqual({});
+    expect(report.runs.map((r) => r.engine)).toEqual(["talus", "talus+compaction", "classic-level", "lmdb"]);
+    for (const r of report.runs) expect(r).toMatchObject({ ops: 4000, merge: { merges: 4000, keySpace: 500, reads: 4000, checked: 1000 } });
+    // Every engine read the same counters.
+    expect(new Set(report.runs.map((r) => r.hits)).size).toBe(1);
+    expect(report.runs[0]?.engineStats["flushes"]).toBeGreaterThan(1);
+    expect(report.targets.map((t) => [t.target, t.engine])).toEqual([
+      ["mergerandom merges vs classic-level read-modify-write", "talus"],
+      ["mergerandom merges vs classic-level read-modify-write", "talus+compaction"],
+    ]);
   });
 });

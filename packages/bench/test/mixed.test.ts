@@ -27,6 +27,8 @@ function fakeDb(readUs: number, writeUs: number): BenchDb & { reads: number; wri
     scanner: () => ({ next: () => false, close: () => {} }),
     seek: () => {},
     deleteRange: () => {},
+    merge: () => {},
+    read: () => undefined,
     prefix: () => {},
     stats: () => ({}),
     close: async () => {},

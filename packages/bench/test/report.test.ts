@@ -61,6 +61,48 @@ describe("report", () => {
   });
 });
 
+describe("the mergerandom report", () => {
+  const detail = (readsPerSec: number): NonNullable<RunResult["merge"]> => ({
+    merges: 1000, keySpace: 125, keysMerged: 125, loopSeconds: 0.001, settleMs: 4, reads: 1000, plannedReads: 1000, readSeconds: 1000 / readsPerSec,
+    readsPerSec, readP50Us: 1.5, readP99Us: 12, checked: 250,
+  });
+  const runs = [
+    run("mergerandom", "talus", 900_000, { merge: detail(600_000) }),
+    run("mergerandom", "classic-level", 300_000, { merge: detail(400_000) }),
+    run("mergerandom", "lmdb", 450_000, { merge: { ...detail(700_000), reads: 10, plannedReads: 1000 } }),
+  ];
+  const summaries = summarize(runs);
+
+  it("summarises the reads after the merges", () => {
+    expect(summaries.find((s) => s.engine === "talus")?.merge).toMatchObject({ readsPerSec: { median: 600_000 }, readP99Us: { median: 12 }, settleMs: { median: 4 }, checked: { median: 250 }, readsCapped: 0 });
+    expect(summaries.find((s) => s.engine === "lmdb")?.merge?.readsCapped).toBe(1);
+  });
+
+  it("holds Talus' merges to classic-level's read-modify-write", () => {
+    expect(checkTargets(summaries).filter((x) => x.workload === "mergerandom")).toEqual([
+      expect.objectContaining({ target: "mergerandom merges vs classic-level read-modify-write", engine: "talus", peer: "classic-level", measured: 3, goal: ">= 1x", met: true }),
+    ]);
+  });
+
+  it("renders merges, then the reads, and marks the peers' merges as emulated", () => {
+    const text = renderReport({
+      tool: "@talus/bench", formatVersion: 1, date: "", machine: { cpu: "", cores: 1, memoryBytes: 1, platform: "", node: "" }, options: {},
+      totalSeconds: 1, skipped: {}, prefills: [], runs, summaries, failures: [], ratios: ratios(summaries), targets: checkTargets(summaries),
+    }, false);
+    const lines = text.split("\n");
+    const header = lines.find((l) => l.startsWith("engine")) ?? "";
+    expect(header).toMatch(/^engine\s+merges\/s\s+MB\/s\s+merge p50 µs\s+merge p99 µs\s+disk\s+peak RSS\s+settle ms\s+reads\/s\s+read p50\/p99 µs\s+keys\s+checked$/);
+    expect(lines.find((l) => l.startsWith("talus "))).toMatch(/^talus\s+900,000\s.*\s4\s+600,000\s+1\.50 \/ 12\.0\s+125\s+250$/);
+    expect(lines.find((l) => l.startsWith("lmdb "))).toMatch(/700,000 \*/);
+    expect(text).toContain("Talus / best peer (lmdb): talus 2.00x");
+    expect(text).toContain("classic-level: emulated, LevelDB has no merge operator");
+    expect(text).toContain("lmdb: emulated, LMDB has no merge operator");
+    expect(text).toContain("stopped by --max-seconds");
+    expect(text).toContain("mergerandom merges vs classic-level read-modify-write");
+    expect(text).not.toContain("skipped");
+  });
+});
+
 describe("the deleterange report", () => {
   const scans = { none: { ms: 10, entries: 1000 }, memtable: { ms: 12.5, entries: 400 }, flushed: { ms: 8, entries: 400 } };
   const detail = (deletesPerSec: number, ratioMem: number, ratioFlushed: number): NonNullable<RunResult["deleteRange"]> => ({

@@ -10,11 +10,16 @@
  * emulation is told the range's keys (the bench knows them); a general range delete would first have to
  * find them with `getKeys()`, which this spares lmdb.
  *
+ * LMDB has no merge operator either, so mergerandom **emulates** one with a read-modify-write inside a
+ * transaction: `get()` and `putSync()` of `--batch` merges in one `transactionSync()` on the fast path
+ * (reads inside it see its own writes), one awaited `transaction()` per merge on the plain path (lmdb-js'
+ * documented way to update a value atomically).
+ *
  * @module
  */
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
-import type { KeyStream, RangeStream, ValuePool } from "../data.ts";
+import { counterInto, COUNTER_BYTES, readCounter, type KeyStream, type MergeStream, type RangeStream, type ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
@@ -31,6 +36,8 @@ class LmdbDb implements BenchDb {
   readonly #batch: number;
   readonly #key: Uint8Array;
   readonly #keySize: number;
+  /** The new counter value of a fast-path merge (putSync copies it into the transaction). */
+  readonly #counter = new Uint8Array(COUNTER_BYTES);
   /** The keys of the range being deleted, made before the timed transaction. */
   #rangeKeys: Uint8Array[] = [];
 
@@ -100,6 +107,47 @@ class LmdbDb implements BenchDb {
     keys.length = ranges.width;
     for (let k = 0; k < ranges.width; k++) ranges.keyInto(i, k, keys[k] as Uint8Array);
     return keys;
+  }
+
+  merge(merges: MergeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
+    if (!this.#fast) return this.#mergePlain(merges, from, to, rec);
+    const db = this.#db;
+    const key = this.#key;
+    const value = this.#counter;
+    for (let start = from; start < to; start += this.#batch) {
+      const end = Math.min(to, start + this.#batch);
+      const t0 = performance.now();
+      db.transactionSync(() => {
+        for (let i = start; i < end; i++) {
+          merges.keyInto(i, key);
+          const current = db.get(key);
+          counterInto((current === undefined ? 0 : readCounter(current)) + merges.delta(i), value);
+          db.putSync(key, value);
+        }
+      });
+      rec.addBatch((performance.now() - t0) * 1000, end - start);
+    }
+  }
+
+  async #mergePlain(merges: MergeStream, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    const db = this.#db;
+    for (let i = from; i < to; i++) {
+      const key = new Uint8Array(this.#keySize);
+      merges.keyInto(i, key);
+      const delta = merges.delta(i);
+      const t0 = performance.now();
+      await db.transaction(() => {
+        const current = db.get(key);
+        const value = new Uint8Array(COUNTER_BYTES);
+        counterInto((current === undefined ? 0 : readCounter(current)) + delta, value);
+        db.putSync(key, value);
+      });
+      rec.add((performance.now() - t0) * 1000);
+    }
+  }
+
+  read(key: Uint8Array): Uint8Array | undefined {
+    return this.#db.get(key);
   }
 
   /** Waits until the last commits are flushed to disk (lmdb-js syncs after commit by default). */

@@ -5,12 +5,16 @@
  * variant also runs Leveled compaction steps after each flush, stalls when L0 runs pile up, and
  * compacts until nothing is left to do when the writes end.
  *
+ * mergerandom opens the tree with `counterMerge` and writes `tree.merge()` operands, with the same flush
+ * and compaction upkeep as writes (flush and compaction collapse operands below the watermark). The
+ * other workloads open it without a merge operator.
+ *
  * @module
  */
 import { StdFs, type Fs } from "@talus/fs";
-import { Leveled, SequenceNumberCounter, Tree, type EntryIterator } from "@talus/lsm-core";
+import { counterMerge, Leveled, SequenceNumberCounter, Tree, type EntryIterator } from "@talus/lsm-core";
 import { CountingFs } from "../counting-fs.ts";
-import type { KeyStream, RangeStream, ValuePool } from "../data.ts";
+import type { KeyStream, MergeStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
@@ -27,6 +31,7 @@ export async function openTalus(config: EngineConfig, compaction: boolean): Prom
     seqno,
     ...(config.talusCompression === "default" ? {} : { compression: config.talusCompression }),
     cacheBytes: Math.round((config.talusCacheMb ?? config.cacheMb) * 1024 * 1024),
+    ...(config.mergeOperator === true ? { mergeOperator: counterMerge } : {}),
   });
   return new TalusDb(tree, seqno, fs, config, compaction);
 }
@@ -72,6 +77,29 @@ class TalusDb implements BenchDb {
       }
     }
     return this.#afterWrites(size);
+  }
+
+  /** One merge operand per op (`tree.merge`, a sequence number of its own); the upkeep of writes. */
+  merge(merges: MergeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
+    const tree = this.#tree;
+    const seqno = this.#seqno;
+    const key = this.#key;
+    let size = 0;
+    for (let i = from; i < to; i++) {
+      merges.keyInto(i, key);
+      if ((i & SAMPLE_MASK) === 0) {
+        const t0 = performance.now();
+        size = tree.merge(key, merges.operand(i), seqno.next());
+        rec.add((performance.now() - t0) * 1000);
+      } else {
+        size = tree.merge(key, merges.operand(i), seqno.next());
+      }
+    }
+    return this.#afterWrites(size);
+  }
+
+  read(key: Uint8Array): Uint8Array | undefined {
+    return this.#tree.get(key, this.#seqno.get());
   }
 
   /** One range tombstone per range (`removeRange`, a sequence number of its own), with the same flush and compaction upkeep as writes. */

@@ -7,7 +7,7 @@
  */
 import type { Fs } from "@talus/fs";
 import type { EngineName, TalusCompression } from "../catalog.ts";
-import type { KeyStream, RangeStream, ValuePool } from "../data.ts";
+import type { KeyStream, MergeStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 
 /** Counts what the reads returned. */
@@ -39,6 +39,8 @@ export interface EngineConfig {
   readonly countIo: boolean;
   /** Talus' filesystem instead of the real one (tests run Talus on a MemFs); the other engines ignore it. */
   readonly fs?: Fs;
+  /** Open Talus with `counterMerge` as its merge operator (mergerandom); the other engines have none and ignore it. */
+  readonly mergeOperator?: boolean;
 }
 
 /** A forward scan that survives across slices. */
@@ -62,6 +64,14 @@ export interface BenchDb {
    * for each op; one latency sample per range. Engines without a range delete emulate it (see each engine).
    */
   deleteRange(ranges: RangeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
+  /**
+   * Adds `merges.delta(i)` to the 8-byte little-endian counter under `merges.keyInto(i)` (0 when the key
+   * is absent), for each op. Talus stores a merge operand; engines without merge operators emulate it
+   * with a read-modify-write (see each engine).
+   */
+  merge(merges: MergeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
+  /** The value of one key, untimed: workloads check what they read against a model with it. */
+  read(key: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
   /** Reads up to `limit` entries under `prefixes[i]`, for each op. */
   prefix(prefixes: PrefixStream, from: number, to: number, limit: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
   /** Engine-specific numbers for the report (tables per level, bytes through the counting Fs ...). */

@@ -7,7 +7,7 @@
  */
 import type { BenchDb } from "../engines/types.ts";
 import type { ValuePool } from "../data.ts";
-import type { ChildSettings, DeleteRangeResult } from "../results.ts";
+import type { ChildSettings, DeleteRangeResult, MergeResult } from "../results.ts";
 
 /** A workload sees the run's sizes as the child got them; `maxSeconds` is Infinity for prefills. */
 export interface WorkloadContext
@@ -20,7 +20,7 @@ export interface WorkloadContext
 
 /** What a workload measured; the child adds disk, memory and I/O figures. */
 export interface Measured {
-  /** Timed ops (reads for readwhilewriting and deleterange). */
+  /** Timed ops (reads for readwhilewriting and deleterange, merges for mergerandom). */
   readonly ops: number;
   /** Ops it would have done without --max-seconds. */
   readonly plannedOps: number;
@@ -36,6 +36,8 @@ export interface Measured {
   readonly writes?: { readonly ops: number; readonly opsPerSec: number; readonly p99Us: number };
   /** deleterange: the range deletes and the full scans. */
   readonly deleteRange?: DeleteRangeResult;
+  /** mergerandom: the reads after the merges and the counters checked. */
+  readonly merge?: MergeResult;
   /** Key plus value bytes the timed ops wrote (fills). */
   readonly userBytesWritten?: number;
 }

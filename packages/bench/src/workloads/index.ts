@@ -7,6 +7,7 @@ import type { WorkloadName } from "../catalog.ts";
 import { deleteRangeWhileReading } from "./deleterange.ts";
 import type { Measured, WorkloadContext } from "./driver.ts";
 import { fill } from "./fill.ts";
+import { mergeRandom } from "./mergerandom.ts";
 import { readWhileWriting } from "./mixed.ts";
 import { prefixScan, readRandom, readSeq, seekRandom } from "./read.ts";
 
@@ -32,5 +33,7 @@ export function runWorkload(name: WorkloadName, ctx: WorkloadContext): Promise<M
       return readWhileWriting(ctx);
     case "deleterange":
       return deleteRangeWhileReading(ctx);
+    case "mergerandom":
+      return mergeRandom(ctx);
   }
 }
