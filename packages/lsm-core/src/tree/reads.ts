@@ -109,8 +109,22 @@ export class PointReader {
  * range tombstone: no base), merged by `operator`.
  */
 function mergedValue(comparator: Comparator, operator: MergeOperator, sv: SuperVersion, key: Uint8Array, readSeqno: number, cover: number): Uint8Array {
-  const only: KeyRange = { lower: key, lowerInclusive: true, upper: key, upperInclusive: true, reverse: false, limit: Infinity };
-  const cursor = mergedCursor(comparator, sv, only);
+  // Every source that may hold a version of the key: memtables, and per run the one table whose range
+  // has the key and whose filter does not rule it out (a merged cursor over all runs would read a block
+  // of every run).
+  const children: EntryCursor[] = [];
+  if (sv.active.entryCount() > 0) children.push(sv.active.cursor());
+  for (let i = sv.sealed.length - 1; i >= 0; i--) {
+    const sealed = sv.sealed[i] as SuperVersion["active"];
+    if (sealed.entryCount() > 0) children.push(sealed.cursor());
+  }
+  for (const level of sv.version.levels) {
+    for (const run of level.runs) {
+      const table = run.getForKey(key);
+      if (table !== undefined && table.minSeqno < readSeqno && table.table.mayContain(key)) children.push(table.cursor());
+    }
+  }
+  const cursor = new MergingCursor(comparator, children);
   try {
     cursor.seek(key, readSeqno - 1);
     const operands: Uint8Array[] = [];
