@@ -4,7 +4,7 @@
  * are stored at seqno 0 and read as written at it; the version file records it per table).
  *
  * `finish()` first flushes the memtables (so everything written before lies in tables), then takes the
- * seqno and publishes the tables as the newest L0 run in one version change: every read at a seqno above
+ * seqno (which is also the version change's stamp: an ingestion consumes one seqno) and publishes the tables as the newest L0 run in one version change: every read at a seqno above
  * it sees all of them, no read sees part of them. Nothing is visible before; `abort()`, a failure or a
  * crash before `finish()` leaves only orphan files, which the next open removes.
  *
@@ -78,7 +78,11 @@ export class Ingestion {
 
   /** Writes out the tables and makes every entry visible at once; resolves to what was installed. */
   finish(): Promise<IngestionResult> {
-    this.#checkOpen();
+    try {
+      this.#checkOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#status = "finishing";
     return this.#state.track(this.#finish());
   }
@@ -107,18 +111,19 @@ export class Ingestion {
       this.#status = "aborted";
       throw error;
     }
-    if (tables.length === 0) {
-      this.#status = "finished";
-      return { tables: 0, entries: 0 };
-    }
     try {
-      // Everything written before the ingestion goes to tables first: reads look in memtables first.
+      // Everything written before the ingestion goes to tables first (an empty ingestion flushes too).
       await flush(state, 0);
+      if (tables.length === 0) {
+        this.#status = "finished";
+        return { tables: 0, entries: 0 };
+      }
       await state.commit(() => {
         // Above every write made so far: the ingested entries are the newest versions of their keys.
         const global = state.options.seqno.next();
         for (const table of tables) table.setGlobalSeqno(global);
-        return { next: state.latest.version.withNewL0Run(tables), outputs: tables, change: { preservesReads: true, gcWatermark: 0 } };
+        // The global seqno is the change's stamp too: an ingestion takes one seqno.
+        return { next: state.latest.version.withNewL0Run(tables), outputs: tables, change: { preservesReads: true, gcWatermark: 0, stamp: global } };
       });
     } catch (error) {
       this.#status = "aborted";

@@ -43,6 +43,11 @@ export interface ChangeOptions {
   readonly gcWatermark: number;
   /** Tables the new version no longer lists. */
   readonly obsolete?: readonly TableFile[];
+  /**
+   * The change's stamp when the plan already took one from the counter (an ingestion's global seqno is
+   * its stamp: one seqno per ingestion); otherwise one is taken when the change is installed.
+   */
+  readonly stamp?: number;
 }
 
 /** A version change as {@link TreeState.commit} takes it; jobs add what they need to report. */
@@ -135,7 +140,7 @@ export class TreeState {
       publishError = error;
     }
     // From here to the end nothing awaits: no read or write can observe a half-installed change.
-    const stamp = this.options.seqno.next();
+    const stamp = change.stamp ?? this.options.seqno.next();
     this.options.visibleSeqno.fetchMax(stamp + 1);
     const latest = this.latest;
     const flushed = change.flushedMemtables;
