@@ -2,7 +2,10 @@
 // the testkit MVCC oracle, compared after every step at many snapshots, across configurations. A
 // failing sequence is shrunk (operations dropped while it still fails) and printed in a replayable form
 // for test/model-regressions.ts. Range tombstones (removeRange, removePrefix) and write batches are
-// checked at the seqno just below, at and just above each one.
+// checked at the seqno just below, at and just above each one. Merge operands: every configuration but
+// one runs with `mergeOperator: counterMerge`, merging small le64 increments into a set of counter keys
+// (COUNTER_KEYS) that only ever hold 8-byte values; the oracle folds them the same way. The "raw-merge"
+// configuration has no operator: operands read as their own bytes.
 //
 // Environment: TALUS_MODEL_SEEDS (seeds per configuration), TALUS_MODEL_STEPS (operations per seed),
 // TALUS_MODEL_SEED (first seed; seeds are consecutive from it), TALUS_MODEL_CONFIG (only configurations
@@ -11,6 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MemFs, StdFs, type Fs } from "@talus/fs";
 import { bytewiseSuccessor, MvccOracle, Random, useTempDirs, type OracleBatchOp, type OracleRange } from "@talus/testkit";
 import {
+  counterMerge,
   Leveled,
   LsmError,
   SEQNO_MAX,
@@ -46,6 +50,11 @@ interface ModelConfig {
   /** Default seeds and steps (scaled by the environment). */
   readonly seeds: number;
   readonly steps: number;
+  /**
+   * The tree merges with counterMerge: merges go to COUNTER_KEYS only, as le64 increments, and every
+   * value written to a counter key is 8 bytes. Without, merge operands are raw bytes on any key.
+   */
+  readonly counters: boolean;
 }
 
 const REVERSE: Comparator = { name: "reverse", compare: (a, b) => Buffer.compare(b, a) };
@@ -64,6 +73,7 @@ const CONFIGS: readonly ModelConfig[] = [
     watermark: false,
     seeds: 3,
     steps: 400,
+    counters: true,
   },
   {
     name: "tiny-stdfs",
@@ -76,6 +86,7 @@ const CONFIGS: readonly ModelConfig[] = [
     watermark: false,
     seeds: 3,
     steps: 300,
+    counters: true,
   },
   {
     name: "tiny-reverse",
@@ -88,6 +99,7 @@ const CONFIGS: readonly ModelConfig[] = [
     watermark: false,
     seeds: 3,
     steps: 300,
+    counters: true,
   },
   {
     name: "tiny-lz4-nofilter",
@@ -100,6 +112,7 @@ const CONFIGS: readonly ModelConfig[] = [
     watermark: false,
     seeds: 3,
     steps: 300,
+    counters: true,
   },
   {
     name: "default-sizes",
@@ -112,6 +125,7 @@ const CONFIGS: readonly ModelConfig[] = [
     watermark: false,
     seeds: 3,
     steps: 300,
+    counters: true,
   },
   {
     name: "watermark-tiny",
@@ -124,6 +138,7 @@ const CONFIGS: readonly ModelConfig[] = [
     watermark: true,
     seeds: 3,
     steps: 300,
+    counters: true,
   },
   {
     name: "watermark-reverse-lz4",
@@ -136,6 +151,21 @@ const CONFIGS: readonly ModelConfig[] = [
     watermark: true,
     seeds: 3,
     steps: 300,
+    counters: true,
+  },
+  {
+    // No merge operator: merges of raw bytes on any key, read as the newest operand, never collapsed.
+    name: "raw-merge-watermark-tiny",
+    fs: "mem",
+    tree: { blockSize: 64, restartInterval: 1, flushTableSize: 2048 },
+    leveled: TINY_LEVELED,
+    sizeTiered: TINY_TIERED,
+    majorTarget: 2048,
+    maxPad: 200,
+    watermark: true,
+    seeds: 1,
+    steps: 300,
+    counters: false,
   },
 ];
 
@@ -160,6 +190,12 @@ const KEYS: readonly string[] = [
   "L".repeat(300),
 ];
 const HOT_KEYS = 8;
+/**
+ * Keys merges go to in counter configurations (they take part in everything else too), between and
+ * under other keys and prefixes. Their values are always 8 bytes there ({@link counterBytes}).
+ */
+const COUNTER_KEYS: readonly string[] = ["c0", "c1", "c2", "c3", "c", "k05c", "ab+"];
+const COUNTER_SET: ReadonlySet<string> = new Set(COUNTER_KEYS);
 /** Keys `fill` writes in bulk. */
 const BULK_KEY_COUNT = 200;
 const bulkKey = (n: number): string => `b${String(n % BULK_KEY_COUNT).padStart(3, "0")}`;
@@ -167,7 +203,7 @@ const BULK_KEYS: readonly string[] = Array.from({ length: BULK_KEY_COUNT }, (_, 
 /** Keys never written: probes for absent keys and range bounds between written ones. */
 const ABSENT: readonly string[] = ["j", "k0", "k235", "zz", "\u0000\u0000", "k05\u0001", "l", "\u00fe", "ab\u0000", "m".repeat(41), "b", "b0505", "b199\u0000"];
 /** Every key a sweep reads. */
-const ALL_KEYS: readonly string[] = [...KEYS, ...BULK_KEYS, ...ABSENT];
+const ALL_KEYS: readonly string[] = [...KEYS, ...COUNTER_KEYS, ...BULK_KEYS, ...ABSENT];
 const PREFIXES: readonly string[] = ["k0", "k1", "k", "a", "ab", "\u0000", "\u00ff", "z", "k05", "m", "b1", "b05", "b"];
 /** Prefixes `removePrefix` deletes: narrow ones mostly, a few wide ones, and 0xff-only ones (unbounded). */
 const REMOVE_PREFIXES: readonly string[] = [
@@ -194,6 +230,8 @@ const REMOVE_PREFIXES: readonly string[] = [
   "b123",
   "k",
   "b",
+  "c",
+  "c1",
 ];
 /** How often prefix queries pass a Buffer rather than a plain Uint8Array (see "prefix() with a Buffer prefix"). */
 const BUFFER_PREFIX_CHANCE = 0.5;
@@ -214,6 +252,24 @@ function valueBytes(value: string, pad: number | undefined): Uint8Array {
   const noise = new Random(hash ^ pad).bytes(pad - half);
   const out = Buffer.concat([bytes(value), Buffer.alloc(half, 0x2e), noise]);
   padCache.set(cacheKey, out);
+  return out;
+}
+
+/**
+ * The 8 bytes a counter key holds for a written `value` (its `pad` is ignored): a decimal integer as
+ * itself (merge increments: "+3", "-1"), anything else hashed to a 64-bit value, so that sums wrap.
+ */
+function counterBytes(value: string): Uint8Array {
+  let n: bigint;
+  if (/^[+-]?\d+$/.test(value)) {
+    n = BigInt(value);
+  } else {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+    n = BigInt.asIntN(64, BigInt(h >>> 0) * 0x9e3779b97f4a7c15n);
+  }
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, BigInt.asIntN(64, n), true);
   return out;
 }
 
@@ -446,6 +502,8 @@ interface Stats {
   /** Most versions the oracle held that the tree no longer stores (garbage-collected or evicted). */
   maxCollected: number;
   weakRemoves: number;
+  /** Merge operands written (batches included). */
+  merges: number;
   /** Range tombstones written (by removeRange, removePrefix or in a batch; empty ranges not counted). */
   rangeTombstones: number;
   batches: number;
@@ -466,6 +524,7 @@ const newStats = (): Stats => ({
   maxVersions: 0,
   maxCollected: 0,
   weakRemoves: 0,
+  merges: 0,
   rangeTombstones: 0,
   batches: 0,
   mixedBatches: 0,
@@ -508,7 +567,8 @@ class Model {
     this.path = path;
     this.#cleanup = cleanup;
     const comparator = config.tree.comparator;
-    this.oracle = comparator === undefined ? new MvccOracle() : new MvccOracle((a, b) => comparator.compare(a, b));
+    const options = config.counters ? { mergeOperator: counterMerge } : {};
+    this.oracle = comparator === undefined ? new MvccOracle(undefined, options) : new MvccOracle((a, b) => comparator.compare(a, b), options);
   }
 
   static async create(config: ModelConfig): Promise<Model> {
@@ -533,7 +593,7 @@ class Model {
   }
 
   #open(): Promise<Tree> {
-    return Tree.open({ ...this.config.tree, path: this.path, fs: this.fs, seqno: this.seqno });
+    return Tree.open({ ...this.config.tree, ...(this.config.counters ? { mergeOperator: counterMerge } : {}), path: this.path, fs: this.fs, seqno: this.seqno });
   }
 
   /** Whether the configuration orders keys bytewise (removePrefix works). */
@@ -582,6 +642,30 @@ class Model {
     return s === undefined || s < this.watermark ? undefined : s;
   }
 
+  /** The bytes an insert or merge of `value` (+ `pad`) writes to `key`: 8-byte counters on counter keys in counter configurations. */
+  valueOf(key: string, value: string, pad: number | undefined): Uint8Array {
+    return this.config.counters && COUNTER_SET.has(key) ? counterBytes(value) : valueBytes(value, pad);
+  }
+
+  /** Whether a merge on `key` fits the configuration (counter configurations merge counter keys only). */
+  mergeFits(key: string): boolean {
+    return !this.config.counters || COUNTER_SET.has(key);
+  }
+
+  /** A batch operation as the oracle takes it. */
+  toOracleBatchOp(b: BatchOp): OracleBatchOp {
+    switch (b.op) {
+      case "insert":
+      case "merge":
+        return { op: b.op, key: bytes(b.key), value: this.valueOf(b.key, b.value, b.pad) };
+      case "remove":
+      case "removeWeak":
+        return { op: b.op, key: bytes(b.key) };
+      case "removeRange":
+        return { op: "removeRange", start: bytes(b.start), end: bytes(b.end) };
+    }
+  }
+
   /** Whether a weak tombstone on `key` keeps the model exact under GC: the key was written at most once. */
   weakRemoveIsSafe(key: string): boolean {
     if (!this.config.watermark) return true;
@@ -597,23 +681,25 @@ class Model {
     switch (op.op) {
       case "insert": {
         const s = seqno.next();
-        const value = valueBytes(op.value, op.pad);
+        const value = this.valueOf(op.key, op.value, op.pad);
         lend(bytes(op.key), (k) => lend(value, (v) => tree.insert(k, v, s)));
         oracle.insert(bytes(op.key), value, s);
         break;
       }
       case "merge": {
+        if (!this.mergeFits(op.key)) return "invalid";
         const s = seqno.next();
-        const value = valueBytes(op.value, op.pad);
+        const value = this.valueOf(op.key, op.value, op.pad);
         lend(bytes(op.key), (k) => lend(value, (v) => tree.merge(k, v, s)));
         oracle.merge(bytes(op.key), value, s);
+        this.stats.merges++;
         break;
       }
       case "fill": {
         const shared = op.shared === true ? seqno.next() : undefined;
         for (const insert of fillInserts(op)) {
           const s = shared ?? seqno.next();
-          const value = valueBytes(insert.value, insert.pad);
+          const value = this.valueOf(insert.key, insert.value, insert.pad);
           oracle.insert(bytes(insert.key), value, s);
           lend(bytes(insert.key), (k) => lend(value, (v) => tree.insert(k, v, s)));
         }
@@ -784,9 +870,10 @@ class Model {
   /** A `batch` op: through a WriteBatch into the tree, through `applyBatch` into the oracle. */
   #applyBatch(op: Extract<ModelOp, { op: "batch" }>): "invalid" | undefined {
     const { tree, oracle, seqno } = this;
-    const oracleOps = op.ops.map(toOracleBatchOp);
+    const oracleOps = op.ops.map((b) => this.toOracleBatchOp(b));
     const mixed = oracle.batchConflict(oracleOps) !== undefined;
     if (!mixed) {
+      for (const b of op.ops) if (b.op === "merge" && !this.mergeFits(b.key)) return "invalid";
       for (const b of op.ops) if (b.op === "removeWeak" && !this.weakRemoveIsSafe(b.key)) return "invalid";
       // Two weak tombstones on a key in one batch: which one a compaction pairs with what is not modelled.
       if (this.config.watermark && op.ops.filter((b) => b.op === "removeWeak").length !== new Set(op.ops.flatMap((b) => (b.op === "removeWeak" ? [b.key] : []))).size) {
@@ -807,10 +894,10 @@ class Model {
     for (const b of op.ops) {
       switch (b.op) {
         case "insert":
-          lend(bytes(b.key), (k) => lend(valueBytes(b.value, b.pad), (v) => batch.insert(k, v)));
+          lend(bytes(b.key), (k) => lend(this.valueOf(b.key, b.value, b.pad), (v) => batch.insert(k, v)));
           break;
         case "merge":
-          lend(bytes(b.key), (k) => lend(valueBytes(b.value, b.pad), (v) => batch.merge(k, v)));
+          lend(bytes(b.key), (k) => lend(this.valueOf(b.key, b.value, b.pad), (v) => batch.merge(k, v)));
           break;
         case "remove":
           lend(bytes(b.key), (k) => batch.remove(k));
@@ -861,6 +948,7 @@ class Model {
       if (seen.has(b.key)) this.#batchTwice.add(b.key);
       seen.add(b.key);
       if (b.op === "removeWeak") this.stats.weakRemoves++;
+      if (b.op === "merge") this.stats.merges++;
     }
     return undefined;
   }
@@ -971,20 +1059,6 @@ class Model {
     }
     this.#tree = undefined;
     this.#cleanup();
-  }
-}
-
-/** A batch operation as the oracle takes it. */
-function toOracleBatchOp(b: BatchOp): OracleBatchOp {
-  switch (b.op) {
-    case "insert":
-    case "merge":
-      return { op: b.op, key: bytes(b.key), value: valueBytes(b.value, b.pad) };
-    case "remove":
-    case "removeWeak":
-      return { op: b.op, key: bytes(b.key) };
-    case "removeRange":
-      return { op: "removeRange", start: bytes(b.start), end: bytes(b.end) };
   }
 }
 
@@ -1255,7 +1329,17 @@ const exhaustiveFinal: Checker = (model, step) => exhaustiveCheck(model, step, t
 // ---- generating operations ------------------------------------------------------------------------
 
 function generator(rng: Random, steps: number): (model: Model, step: number) => ModelOp | undefined {
+  /** Whether the current model merges counters (set on every call). */
+  let counters = false;
+  /** A counter key, the first two hot. */
+  const counterKey = (): string => (rng.chance(0.6) ? (COUNTER_KEYS[rng.int(2)] as string) : rng.pick(COUNTER_KEYS));
+  /** A key to merge: a counter key in counter configurations, any key otherwise. */
+  const mergeKey = (): string => (counters ? counterKey() : pickKey());
+  /** A small le64 increment (counters) or raw operand bytes. */
+  const mergeValue = (prefix: string, step: number, maxPad: number): { value: string; pad?: number } =>
+    counters ? { value: String(rng.chance(0.1) ? rng.range(-1000, 1000) : rng.range(-3, 10)) } : value(prefix, step, maxPad);
   const pickKey = (): string => {
+    if (counters && rng.chance(0.08)) return counterKey();
     const r = rng.float();
     if (r < 0.5) return KEYS[rng.int(HOT_KEYS)] as string;
     if (r < 0.65) return rng.pick(BULK_KEYS);
@@ -1271,7 +1355,8 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
   /** Short ranges over the key space (by the configuration's order), sometimes wide, sometimes start >= end. */
   const rangeBounds = (model: Model): { start: string; end: string } => {
     const sorted = model.sortedKeys;
-    const start = rng.chance(0.3) ? rng.pick(sorted) : pickKey();
+    // In counter configurations, often over counters: a range tombstone between their operands.
+    const start = counters && rng.chance(0.25) ? counterKey() : rng.chance(0.3) ? rng.pick(sorted) : pickKey();
     const i = sorted.indexOf(start);
     const r = rng.float();
     const j = r < 0.12 ? i - rng.int(3) : r < 0.88 ? i + rng.range(1, 4) : i + rng.range(5, 60);
@@ -1281,7 +1366,7 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
     const r = rng.float();
     if (r < 0.45) return { op: "insert", key: pickKey(), ...value(`w${i}.`, step, model.config.maxPad) };
     if (r < 0.65) return { op: "remove", key: pickKey() };
-    if (r < 0.8) return { op: "merge", key: pickKey(), ...value(`n${i}.`, step, model.config.maxPad) };
+    if (r < 0.8) return { op: "merge", key: mergeKey(), ...mergeValue(`n${i}.`, step, model.config.maxPad) };
     if (r < 0.93) return { op: "removeRange", ...rangeBounds(model) };
     return { op: "removeWeak", key: pickKey() };
   };
@@ -1303,13 +1388,13 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
       ops.push(b);
       if (b.op !== "removeWeak" && rng.chance(0.15)) {
         // The same key again: the later operation is the newer one.
-        ops.push(b.op === "insert" || b.op === "merge" ? { op: b.op, key: b.key, ...value(`x${i}.`, step, model.config.maxPad) } : b);
+        ops.push(b.op === "insert" ? { op: b.op, key: b.key, ...value(`x${i}.`, step, model.config.maxPad) } : b.op === "merge" ? { op: b.op, key: b.key, ...mergeValue(`x${i}.`, step, model.config.maxPad) } : b);
       }
     }
     if (kinds.size > 0 && rng.chance(0.12)) {
       // A second kind of operation on a key already in the batch: the whole batch must be refused.
       const [key, kind] = rng.pick([...kinds]);
-      const other = rng.pick((["insert", "remove", "merge", "removeWeak"] as const).filter((k) => k !== kind));
+      const other = rng.pick((["insert", "remove", "merge", "removeWeak"] as const).filter((k) => k !== kind && (k !== "merge" || model.mergeFits(key))));
       const conflicting: BatchOp = other === "insert" || other === "merge" ? { op: other, key, value: `c${step}` } : { op: other, key };
       ops.splice(rng.int(ops.length + 1), 0, conflicting);
     }
@@ -1318,6 +1403,7 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
   return (model, step) => {
     if (step >= steps) return undefined;
     const { config } = model;
+    counters = config.counters;
     const table: Array<[number, () => ModelOp | undefined]> = [
       [30, () => ({ op: "insert", key: pickKey(), ...value("v", step, config.maxPad) })],
       [
@@ -1342,7 +1428,7 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
           return undefined;
         },
       ],
-      [4, () => ({ op: "merge", key: pickKey(), ...value("m", step, config.maxPad) })],
+      [config.counters ? 10 : 4, () => ({ op: "merge", key: mergeKey(), ...mergeValue("m", step, config.maxPad) })],
       [4, () => ({ op: "removeRange", ...rangeBounds(model) })],
       // Under a custom comparator removePrefix must throw TypeError (rarely tried).
       [model.bytewise ? 1.5 : 0.2, () => ({ op: "removePrefix", prefix: rng.pick(REMOVE_PREFIXES) })],
@@ -1527,9 +1613,11 @@ async function runConfig(config: ModelConfig): Promise<void> {
     const result = await run(config, generator(opsRng, steps), randomChecker(checkRng), (model, step) => sweep(model, step, [{ kind: "current" }, { kind: "zero" }, { kind: "max" }], checkRng));
     if (process.env["TALUS_MODEL_STATS"] === "1") {
       const { levelsUsed, ...rest } = result.stats;
-      console.log(`${config.name} seed ${seed}: ${JSON.stringify({ ...rest, levelsUsed: [...levelsUsed].sort() })}`);
+      console.log(`${config.name} seed ${seed}: ${JSON.stringify({ ...rest, levelsUsed: [...levelsUsed].sort(), ops: result.ops.length, invalid: result.invalid })}`);
     }
     if (result.failure !== undefined) throw new Error(await report(config, seed, result.ops, result.failure));
+    // The generator only makes valid operations: an invalid one would end the run early, unnoticed.
+    if (result.invalid) throw new Error(`model test "${config.name}" seed ${seed}: the generator made an invalid operation at step ${result.ops.length - 1}: ${JSON.stringify(result.ops[result.ops.length - 1])}`);
   }
 }
 

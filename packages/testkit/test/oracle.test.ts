@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bytewiseCompare, bytewiseSuccessor, MvccOracle, type OracleBatchOp, type OracleKind, type OracleRange } from "../src/oracle/index.ts";
+import { bytewiseCompare, bytewiseSuccessor, MvccOracle, type OracleBatchOp, type OracleKind, type OracleMergeOperator, type OracleRange } from "../src/oracle/index.ts";
 import { Random } from "../src/random.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -552,6 +552,218 @@ describe("MvccOracle: range tombstones against a brute-force model", () => {
         expect(pairs(o.range({ reverse: true }, s))).toEqual([...want].reverse());
         expect(o.len(s)).toBe(want.length);
         for (const k of keys) expect(dec(o.get(enc(k), s))).toBe(visible(k, s));
+      }
+    }
+  });
+});
+
+// ---- merge operators ---------------------------------------------------------------------------
+
+/** An 8-byte little-endian counter, as the engine's counterMerge (defined here: testkit depends on fs only). */
+const counterOp: OracleMergeOperator = {
+  name: "counter-le64",
+  merge(_key, base, operands) {
+    const read = (b: Uint8Array): bigint => {
+      if (b.length !== 8) throw new RangeError(`not 8 bytes: ${b.length}`);
+      return new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true);
+    };
+    let sum = base === undefined ? 0n : read(base);
+    for (const op of operands) sum += read(op);
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigInt64(0, BigInt.asIntN(64, sum), true);
+    return out;
+  },
+};
+const le64 = (n: number): Uint8Array => {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigInt64(0, BigInt(n), true);
+  return out;
+};
+const ctr = (b: Uint8Array | undefined): number | undefined => (b === undefined ? undefined : Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true)));
+/** Concatenation with "," between items, to see the order of the operands. */
+const joinOp: OracleMergeOperator = {
+  name: "join",
+  merge: (_key, base, operands) => enc([...(base === undefined ? [] : [base]), ...operands].map((b) => dec(b)).join(",")),
+};
+
+describe("MvccOracle: merge operators", () => {
+  it("folds the operands above the newest value, tombstone or weak tombstone; no base counts as nothing", () => {
+    const o = new MvccOracle(bytewiseCompare, { mergeOperator: counterOp });
+    expect(o.mergeOperator).toBe(counterOp);
+    o.insert(enc("a"), le64(100), 1);
+    o.merge(enc("a"), le64(5), 2);
+    o.merge(enc("a"), le64(10), 3);
+    o.merge(enc("b"), le64(1), 4);
+    o.merge(enc("b"), le64(2), 5);
+    o.insert(enc("c"), le64(50), 6);
+    o.remove(enc("c"), 7);
+    o.merge(enc("c"), le64(7), 8);
+    o.insert(enc("d"), le64(50), 9);
+    o.removeWeak(enc("d"), 10);
+    o.merge(enc("d"), le64(3), 11);
+    o.merge(enc("e"), le64(1), 12);
+    o.insert(enc("e"), le64(9), 13);
+    expect([1, 2, 3, 4].map((s) => ctr(o.get(enc("a"), s)))).toEqual([undefined, 100, 105, 115]);
+    expect(ctr(o.get(enc("b"), 100))).toBe(3);
+    expect(ctr(o.get(enc("b"), 5))).toBe(1);
+    expect(ctr(o.get(enc("c"), 8))).toBeUndefined();
+    expect(ctr(o.get(enc("c"), 9))).toBe(7);
+    expect(ctr(o.get(enc("d"), 12))).toBe(3);
+    expect(ctr(o.get(enc("e"), 13))).toBe(1);
+    expect(ctr(o.get(enc("e"), 14))).toBe(9);
+    expect(o.range({}, 100).map(([k, v]) => `${dec(k)}=${ctr(v)}`)).toEqual(["a=115", "b=3", "c=7", "d=3", "e=9"]);
+    expect(o.range({ reverse: true, limit: 2 }, 100).map(([k, v]) => `${dec(k)}=${ctr(v)}`)).toEqual(["e=9", "d=3"]);
+    expect(o.prefix(enc("b"), 100).map(([k, v]) => `${dec(k)}=${ctr(v)}`)).toEqual(["b=3"]);
+    expect(o.len(100)).toBe(5);
+    // find still names the newest version; mergeInputs what the fold uses.
+    expect(o.find(enc("a"), 100)?.kind).toBe("merge");
+    const inputs = o.mergeInputs(enc("a"), 100);
+    expect(ctr(inputs?.base)).toBe(100);
+    expect(inputs?.operands.map(ctr)).toEqual([5, 10]);
+    expect(o.mergeInputs(enc("c"), 100)?.base).toBeUndefined();
+  });
+
+  it("stops at a version a visible range tombstone covers: it and older versions do not count", () => {
+    const o = new MvccOracle(bytewiseCompare, { mergeOperator: counterOp });
+    o.insert(enc("k"), le64(100), 1);
+    o.merge(enc("k"), le64(1), 2);
+    o.removeRange(enc("k"), enc("l"), 3);
+    o.merge(enc("k"), le64(20), 4);
+    o.merge(enc("k"), le64(30), 5);
+    o.removeRange(enc("a"), enc("k"), 6); // ends before k: no effect
+    expect(ctr(o.get(enc("k"), 3))).toBe(101);
+    expect(ctr(o.get(enc("k"), 4))).toBeUndefined();
+    expect(ctr(o.get(enc("k"), 5))).toBe(20);
+    expect(ctr(o.get(enc("k"), 100))).toBe(50);
+    expect(o.mergeInputs(enc("k"), 100)?.operands.map(ctr)).toEqual([20, 30]);
+    // A tombstone newer than every operand deletes the key.
+    o.removeRange(enc("j"), enc("z"), 7);
+    expect(o.get(enc("k"), 8)).toBeUndefined();
+    expect(o.len(8)).toBe(0);
+    o.merge(enc("k"), le64(4), 9);
+    expect(ctr(o.get(enc("k"), 10))).toBe(4);
+  });
+
+  it("without an operator a merge operand reads as its own bytes", () => {
+    const o = new MvccOracle();
+    expect(o.mergeOperator).toBeUndefined();
+    o.insert(enc("k"), enc("base"), 1);
+    o.merge(enc("k"), enc("+1"), 2);
+    o.merge(enc("k"), enc("+2"), 3);
+    expect(dec(o.get(enc("k"), 10))).toBe("+2");
+    expect(o.mergeInputs(enc("k"), 10)).toBeUndefined();
+  });
+
+  it("folds every merge of one key in a batch, in batch order; without an operator the later is read", () => {
+    for (const operator of [joinOp, undefined]) {
+      const o = new MvccOracle(bytewiseCompare, operator === undefined ? {} : { mergeOperator: operator });
+      o.insert(enc("k"), enc("base"), 1);
+      o.applyBatch(
+        [
+          { op: "merge", key: enc("k"), value: enc("1") },
+          { op: "merge", key: enc("j"), value: enc("x") },
+          { op: "merge", key: enc("k"), value: enc("2") },
+          { op: "merge", key: enc("k"), value: enc("3") },
+        ],
+        2,
+      );
+      o.merge(enc("k"), enc("4"), 3);
+      expect(dec(o.get(enc("k"), 2))).toBe("base");
+      expect(dec(o.get(enc("k"), 3))).toBe(operator === undefined ? "3" : "base,1,2,3");
+      expect(dec(o.get(enc("k"), 4))).toBe(operator === undefined ? "4" : "base,1,2,3,4");
+      expect(dec(o.get(enc("j"), 4))).toBe("x");
+      const [, batchVersion] = o.versionsOf(enc("k"));
+      expect(batchVersion?.operands?.map((b) => dec(b))).toEqual(["1", "2", "3"]);
+      expect(dec(batchVersion?.value)).toBe("3");
+      expect(o.versionsOf(enc("j"))[0]?.operands).toBeUndefined();
+      // A clone folds the same way.
+      expect(dec(o.clone().get(enc("k"), 4))).toBe(dec(o.get(enc("k"), 4)));
+    }
+  });
+
+  it("skips versions a clear hides, and lets the operator's errors through", () => {
+    const o = new MvccOracle(bytewiseCompare, { mergeOperator: counterOp });
+    o.insert(enc("k"), le64(100), 1);
+    o.merge(enc("k"), le64(1), 2);
+    o.clearAt(3);
+    o.merge(enc("k"), le64(5), 4);
+    expect(ctr(o.get(enc("k"), 3))).toBe(101);
+    expect(ctr(o.get(enc("k"), 5))).toBe(5);
+    // A drop hiding only the base: the operand under the clear point stays (as a table-drop model wants).
+    const p = new MvccOracle(bytewiseCompare, { mergeOperator: counterOp });
+    p.insert(enc("k"), le64(100), 1);
+    p.merge(enc("k"), le64(1), 2);
+    p.merge(enc("k"), le64(2), 4);
+    p.clearAt(3, (entry) => entry.kind !== "rangeTombstone" && entry.kind === "value");
+    expect(ctr(p.get(enc("k"), 5))).toBe(3);
+    p.insert(enc("bad"), enc("not 8 bytes"), 6);
+    p.merge(enc("bad"), le64(1), 7);
+    expect(() => p.get(enc("bad"), 8)).toThrow(RangeError);
+    expect(() => p.range({}, 8)).toThrow(RangeError);
+    expect(() => new MvccOracle(bytewiseCompare, { mergeOperator: {} as OracleMergeOperator })).toThrow(TypeError);
+  });
+
+  it("matches a brute-force fold on random histories with range tombstones and batches, both orders", () => {
+    const rng = new Random(97);
+    for (const compare of [bytewiseCompare, reverse]) {
+      const o = new MvccOracle(compare, { mergeOperator: counterOp });
+      type Point = { key: string; seqno: number; order: number; kind: OracleKind; value: number };
+      const points: Point[] = [];
+      const ranges: Array<{ start: string; end: string | undefined; seqno: number }> = [];
+      const keys = Array.from({ length: 8 }, (_, i) => `k${i}`);
+      const cmp = (a: string, b: string): number => compare(enc(a), enc(b));
+      for (let seqno = 0; seqno < 250; seqno++) {
+        const r = rng.float();
+        if (r < 0.1) {
+          const start = rng.pick(keys);
+          const end = rng.chance(0.1) ? undefined : rng.pick(keys);
+          if (o.removeRange(enc(start), end === undefined ? undefined : enc(end), seqno)) ranges.push({ start, end, seqno });
+        } else if (r < 0.2) {
+          // A batch of merges (some keys twice) at one seqno.
+          const ops: OracleBatchOp[] = [];
+          for (let i = rng.range(1, 5); i > 0; i--) {
+            const key = rng.pick(keys);
+            const value = rng.range(-50, 50);
+            ops.push({ op: "merge", key: enc(key), value: le64(value) });
+            points.push({ key, seqno, order: points.length, kind: "merge", value });
+          }
+          o.applyBatch(ops, seqno);
+        } else {
+          const key = rng.pick(keys);
+          const kind = rng.pick<OracleKind>(["value", "tombstone", "weakTombstone", "merge", "merge", "merge"]);
+          const value = rng.range(-1000, 1000);
+          o.write(enc(key), seqno, kind, kind === "value" || kind === "merge" ? le64(value) : new Uint8Array(0));
+          points.push({ key, seqno, order: points.length, kind, value });
+        }
+      }
+      const fold = (key: string, s: number): number | undefined => {
+        const versions = points.filter((v) => v.key === key && v.seqno < s).sort((a, b) => b.seqno - a.seqno || b.order - a.order);
+        let sum = 0;
+        let operands = 0;
+        for (const v of versions) {
+          const covered = ranges.some((t) => t.seqno < s && t.seqno > v.seqno && cmp(t.start, key) <= 0 && (t.end === undefined || cmp(key, t.end) < 0));
+          if (covered) break;
+          if (v.kind === "merge") {
+            sum += v.value;
+            operands++;
+            continue;
+          }
+          if (operands === 0) return v.kind === "value" ? v.value : undefined;
+          if (v.kind === "value") sum += v.value;
+          break;
+        }
+        return operands === 0 ? undefined : sum;
+      };
+      const sorted = [...keys].sort(cmp);
+      for (let s = 0; s <= 251; s += rng.range(1, 4)) {
+        const want = sorted.flatMap((k) => {
+          const v = fold(k, s);
+          return v === undefined ? [] : [`${k}=${v}`];
+        });
+        expect(o.range({}, s).map(([k, v]) => `${dec(k)}=${ctr(v)}`)).toEqual(want);
+        expect(o.range({ reverse: true }, s).map(([k, v]) => `${dec(k)}=${ctr(v)}`)).toEqual([...want].reverse());
+        expect(o.len(s)).toBe(want.length);
+        for (const k of keys) expect(ctr(o.get(enc(k), s))).toBe(fold(k, s));
       }
     }
   });

@@ -6,12 +6,16 @@
  * Semantics (DESIGN.md section 3):
  * - a read at seqno `S` sees exactly the versions with seqno `< S`; the newest one decides;
  * - a tombstone or a weak tombstone hides the key; a merge operand reads as its own bytes (the newest
- *   operand, as the engine answers without a merge operator);
+ *   operand, as the engine answers without a merge operator), or, with a merge operator
+ *   ({@link MvccOracleOptions.mergeOperator}), as the fold of the visible operands: newest first, the
+ *   operands are collected down to the first value (the base), tombstone or weak tombstone (no base), or
+ *   version a visible range tombstone newer than it covers (no base; it and older versions do not
+ *   count); the result is `merge(key, base, operandsOldestFirst)`;
  * - a range tombstone `[start, end)` at seqno `T` ({@link MvccOracle.removeRange}) deletes, for reads at
  *   `S > T`, every key `start <= k < end` (by the comparator) whose newest version below `S` is older than
  *   `T`; reads at `S <= T` do not see it, and a version at `T` or newer is not covered;
  * - {@link MvccOracle.applyBatch} writes several operations at one seqno, the later of two on one key
- *   winning, as a write batch does;
+ *   winning, as a write batch does (several merges of one key all count, in batch order);
  * - {@link MvccOracle.clearAt} models `clear()` and table drops: reads at `S > stamp` stop seeing the
  *   versions older than the stamp (all of them, or those a predicate picks), reads at `S <= stamp` still do;
  * - {@link MvccOracle.retainOnly} and {@link MvccOracle.applyClears} model a reopen, after which only
@@ -28,7 +32,28 @@ export interface OracleVersion {
   readonly key: Uint8Array;
   readonly seqno: number;
   readonly kind: OracleKind;
+  /** The value; for a merge version, its newest operand. */
   readonly value: Uint8Array;
+  /**
+   * For a merge version written by a batch that merged the key several times: every operand, oldest
+   * first (`value` is the last). Undefined for a single operand.
+   */
+  readonly operands?: readonly Uint8Array[];
+}
+
+/**
+ * How merge operands combine (the shape of the engine's `MergeOperator`, so the engine's operators can
+ * be passed as they are): `merge(key, base | undefined, operandsOldestFirst)`.
+ */
+export interface OracleMergeOperator {
+  readonly name?: string;
+  merge(key: Uint8Array, base: Uint8Array | undefined, operands: readonly Uint8Array[]): Uint8Array;
+}
+
+/** Options of {@link MvccOracle}. */
+export interface MvccOracleOptions {
+  /** Folds merge operands on reads; without one a merge operand reads as its own bytes. */
+  readonly mergeOperator?: OracleMergeOperator;
 }
 
 /**
@@ -108,6 +133,8 @@ interface ClearPoint {
  */
 export class MvccOracle {
   readonly compare: OracleCompare;
+  /** Folds merge operands on reads (undefined: the newest operand is the value). */
+  readonly mergeOperator: OracleMergeOperator | undefined;
   /** Sorted by `compare`. */
   readonly #entries: KeyEntry[] = [];
   /** Ascending by seqno. */
@@ -118,9 +145,12 @@ export class MvccOracle {
   #fragmentCache = new Map<number, Fragment[]>();
   #versionCount = 0;
 
-  constructor(compare: OracleCompare = bytewiseCompare) {
+  constructor(compare: OracleCompare = bytewiseCompare, options: MvccOracleOptions = {}) {
     if (typeof compare !== "function") throw new TypeError("compare must be a function");
+    const operator = options.mergeOperator;
+    if (operator !== undefined && (operator === null || typeof operator.merge !== "function")) throw new TypeError("mergeOperator must have a merge function");
     this.compare = compare;
+    this.mergeOperator = operator;
   }
 
   // ---- writes ---------------------------------------------------------------------------------
@@ -138,7 +168,7 @@ export class MvccOracle {
     this.#add(key, seqno, "weakTombstone", EMPTY);
   }
 
-  /** A merge operand: reads return the newest operand's bytes. */
+  /** A merge operand: reads fold it with the versions under it (or, without an operator, return the newest operand's bytes). */
   merge(key: Uint8Array, operand: Uint8Array, seqno: number): void {
     this.#add(key, seqno, "merge", operand);
   }
@@ -204,7 +234,7 @@ export class MvccOracle {
     checkSeqno(seqno);
     const conflict = this.batchConflict(batch);
     if (conflict !== undefined) throw new RangeError(`the batch names key ${Buffer.from(conflict).toString("hex")} with different kinds of operation`);
-    const writes: Array<{ key: Uint8Array; kind: OracleKind; value: Uint8Array }> = [];
+    const writes: Array<{ key: Uint8Array; kind: OracleKind; value: Uint8Array; operands?: Uint8Array[] }> = [];
     const ranges: Array<{ start: Uint8Array; end: Uint8Array | undefined }> = [];
     for (const op of batch) {
       if (op.op === "removeRange") {
@@ -215,7 +245,14 @@ export class MvccOracle {
       const value = op.op === "insert" || op.op === "merge" ? op.value : EMPTY;
       if (!(op.key instanceof Uint8Array) || !(value instanceof Uint8Array)) throw new TypeError("batch keys and values must be Uint8Arrays");
       const earlier = writes.findIndex((w) => this.compare(w.key, op.key) === 0);
-      if (earlier >= 0) writes.splice(earlier, 1);
+      if (earlier >= 0) {
+        const [replaced] = writes.splice(earlier, 1);
+        if (kind === "merge" && replaced !== undefined) {
+          // Several merges of one key: every operand counts, the later one newer.
+          writes.push({ key: op.key, kind, value, operands: [...(replaced.operands ?? [replaced.value]), value] });
+          continue;
+        }
+      }
       writes.push({ key: op.key, kind, value });
     }
     for (const w of writes) {
@@ -225,15 +262,19 @@ export class MvccOracle {
     for (const r of ranges) {
       if (!(r.start instanceof Uint8Array) || (r.end !== undefined && !(r.end instanceof Uint8Array))) throw new TypeError("range bounds must be Uint8Arrays");
     }
-    for (const w of writes) this.#add(w.key, seqno, w.kind, w.value);
+    for (const w of writes) this.#add(w.key, seqno, w.kind, w.value, w.operands);
     for (const r of ranges) this.removeRange(r.start, r.end, seqno);
   }
 
-  #add(key: Uint8Array, seqno: number, kind: OracleKind, value: Uint8Array): void {
+  #add(key: Uint8Array, seqno: number, kind: OracleKind, value: Uint8Array, operands?: readonly Uint8Array[]): void {
     if (!(key instanceof Uint8Array)) throw new TypeError("key must be a Uint8Array");
     if (!(value instanceof Uint8Array)) throw new TypeError("value must be a Uint8Array");
     checkSeqno(seqno);
-    const version: OracleVersion = Object.freeze({ key: copy(key), seqno, kind, value: copy(value) });
+    const version: OracleVersion = Object.freeze(
+      operands === undefined || operands.length < 2
+        ? { key: copy(key), seqno, kind, value: copy(value) }
+        : { key: copy(key), seqno, kind, value: copy(value), operands: Object.freeze(operands.map(copy)) },
+    );
     const { index, found } = this.#search(key);
     if (!found) {
       this.#entries.splice(index, 0, { key: version.key, versions: [version] });
@@ -262,10 +303,24 @@ export class MvccOracle {
     return found ? this.#visible(this.#entries[index] as KeyEntry, readSeqno) : undefined;
   }
 
-  /** The value of `key` at `readSeqno` (a copy), or undefined when absent or deleted. */
+  /**
+   * The value of `key` at `readSeqno` (a copy), or undefined when absent or deleted. With a merge
+   * operator, merge operands are folded (see the module comment); the operator's errors propagate.
+   */
   get(key: Uint8Array, readSeqno: number): Uint8Array | undefined {
-    const version = this.find(key, readSeqno);
-    return version === undefined || isDeletion(version.kind) ? undefined : copy(version.value);
+    const { index, found } = this.#search(key);
+    return found ? this.#valueOf(this.#entries[index] as KeyEntry, readSeqno) : undefined;
+  }
+
+  /**
+   * The operands a read of `key` at `readSeqno` folds and the base under them (undefined when the newest
+   * visible version is not a merge operand, or when there is no operator): what the engine passes to its
+   * operator, operands oldest first.
+   */
+  mergeInputs(key: Uint8Array, readSeqno: number): { base: Uint8Array | undefined; operands: Uint8Array[] } | undefined {
+    const { index, found } = this.#search(key);
+    if (!found || this.mergeOperator === undefined) return undefined;
+    return this.#mergeInputs(this.#entries[index] as KeyEntry, readSeqno);
   }
 
   /** The visible `[key, value]` pairs within `bounds` at `readSeqno`, in comparator order (or reversed). */
@@ -403,7 +458,7 @@ export class MvccOracle {
 
   /** An independent copy (versions are immutable and shared). */
   clone(): MvccOracle {
-    const copy = new MvccOracle(this.compare);
+    const copy = new MvccOracle(this.compare, this.mergeOperator === undefined ? {} : { mergeOperator: this.mergeOperator });
     for (const entry of this.#entries) copy.#entries.push({ key: entry.key, versions: [...entry.versions] });
     copy.#clears = [...this.#clears];
     copy.#rangeTombstones = [...this.#rangeTombstones];
@@ -422,9 +477,9 @@ export class MvccOracle {
       const entry = this.#entries[bounds.reverse === true ? n - 1 - i : i] as KeyEntry;
       if (!this.#inBounds(entry.key, bounds)) continue;
       if (filter !== undefined && !filter(entry.key)) continue;
-      const version = this.#visible(entry, readSeqno);
-      if (version === undefined || isDeletion(version.kind)) continue;
-      out.push([copy(entry.key), copy(version.value)]);
+      const value = this.#valueOf(entry, readSeqno);
+      if (value === undefined) continue;
+      out.push([copy(entry.key), value]);
       if (out.length >= limit) break;
     }
     return out;
@@ -437,6 +492,39 @@ export class MvccOracle {
     if (bounds.lte !== undefined && cmp(key, bounds.lte) > 0) return false;
     if (bounds.lt !== undefined && cmp(key, bounds.lt) >= 0) return false;
     return true;
+  }
+
+  /** What a read at `readSeqno` returns for `entry` (a fresh copy), undefined when absent or deleted. */
+  #valueOf(entry: KeyEntry, readSeqno: number): Uint8Array | undefined {
+    const version = this.#visible(entry, readSeqno);
+    if (version === undefined || isDeletion(version.kind)) return undefined;
+    const operator = this.mergeOperator;
+    if (version.kind !== "merge" || operator === undefined) return copy(version.value);
+    const inputs = this.#mergeInputs(entry, readSeqno);
+    return copy(operator.merge(copy(entry.key), inputs.base, inputs.operands));
+  }
+
+  /**
+   * The fold's inputs for `entry` at `readSeqno`: the visible versions newest first, operands collected
+   * down to the first value (the base), deletion, or version covered by a visible range tombstone newer
+   * than it (no base). Copies, operands oldest first.
+   */
+  #mergeInputs(entry: KeyEntry, readSeqno: number): { base: Uint8Array | undefined; operands: Uint8Array[] } {
+    const newestFirst: Uint8Array[] = [];
+    let base: Uint8Array | undefined;
+    for (let i = entry.versions.length - 1; i >= 0; i--) {
+      const version = entry.versions[i] as OracleVersion;
+      if (version.seqno >= readSeqno || this.#hidden(version, readSeqno)) continue;
+      if (this.#coveringSince(entry.key, version.seqno, readSeqno) !== undefined) break;
+      if (version.kind === "merge") {
+        const operands = version.operands ?? [version.value];
+        for (let j = operands.length - 1; j >= 0; j--) newestFirst.push(copy(operands[j] as Uint8Array));
+        continue;
+      }
+      if (version.kind === "value") base = copy(version.value);
+      break;
+    }
+    return { base, operands: newestFirst.reverse() };
   }
 
   /** The version a read at `readSeqno` picks for `entry`, undefined when none or a range tombstone covers it. */
