@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ENGINE_NAMES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, type EngineName, type TalusCompression, type WorkloadName } from "./catalog.ts";
+import { ENGINE_NAMES, ENGINES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, type EngineName, type TalusCompression, type WorkloadName } from "./catalog.ts";
 import { PREFIX_MAX_NUM } from "./data.ts";
 
 export class ArgError extends Error {
@@ -85,15 +85,17 @@ export const USAGE = `Usage: pnpm bench [-- options]            (from the reposi
        pnpm bench -- top <file.cpuprofile> [--count N] [--all]
 
 Options:
-  --num N               entries per data set, ops of the fills, of readseq and merges of mergerandom (default ${DEFAULT_NUM.toLocaleString("en-US")})
+  --num N               entries per data set, ops of the fills and ingest, of readseq and merges of mergerandom (default ${DEFAULT_NUM.toLocaleString("en-US")})
   --reads N             ops of readrandom, seekrandom, prefixscan, readwhilewriting, deleterange, mergerandom (default ${DEFAULT_READS.toLocaleString("en-US")}, at most --num)
   --max-seconds S       stop a timed loop after S seconds and report the ops done (default ${DEFAULT_MAX_SECONDS})
   --key-size N          key bytes, 8..1024 (default 16)
   --value-size N        value bytes, 1..1048576 (default 100; half random, half repeated)
   --workloads a,b       ${WORKLOAD_NAMES.join(",")}
                         (mergerandom: Talus merges with counterMerge; classic-level and lmdb emulate a merge
-                        with a read-modify-write)
+                        with a read-modify-write; ingest: Talus bulk ingestion beside fillseq, classic-level
+                        fillseq's batches, lmdb appends in one transaction)
   --engines a,b         ${ENGINE_NAMES.join(",")}
+                        (talus:prefix: Talus with prefixscan's prefix extractor; prefixscan only)
   --reps N              repetitions; tables show median (min-max) (default 1)
   --dir PATH            where the databases go (default the OS temp dir)
   --json FILE           write every measurement as JSON
@@ -218,6 +220,9 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   if (readsGiven && o.reads > o.num) throw new ArgError(`--reads (${o.reads}) must not exceed --num (${o.num})`);
   if (!readsGiven) o.reads = Math.min(o.num, DEFAULT_READS);
+  if (!o.engines.some((e) => o.workloads.some((w) => ENGINES[e].workloads?.includes(w) ?? true))) {
+    throw new ArgError(`no run: ${o.engines.join(", ")} run only ${[...new Set(o.engines.flatMap((e) => ENGINES[e].workloads ?? []))].join(", ")}`);
+  }
   if (o.workloads.includes("prefixscan") && o.num > PREFIX_MAX_NUM) {
     throw new ArgError(`prefixscan addresses at most ${PREFIX_MAX_NUM} keys (256 prefixes x 65536 suffixes); lower --num or drop prefixscan`);
   }

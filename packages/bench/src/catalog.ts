@@ -5,7 +5,7 @@
  * @module
  */
 
-export const WORKLOAD_NAMES = ["fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
+export const WORKLOAD_NAMES = ["fillseq", "ingest", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** Which prefilled data set a workload starts from ("none": an empty database). */
@@ -23,12 +23,20 @@ export interface WorkloadInfo {
 
 export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
   fillseq: { name: "fillseq", dataset: "none", writes: true, fill: true, measures: "inserts --num sequential keys into an empty database, until persisted" },
+  ingest: {
+    name: "ingest",
+    dataset: "none",
+    writes: true,
+    fill: true,
+    measures:
+      "loads fillseq's --num sequential keys into an empty database through the bulk path, until persisted (Talus: tree.ingestion() and finish(); classic-level: fillseq's batches, LevelDB has no ingestion; lmdb: putSync with append in one transaction), then reads a sample back",
+  },
   fillrandom: { name: "fillrandom", dataset: "none", writes: true, fill: true, measures: "inserts --num random keys into an empty database, until persisted" },
   overwrite: { name: "overwrite", dataset: "seq", writes: true, fill: true, measures: "rewrites --num uniformly chosen existing keys of the prefill, until persisted" },
   readrandom: { name: "readrandom", dataset: "seq", writes: false, fill: false, measures: "point reads of --num uniformly chosen existing keys on the reopened prefill" },
   readseq: { name: "readseq", dataset: "seq", writes: false, fill: false, measures: "one forward scan over the reopened prefill, key and value of every entry" },
   seekrandom: { name: "seekrandom", dataset: "seq", writes: false, fill: false, measures: "seek to a random existing key and read the first entry (plus --seek-nexts more)" },
-  prefixscan: { name: "prefixscan", dataset: "prefix", writes: false, fill: false, measures: "up to 10 entries under a random 2-byte prefix of 256 (own prefill with prefix-shaped keys)" },
+  prefixscan: { name: "prefixscan", dataset: "prefix", writes: false, fill: false, measures: "up to 10 entries under a random 2-byte prefix of 256 (own prefill with prefix-shaped keys, written prefix by prefix; Talus' in many tables)" },
   readwhilewriting: {
     name: "readwhilewriting",
     dataset: "seq",
@@ -57,7 +65,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
 /** Listed in db_bench but not run yet, with the reason printed in every report (none at present). */
 export const SKIPPED_WORKLOADS: Readonly<Record<string, string>> = {};
 
-export const ENGINE_NAMES = ["talus", "talus+compaction", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
+export const ENGINE_NAMES = ["talus", "talus+compaction", "talus:prefix", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** The on-disk database an engine reads: the fast and plain paths of one library share their prefill. */
@@ -68,6 +76,8 @@ export interface EngineInfo {
   readonly store: StoreKind;
   readonly talus: boolean;
   readonly path: string;
+  /** The only workloads it runs (the plan leaves it out of the others); undefined: every workload. */
+  readonly workloads?: readonly WorkloadName[];
 }
 
 export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
@@ -77,6 +87,13 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
     store: "talus+compaction",
     talus: true,
     path: "as talus, plus compact(new Leveled()) after each flush and a final full compaction inside the timed fill",
+  },
+  "talus:prefix": {
+    name: "talus:prefix",
+    store: "talus",
+    talus: true,
+    path: "as talus, with prefixscan's 2-byte prefix extractor: prefix scans skip tables whose filter rules the prefix out (prefixscan only; reads talus' prefill)",
+    workloads: ["prefixscan"],
   },
   "classic-level": { name: "classic-level", store: "classic-level", talus: false, path: "fastest documented: batch() chunks, getSync(), iterator nextv() and seek()" },
   "classic-level:plain": { name: "classic-level:plain", store: "classic-level", talus: false, path: "plain: await put(), await get(), for await over iterator()" },

@@ -12,6 +12,7 @@ import { bytesWrittenByProcess, diskUsage, peakRssBytes } from "./measure.ts";
 import type { ChildMessage, ChildSettings, Job, RunResult } from "./results.ts";
 import { fill } from "./workloads/fill.ts";
 import { runWorkload, type WorkloadContext } from "./workloads/index.ts";
+import { prefixPrefillMemtableBytes, probeBlockReads, PROBE_SCANS } from "./workloads/prefix-blocks.ts";
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -49,20 +50,24 @@ function context(db: BenchDb, s: ChildSettings, timeLimited: boolean): WorkloadC
   };
 }
 
-async function open(job: Job, countIo: boolean): Promise<BenchDb> {
+/** `cacheMb` overrides the run's block cache (prefixscan's block probe turns it off). */
+async function open(job: Job, countIo: boolean, cacheMb?: number): Promise<BenchDb> {
   const merge = job.kind === "workload" && job.workload === "mergerandom";
+  // Talus' prefix prefill: many tables, each filter holding its keys' prefixes (see workloads/prefix-blocks.ts).
+  const prefixPrefill = job.kind === "prefill" && job.dataset === "prefix" && ENGINES[job.engine].talus;
   const s = job.settings;
   return openEngine({
     engine: job.engine,
     dir: job.dir,
     keySize: s.keySize,
     batch: s.batch,
-    memtableBytes: Math.round(s.memtableMb * 1024 * 1024),
+    memtableBytes: prefixPrefill ? prefixPrefillMemtableBytes(s) : Math.round(s.memtableMb * 1024 * 1024),
     talusCompression: s.talusCompression,
-    cacheMb: s.cacheMb,
-    talusCacheMb: s.talusCacheMb,
+    cacheMb: cacheMb ?? s.cacheMb,
+    talusCacheMb: cacheMb ?? s.talusCacheMb,
     countIo,
     ...(merge ? { mergeOperator: true } : {}),
+    ...(prefixPrefill ? { prefixExtractor: true } : {}),
   });
 }
 
@@ -100,6 +105,15 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
   const t1 = performance.now();
   await db.close();
   const closeMs = performance.now() - t1;
+  let prefixBlocks: RunResult["prefixBlocks"];
+  if (job.workload === "prefixscan" && talus) {
+    const probe = await open(job, true, 0);
+    try {
+      prefixBlocks = await probeBlockReads(probe, s.seed, Math.min(PROBE_SCANS, s.reads));
+    } finally {
+      await probe.close();
+    }
+  }
   const wchar1 = bytesWrittenByProcess();
   const diskBytes = diskUsage(job.dir);
   // Overwrite rewrites keys of a full prefill; a fill holds what it got to write.
@@ -128,6 +142,8 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
     ...(m.writes === undefined ? {} : { writes: m.writes }),
     ...(m.deleteRange === undefined ? {} : { deleteRange: m.deleteRange }),
     ...(m.merge === undefined ? {} : { merge: m.merge }),
+    ...(m.ingest === undefined ? {} : { ingest: m.ingest }),
+    ...(prefixBlocks === undefined ? {} : { prefixBlocks }),
     ...(userWritten !== undefined && talus && fsWritten0 !== undefined && fsWritten1 !== undefined
       ? { writeAmp: (fsWritten1 - fsWritten0) / userWritten }
       : {}),

@@ -1,7 +1,9 @@
 /**
  * An {@link Fs} that delegates to another and counts the bytes going through it, for write
  * amplification (bytes Talus wrote / bytes the user wrote) without guessing from file sizes: table
- * files written and then compacted away, version files and `current` rewrites all count.
+ * files written and then compacted away, version files and `current` rewrites all count. Positional reads
+ * are counted too (one per `readAt` and per request of `readMany`): with the block cache off, one per block
+ * read (prefixscan's blocks per scan).
  *
  * @module
  */
@@ -10,12 +12,14 @@ import { ForwardingFs, type FsFile, type FsOpenOptions, type FsReadRequest } fro
 export interface IoCounts {
   bytesWritten: number;
   bytesRead: number;
+  /** Positional reads: `readAt` calls plus `readMany` requests. */
+  reads: number;
   filesCreated: number;
   syncs: number;
 }
 
 export class CountingFs extends ForwardingFs {
-  readonly counts: IoCounts = { bytesWritten: 0, bytesRead: 0, filesCreated: 0, syncs: 0 };
+  readonly counts: IoCounts = { bytesWritten: 0, bytesRead: 0, reads: 0, filesCreated: 0, syncs: 0 };
 
   override open(path: string, options: FsOpenOptions): FsFile {
     const file = this.inner.open(path, options);
@@ -40,6 +44,7 @@ export class CountingFs extends ForwardingFs {
     const unwrapped = requests.map((r) => ({ ...r, file: r.file instanceof CountingFile ? r.file.inner : r.file }));
     const sizes = this.inner.readMany(unwrapped);
     for (const n of sizes) this.counts.bytesRead += n;
+    this.counts.reads += requests.length;
     return sizes;
   }
 }
@@ -56,6 +61,7 @@ class CountingFile implements FsFile {
   readAt(buffer: Uint8Array, position: number): number {
     const n = this.inner.readAt(buffer, position);
     this.#counts.bytesRead += n;
+    this.#counts.reads++;
     return n;
   }
 

@@ -64,6 +64,42 @@ export function prefixKeyInto(index: number, out: Uint8Array): void {
   out[3] = suffix & 0xff;
 }
 
+/**
+ * The order the prefixscan data set is written in: the same keys as {@link prefixKeyInto} over indexes
+ * `[0, num)` (prefix `p` holds suffixes `0..` while `suffix * 256 + p < num`), but **prefix by prefix**, the
+ * prefixes in a seeded shuffled order, each one's suffixes ascending. A stretch of writes (a Talus memtable,
+ * so a table) then holds a few whole prefixes scattered over the key space, as tenants' data loaded in turns
+ * would: its key range overlaps prefixes it does not hold, which only a prefix filter can rule out.
+ */
+export function prefixFillKeyStream(keySize: number, seed: number, num: number): KeyStream & { prefixOrder: readonly number[] } {
+  const order = Array.from({ length: PREFIX_COUNT }, (_, p) => p);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = pick(seed + 4242, i, i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  // starts[k]: index of the first write of the k-th prefix in the shuffled order.
+  const starts = new Float64Array(PREFIX_COUNT + 1);
+  for (let k = 0; k < PREFIX_COUNT; k++) {
+    const p = order[k] as number;
+    starts[k + 1] = (starts[k] as number) + (p < num ? Math.floor((num - 1 - p) / PREFIX_COUNT) + 1 : 0);
+  }
+  return {
+    keySize,
+    prefixOrder: order,
+    keyInto(index: number, out: Uint8Array): void {
+      let lo = 0;
+      let hi = PREFIX_COUNT - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if ((starts[mid] as number) <= index) lo = mid;
+        else hi = mid - 1;
+      }
+      const p = order[lo] as number;
+      prefixKeyInto((index - (starts[lo] as number)) * PREFIX_COUNT + p, out);
+    },
+  };
+}
+
 /** The largest data set prefixscan's 4-byte key layout can address without repeating keys. */
 export const PREFIX_MAX_NUM = PREFIX_COUNT * 65536;
 
@@ -123,7 +159,7 @@ export function keyStream(kind: KeyKind, keySize: number, seed: number, num: num
     case "existing":
       return { keySize, keyInto: (i, out) => sequentialKeyInto(pick(seed, i, num), out) };
     case "prefix":
-      return { keySize, keyInto: prefixKeyInto };
+      return prefixFillKeyStream(keySize, seed, num);
   }
 }
 

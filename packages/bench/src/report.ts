@@ -9,7 +9,9 @@ import { fmtFixed, fmtInt, fmtMiB, fmtRatio, fmtSpread, fmtUs, renderTable, type
 import type { BenchReport, DeleteRangeResult, DeleteRangeSummary, MergeResult, MergeSummary, Ratio, RunResult, Summary, TargetCheck } from "./results.ts";
 import { spread, type Spread } from "./stats.ts";
 import { GETS_PER_ROUND, RANGE_WIDTH, READS_PER_ROUND, SCAN_REPEATS, SEEK_NEXTS, SEEKS_PER_ROUND } from "./workloads/deleterange.ts";
+import { VERIFY_SAMPLE } from "./workloads/ingest.ts";
 import { CHECK_SAMPLE, MAX_INCREMENT, OPERANDS_PER_KEY } from "./workloads/mergerandom.ts";
+import { PREFIX_PREFILL_TABLES, PROBE_SCANS } from "./workloads/prefix-blocks.ts";
 
 export function summarize(runs: readonly RunResult[]): Summary[] {
   const groups = new Map<string, RunResult[]>();
@@ -33,6 +35,10 @@ export function summarize(runs: readonly RunResult[]): Summary[] {
       writeAmp: opt((r) => r.writeAmp),
       wcharAmp: opt((r) => r.wcharAmp),
       spaceAmp: opt((r) => r.spaceAmp),
+      ingestFinishMs: opt((r) => r.ingest?.finishMs),
+      ingestVerified: opt((r) => r.ingest?.verified),
+      blocksPerScan: opt((r) => r.prefixBlocks?.blocksPerScan),
+      tables: opt((r) => r.prefixBlocks?.tables),
     };
     const deleteRange = deleteRangeSummary(list);
     const merge = mergeSummary(list);
@@ -112,7 +118,11 @@ export function ratios(summaries: readonly Summary[]): Ratio[] {
 interface TargetDef {
   readonly target: string;
   readonly workload: WorkloadName;
+  /** Only these Talus engines' rows are held to it (default: every Talus engine's). */
+  readonly engines?: readonly EngineName[];
+  /** The peer row: `peer`'s, in `peerWorkload` when given (then without `peer`: the same engine's). */
   readonly peer?: EngineName;
+  readonly peerWorkload?: WorkloadName;
   readonly goal: string;
   /** The measured figure (a ratio, or an absolute number when there is no peer). */
   readonly measure: (talus: Summary, peer: Summary | undefined) => number | undefined;
@@ -122,7 +132,10 @@ interface TargetDef {
 /**
  * The targets of issue #4 (measured at N = 1,000,000 there; any --num gives an indication), of the
  * range tombstone work (a scan over a range with a few thousand tombstones stays close to one without),
- * and of merge operators (a merge is at least as fast as the read-modify-write it replaces).
+ * of merge operators (a merge is at least as fast as the read-modify-write it replaces), of bulk
+ * ingestion (ingesting sorted entries is at least 5x faster than inserting and flushing them: the issue
+ * measures 10 million 16 B / 100 B entries) and of prefix extractors (prefix scans over many tables read
+ * fewer blocks with one).
  */
 export const TARGETS: readonly TargetDef[] = [
   { target: "readrandom vs lmdb sync get", workload: "readrandom", peer: "lmdb", goal: ">= 1.0x", measure: opsRatio, met: (v) => v >= 1 },
@@ -165,6 +178,16 @@ export const TARGETS: readonly TargetDef[] = [
     measure: opsRatio,
     met: (v) => v >= 1,
   },
+  { target: "ingest vs fillseq (talus)", workload: "ingest", peerWorkload: "fillseq", goal: ">= 5x", measure: opsRatio, met: (v) => v >= 5 },
+  {
+    target: "prefixscan blocks read per scan, prefix extractor vs none",
+    workload: "prefixscan",
+    engines: ["talus:prefix"],
+    peer: "talus",
+    goal: "< 1x",
+    measure: (t, p) => (t.blocksPerScan === undefined || p?.blocksPerScan === undefined ? undefined : t.blocksPerScan.median / p.blocksPerScan.median),
+    met: (v) => v < 1,
+  },
 ];
 
 function writesRatio(talus: Summary, peer: Summary | undefined): number | undefined {
@@ -178,13 +201,16 @@ function opsRatio(talus: Summary, peer: Summary | undefined): number | undefined
 export function checkTargets(summaries: readonly Summary[]): TargetCheck[] {
   const out: TargetCheck[] = [];
   for (const def of TARGETS) {
-    const peer = def.peer === undefined ? undefined : find(summaries, def.workload, def.peer);
-    if (def.peer !== undefined && peer === undefined) continue;
     for (const s of summaries) {
       if (s.workload !== def.workload || !ENGINES[s.engine].talus) continue;
+      if (def.engines !== undefined && !def.engines.includes(s.engine)) continue;
+      const peerEngine = def.peerWorkload === undefined ? def.peer : (def.peer ?? s.engine);
+      const peer = peerEngine === undefined ? undefined : find(summaries, def.peerWorkload ?? def.workload, peerEngine);
+      if (peerEngine !== undefined && peer === undefined) continue;
       const measured = def.measure(s, peer);
       if (measured === undefined) continue;
-      out.push({ target: def.target, workload: def.workload, engine: s.engine, peer: def.peer ?? "-", measured, goal: def.goal, met: def.met(measured) });
+      const peerName = peerEngine === undefined ? "-" : def.peerWorkload === undefined ? peerEngine : `${peerEngine} ${def.peerWorkload}`;
+      out.push({ target: def.target, workload: def.workload, engine: s.engine, peer: peerName, measured, goal: def.goal, met: def.met(measured) });
     }
   }
   return out;
@@ -211,6 +237,8 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     const mixed = rows.some((s) => s.writesPerSec !== undefined);
     const deletes = rows.some((s) => s.deleteRange !== undefined);
     const merges = rows.some((s) => s.merge !== undefined);
+    const ingests = rows.some((s) => s.ingestFinishMs !== undefined);
+    const blocks = rows.some((s) => s.blocksPerScan !== undefined);
     const columns: Column[] = [...BASE_COLUMNS];
     // deleterange's latency columns are its point gets'; its seeks and deletes get columns of their own.
     if (deletes) columns.splice(3, 2, { title: "get p50 µs" }, { title: "get p99 µs" });
@@ -222,6 +250,8 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
       columns.push({ title: `seek+${SEEK_NEXTS} p50/p99 µs` }, { title: "deletes" }, { title: "deletes/s" }, { title: "delete p50/p99 µs" });
     }
     if (merges) columns.push({ title: "settle ms" }, { title: "reads/s" }, { title: "read p50/p99 µs" }, { title: "keys" }, { title: "checked" });
+    if (ingests) columns.push({ title: "finish ms" }, { title: "checked" });
+    if (blocks) columns.push({ title: "tables" }, { title: "blocks/scan" });
     const body = rows.map((s) => {
       const r = s.reps;
       const cells = [
@@ -259,6 +289,8 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
           fmtSpread(g?.checked, fmtInt, r),
         );
       }
+      if (ingests) cells.push(fmtSpread(s.ingestFinishMs, fmtInt, r), fmtSpread(s.ingestVerified, fmtInt, r));
+      if (blocks) cells.push(fmtSpread(s.tables, fmtInt, r), fmtSpread(s.blocksPerScan, (n) => fmtFixed(n, 2), r));
       return cells;
     });
     parts.push(heading(`${workload}: ${WORKLOAD_MEASURES[workload]}`), "", renderTable(columns, body, markdown));
@@ -274,7 +306,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     parts.push("");
   }
   if (report.targets.length > 0) {
-    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators)"), "");
+    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators; ingest: bulk ingestion; prefixscan: prefix extractors)"), "");
     const rows = report.targets.map((t) => [t.target, t.engine, t.peer, t.target.includes("(ms)") ? fmtFixed(t.measured, 2) : fmtRatio(t.measured), t.goal, t.met ? "yes" : "no"]);
     const columns: Column[] = [{ title: "target", align: "left" }, { title: "engine", align: "left" }, { title: "peer", align: "left" }, { title: "measured" }, { title: "goal" }, { title: "met", align: "left" }];
     parts.push(renderTable(columns, rows, markdown), "");
@@ -286,6 +318,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
 
 const WORKLOAD_MEASURES: Readonly<Record<WorkloadName, string>> = {
   fillseq: "sequential inserts until persisted",
+  ingest: "fillseq's entries through the bulk path (Talus: ingestion) until persisted",
   fillrandom: "random inserts until persisted",
   overwrite: "updates of existing keys until persisted",
   readrandom: "random point reads, reopened database",
@@ -335,6 +368,39 @@ function renderScans(rows: readonly Summary[], markdown: boolean): string {
 
 /** Lines printed under a workload's table: how to read it where the engines differ in kind. */
 const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) => string[]>> = {
+  ingest: (rows) => {
+    const has = (store: string): boolean => rows.some((s) => ENGINES[s.engine].store === store);
+    return [
+      "fillseq's --num sequential keys and values, loaded into an empty database through each engine's bulk path and timed until persisted (finish ms: the part spent finishing the load); " +
+        `then ${VERIFY_SAMPLE} keys spread over the load are read back and compared with the values written, and the key after the last must read nothing (checked); a mismatch fails the run. ` +
+        "fillseq's table has the same entries written one by one; the target line holds Talus' ingest to >= 5x its own fillseq of this run.",
+      ...(rows.some((s) => ENGINES[s.engine].talus)
+        ? [
+            "talus: tree.ingestion(), write() per key in order straight into table files (with L1's options: LZ4 unless --talus-compression, where fillseq's flushes write uncompressed L0 tables), " +
+              "then finish() flushes the (empty) memtable and installs the tables as one L0 run at one seqno; talus+compaction then compacts in settle(), as in fillseq.",
+          ]
+        : []),
+      ...(has("classic-level")
+        ? ["classic-level: not an ingestion, LevelDB has none (classic-level exposes no external table files): fillseq's path again, batch()es of --batch sorted puts (plain: await put())."]
+        : []),
+      ...(has("lmdb")
+        ? [
+            "lmdb: not an ingestion, LMDB has no table files to ingest: its sorted bulk load, putSync(key, value, { append: true }) (MDB_APPEND) for every key inside one transactionSync(), " +
+              "visible at one commit as Talus' load is at finish(); the whole load is one pause of the event loop (plain: fillseq's await put())."]
+        : []),
+    ];
+  },
+  prefixscan: (rows) => {
+    if (!rows.some((s) => ENGINES[s.engine].talus)) return [];
+    return [
+      `The data set is written prefix by prefix in a shuffled prefix order, and Talus' prefill flushes every 1/${PREFIX_PREFILL_TABLES} of it (or every --memtable-mb if smaller): ` +
+        "its tree has many L0 tables (tables), each holding a few whole prefixes spread over the key space, so most tables' key ranges overlap prefixes they do not hold. " +
+        "talus:prefix opens these files with a 2-byte prefix extractor (the prefill wrote each table's prefixes into its filter); talus opens the same files without one and never asks the prefix filter.",
+      `blocks/scan: positional reads per scan over min(--reads, ${PROBE_SCANS}) scans of the workload's prefixes, untimed, on the tree reopened after the timed scans with the block cache off ` +
+        "and a counting Fs, after one uncounted scan of every prefix; index and filter blocks are pinned at open and nothing is read ahead without a cache, so each read is one data block. " +
+        "The timed scans (ops/s) use the --cache-mb block cache. The target line holds talus:prefix's blocks/scan below talus'.",
+    ];
+  },
   deleterange: (rows) => {
     const has = (store: string): boolean => rows.some((s) => ENGINES[s.engine].store === store);
     return [

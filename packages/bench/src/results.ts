@@ -56,6 +56,10 @@ export interface RunResult {
   readonly deleteRange?: DeleteRangeResult;
   /** mergerandom: the merge phase's parts, the reads after it and the counters checked. */
   readonly merge?: MergeResult;
+  /** ingest: the finish and the keys read back. */
+  readonly ingest?: IngestResult;
+  /** prefixscan on Talus: the positional reads of scans on the reopened tree with the block cache off. */
+  readonly prefixBlocks?: PrefixBlocksResult;
   /** Bytes written to disk per user byte: through the counting Fs (Talus only). */
   readonly writeAmp?: number;
   /** Bytes the process passed to write(2) and friends per user byte (/proc/self/io wchar; every engine). */
@@ -118,6 +122,31 @@ export interface MergeResult {
   readonly checked: number;
 }
 
+/** What ingest measures beside the load (ops, ops/s of a RunResult: the load, timed until persisted). */
+export interface IngestResult {
+  readonly entries: number;
+  /** `finishIngest()` (Talus: `finish()`, lmdb: the one transaction), inside the load's time. */
+  readonly finishMs: number;
+  /** Keys read back and compared after the load (all equal, or the run failed). */
+  readonly verified: number;
+}
+
+/**
+ * prefixscan's block probe on Talus: `scans` prefix scans (the workload's first prefixes) on the tree
+ * reopened with the block cache off and the counting Fs; index and filters are pinned, so every
+ * positional read is a data block.
+ */
+export interface PrefixBlocksResult {
+  readonly scans: number;
+  /** Positional reads of those scans. */
+  readonly blocks: number;
+  readonly blocksPerScan: number;
+  readonly bytesPerScan: number;
+  readonly entriesPerScan: number;
+  /** Tables in the tree. */
+  readonly tables: number;
+}
+
 /** One full forward scan of the data set: the best of a few. */
 export interface ScanTiming {
   readonly ms: number;
@@ -155,6 +184,11 @@ export interface Summary {
   readonly writesPerSec?: Spread;
   readonly deleteRange?: DeleteRangeSummary;
   readonly merge?: MergeSummary;
+  readonly ingestFinishMs?: Spread;
+  readonly ingestVerified?: Spread;
+  /** prefixscan on Talus: data blocks read per scan, and tables in the tree. */
+  readonly blocksPerScan?: Spread;
+  readonly tables?: Spread;
   readonly writeAmp?: Spread;
   readonly wcharAmp?: Spread;
   readonly spaceAmp?: Spread;

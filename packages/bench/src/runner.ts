@@ -29,14 +29,19 @@ export interface PlannedJob {
   readonly rep: number;
 }
 
-/** The run order: repetitions outermost, then workloads, then engines (rotated each repetition). */
+/**
+ * The run order: repetitions outermost, then workloads, then engines (rotated each repetition). An engine
+ * limited to some workloads (`talus:prefix`) is left out of the others.
+ */
 export function plan(o: Pick<RunOptions, "workloads" | "engines" | "reps">): PlannedJob[] {
   const workloads = WORKLOAD_NAMES.filter((w) => o.workloads.includes(w));
   const out: PlannedJob[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
     const shift = (rep - 1) % o.engines.length;
     const engines = [...o.engines.slice(shift), ...o.engines.slice(0, shift)];
-    for (const workload of workloads) for (const engine of engines) out.push({ workload, engine, rep });
+    for (const workload of workloads) {
+      for (const engine of engines) if (ENGINES[engine].workloads?.includes(workload) ?? true) out.push({ workload, engine, rep });
+    }
   }
   return out;
 }

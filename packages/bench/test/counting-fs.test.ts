@@ -15,7 +15,7 @@ describe("CountingFs", () => {
     expect(fs.readMany([{ file: f, position: 10, buffer: new Uint8Array(10) }])).toEqual([5]);
     f.close();
     fs.syncDirectory("/d");
-    expect(fs.counts).toEqual({ bytesWritten: 15, bytesRead: 13, filesCreated: 1, syncs: 2 });
+    expect(fs.counts).toEqual({ bytesWritten: 15, bytesRead: 13, reads: 2, filesCreated: 1, syncs: 2 });
     expect(fs.metadata("/d/a").len).toBe(15);
     expect(fs.readDir("/d").map((e) => e.fileName)).toEqual(["a"]);
   });

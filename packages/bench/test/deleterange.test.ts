@@ -51,6 +51,8 @@ function loggingDb(readUs: number, deleteUs: number): BenchDb & { log: string[] 
     merge: () => {},
     read: () => undefined,
     prefix: () => {},
+    ingest: () => {},
+    finishIngest: async () => undefined,
     stats: () => ({}),
     close: async () => {},
   };

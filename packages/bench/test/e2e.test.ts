@@ -116,4 +116,40 @@ describe("pnpm bench end to end", () => {
       ["mergerandom merges vs classic-level read-modify-write", "talus+compaction"],
     ]);
   });
+
+  it("runs ingest beside fillseq and prefixscan with and without the prefix extractor, with their target lines", async () => {
+    const json = join(dir(), "ingest-prefix.json");
+    const { stdout } = await run(
+      process.execPath,
+      [
+        "--import", "tsx", "--conditions", "talus-source", cli, "--num", "5000", "--batch", "100", "--workloads", "fillseq,ingest,prefixscan",
+        "--engines", "talus,talus:prefix,lmdb", "--dir", dir(), "--json", json,
+      ],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    expect(stdout).toContain("== ingest");
+    expect(stdout).toContain("lmdb: not an ingestion");
+    expect(stdout).toContain("blocks/scan");
+    const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+    expect(report.failures).toEqual([]);
+    expect(report.runs.map((r) => `${r.workload} ${r.engine}`)).toEqual([
+      "fillseq talus",
+      "fillseq lmdb",
+      "ingest talus",
+      "ingest lmdb",
+      "prefixscan talus",
+      "prefixscan talus:prefix",
+      "prefixscan lmdb",
+    ]);
+    for (const r of report.runs.filter((x) => x.workload === "ingest")) expect(r).toMatchObject({ ops: 5000, ingest: { entries: 5000, verified: 1001 } });
+    const [plain, extractor] = report.runs.filter((r) => r.workload === "prefixscan" && r.engine.startsWith("talus"));
+    expect(plain?.prefixBlocks?.tables).toBeGreaterThanOrEqual(16);
+    expect(extractor?.prefixBlocks?.tables).toBe(plain?.prefixBlocks?.tables);
+    expect(extractor?.items).toBe(plain?.items);
+    expect(extractor?.prefixBlocks?.blocksPerScan).toBeLessThan(plain?.prefixBlocks?.blocksPerScan ?? 0);
+    expect(report.targets.map((t) => [t.target, t.engine, t.met])).toEqual([
+      ["ingest vs fillseq (talus)", "talus", expect.any(Boolean)],
+      ["prefixscan blocks read per scan, prefix extractor vs none", "talus:prefix", true],
+    ]);
+  });
 });

@@ -78,6 +78,8 @@ function counterDb(dropEvery = 0): BenchDb & { log: string[]; counters: Map<numb
     seek: () => {},
     deleteRange: () => {},
     prefix: () => {},
+    ingest: () => {},
+    finishIngest: async () => undefined,
     stats: () => ({}),
     close: async () => {},
   };

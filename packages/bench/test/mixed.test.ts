@@ -30,6 +30,8 @@ function fakeDb(readUs: number, writeUs: number): BenchDb & { reads: number; wri
     merge: () => {},
     read: () => undefined,
     prefix: () => {},
+    ingest: () => {},
+    finishIngest: async () => undefined,
     stats: () => ({}),
     close: async () => {},
   };

@@ -16,6 +16,9 @@
  * puts (a counter already changed by the pending batch is taken from the batch, as an application would,
  * since `getSync()` cannot see it yet); the plain path is `await get()` then `await put()` per merge.
  *
+ * LevelDB has no bulk ingestion (no external table files; classic-level exposes none), so ingest loads the
+ * sorted keys the way fillseq writes them: `batch()`es of `--batch` puts (plain: `await put()` each).
+ *
  * @module
  */
 import { ClassicLevel, type Iterator } from "classic-level";
@@ -58,6 +61,15 @@ class ClassicLevelDb implements BenchDb {
 
   write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {
     return this.#fast ? this.#writeBatched(keys, values, from, to, rec) : this.#writePlain(keys, values, from, to, rec);
+  }
+
+  /** No bulk path in LevelDB: the sorted keys go through fillseq's writes. */
+  ingest(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {
+    return this.write(keys, values, from, to, rec);
+  }
+
+  finishIngest(): Promise<number | undefined> {
+    return Promise.resolve(undefined);
   }
 
   async #writeBatched(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {

@@ -15,6 +15,13 @@
  * (reads inside it see its own writes), one awaited `transaction()` per merge on the plain path (lmdb-js'
  * documented way to update a value atomically).
  *
+ * LMDB has no table files to ingest, but it has a sorted bulk-load path: `MDB_APPEND`, which appends each
+ * key at the end of the B-tree without a search. ingest's fast path writes every key with
+ * `putSync(key, value, { append: true })` inside **one** `transactionSync()` run by `finishIngest()`, so
+ * the load becomes visible at one commit, as a Talus ingestion does at `finish()` (`ingest()` only
+ * notes the ops; an event-loop pause as long as the load is the price). The plain path writes as fillseq's
+ * does (`await put()` each).
+ *
  * @module
  */
 import { join } from "node:path";
@@ -38,6 +45,8 @@ class LmdbDb implements BenchDb {
   readonly #keySize: number;
   /** The new counter value of a fast-path merge (putSync copies it into the transaction). */
   readonly #counter = new Uint8Array(COUNTER_BYTES);
+  /** The ops ingested so far, written by `finishIngest()` in one transaction. */
+  #ingest: { keys: KeyStream; values: ValuePool; to: number; rec: LatencyRecorder } | undefined;
   /** The keys of the range being deleted, made before the timed transaction. */
   #rangeKeys: Uint8Array[] = [];
 
@@ -64,6 +73,35 @@ class LmdbDb implements BenchDb {
       });
       rec.addBatch((performance.now() - t0) * 1000, end - start);
     }
+  }
+
+  ingest(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {
+    if (!this.#fast) return this.#writePlain(keys, values, from, to, rec);
+    if (from !== (this.#ingest?.to ?? 0)) throw new Error(`lmdb ingest: ops must come in order, got ${from} after ${this.#ingest?.to ?? 0}`);
+    this.#ingest = { keys, values, to, rec };
+  }
+
+  /** One transaction of appends over every op ingested; one latency sample per `--batch` of them. */
+  finishIngest(): Promise<number | undefined> {
+    const pending = this.#ingest;
+    this.#ingest = undefined;
+    if (pending === undefined) return Promise.resolve(undefined);
+    const { keys, values, to, rec } = pending;
+    const db = this.#db;
+    const key = this.#key;
+    const append = { append: true };
+    db.transactionSync(() => {
+      for (let start = 0; start < to; start += this.#batch) {
+        const end = Math.min(to, start + this.#batch);
+        const t0 = performance.now();
+        for (let i = start; i < end; i++) {
+          keys.keyInto(i, key);
+          db.putSync(key, values.value(i), append);
+        }
+        rec.addBatch((performance.now() - t0) * 1000, end - start);
+      }
+    });
+    return Promise.resolve(undefined);
   }
 
   async #writePlain(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): Promise<void> {

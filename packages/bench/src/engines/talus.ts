@@ -9,13 +9,18 @@
  * and compaction upkeep as writes (flush and compaction collapse operands below the watermark). The
  * other workloads open it without a merge operator.
  *
+ * ingest loads through `tree.ingestion()`: `write(key, value)` per op in key order (straight into table
+ * files, no memtable), then `finish()` installs the tables as one L0 run at one new seqno. `talus:prefix`
+ * (and Talus' prefix prefill) opens the tree with prefixscan's 2-byte prefix extractor.
+ *
  * @module
  */
 import { StdFs, type Fs } from "@talus/fs";
-import { counterMerge, Leveled, SequenceNumberCounter, Tree, type EntryIterator } from "@talus/lsm-core";
+import { counterMerge, Leveled, SequenceNumberCounter, Tree, type EntryIterator, type Ingestion } from "@talus/lsm-core";
 import { CountingFs } from "../counting-fs.ts";
 import type { KeyStream, MergeStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
+import { PREFIX_EXTRACTOR } from "../workloads/prefix-blocks.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
 /** L0 runs at which writers wait for compaction to catch up (the variant with compaction only). */
@@ -32,6 +37,7 @@ export async function openTalus(config: EngineConfig, compaction: boolean): Prom
     ...(config.talusCompression === "default" ? {} : { compression: config.talusCompression }),
     cacheBytes: Math.round((config.talusCacheMb ?? config.cacheMb) * 1024 * 1024),
     ...(config.mergeOperator === true ? { mergeOperator: counterMerge } : {}),
+    ...(config.prefixExtractor === true ? { prefixExtractor: PREFIX_EXTRACTOR } : {}),
   });
   return new TalusDb(tree, seqno, fs, config, compaction);
 }
@@ -50,6 +56,8 @@ class TalusDb implements BenchDb {
   #closing = false;
   #flushes = 0;
   #stalls = 0;
+  #ingestion: Ingestion | undefined;
+  #ingestedTables = 0;
 
   constructor(tree: Tree, seqno: SequenceNumberCounter, fs: Fs, config: EngineConfig, compaction: boolean) {
     this.#tree = tree;
@@ -77,6 +85,31 @@ class TalusDb implements BenchDb {
       }
     }
     return this.#afterWrites(size);
+  }
+
+  /** One `ingestion.write` per op into the ingestion the first call starts. */
+  ingest(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void {
+    const ingestion = (this.#ingestion ??= this.#tree.ingestion());
+    const key = this.#key;
+    for (let i = from; i < to; i++) {
+      keys.keyInto(i, key);
+      if ((i & SAMPLE_MASK) === 0) {
+        const t0 = performance.now();
+        ingestion.write(key, values.value(i));
+        rec.add((performance.now() - t0) * 1000);
+      } else {
+        ingestion.write(key, values.value(i));
+      }
+    }
+  }
+
+  /** `finish()`: flushes the memtables, then installs the ingested tables at one new seqno. */
+  async finishIngest(): Promise<number | undefined> {
+    const ingestion = (this.#ingestion ??= this.#tree.ingestion());
+    this.#ingestion = undefined;
+    const { tables, entries } = await ingestion.finish();
+    this.#ingestedTables += tables;
+    return entries;
   }
 
   /** One merge operand per op (`tree.merge`, a sequence number of its own); the upkeep of writes. */
@@ -255,11 +288,13 @@ class TalusDb implements BenchDb {
       l0Runs: tree.l0RunCount(),
       flushes: this.#flushes,
       writeStalls: this.#stalls,
+      ...(this.#ingestedTables > 0 ? { ingestedTables: this.#ingestedTables } : {}),
     };
     if (this.#fs instanceof CountingFs) {
       const c = this.#fs.counts;
       out["fsBytesWritten"] = c.bytesWritten;
       out["fsBytesRead"] = c.bytesRead;
+      out["fsReads"] = c.reads;
       out["fsFilesCreated"] = c.filesCreated;
       out["fsSyncs"] = c.syncs;
     }
@@ -269,6 +304,7 @@ class TalusDb implements BenchDb {
   /** Lets a running flush or compaction step finish (readwhilewriting ends without settling), then closes. */
   async close(): Promise<void> {
     this.#closing = true;
+    await this.#ingestion?.abort();
     while (this.#flushing !== undefined || this.#compacting !== undefined) await (this.#flushing ?? this.#compacting);
     await this.#tree.close();
   }

@@ -41,6 +41,8 @@ export interface EngineConfig {
   readonly fs?: Fs;
   /** Open Talus with `counterMerge` as its merge operator (mergerandom); the other engines have none and ignore it. */
   readonly mergeOperator?: boolean;
+  /** Open Talus with prefixscan's 2-byte prefix extractor (`talus:prefix`, Talus' prefix prefill); the other engines ignore it. */
+  readonly prefixExtractor?: boolean;
 }
 
 /** A forward scan that survives across slices. */
@@ -70,6 +72,14 @@ export interface BenchDb {
    * with a read-modify-write (see each engine).
    */
   merge(merges: MergeStream, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
+  /**
+   * Bulk-loads ops `[from, to)` (keys strictly increasing, into an empty database) through the engine's
+   * bulk path; `finishIngest()` ends the load. Engines without one load the fastest sorted way they have
+   * (see each engine).
+   */
+  ingest(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
+  /** Ends the bulk load: everything ingested is visible afterwards. Resolves to the entries the engine says it installed, when it says. */
+  finishIngest(): Promise<number | undefined>;
   /** The value of one key, untimed: workloads check what they read against a model with it. */
   read(key: Uint8Array): Uint8Array | undefined | Promise<Uint8Array | undefined>;
   /** Reads up to `limit` entries under `prefixes[i]`, for each op. */

@@ -7,7 +7,7 @@
  */
 import type { BenchDb } from "../engines/types.ts";
 import type { ValuePool } from "../data.ts";
-import type { ChildSettings, DeleteRangeResult, MergeResult } from "../results.ts";
+import type { ChildSettings, DeleteRangeResult, IngestResult, MergeResult } from "../results.ts";
 
 /** A workload sees the run's sizes as the child got them; `maxSeconds` is Infinity for prefills. */
 export interface WorkloadContext
@@ -38,6 +38,8 @@ export interface Measured {
   readonly deleteRange?: DeleteRangeResult;
   /** mergerandom: the reads after the merges and the counters checked. */
   readonly merge?: MergeResult;
+  /** ingest: the finish and the keys read back. */
+  readonly ingest?: IngestResult;
   /** Key plus value bytes the timed ops wrote (fills). */
   readonly userBytesWritten?: number;
 }

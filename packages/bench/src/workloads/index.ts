@@ -7,6 +7,7 @@ import type { WorkloadName } from "../catalog.ts";
 import { deleteRangeWhileReading } from "./deleterange.ts";
 import type { Measured, WorkloadContext } from "./driver.ts";
 import { fill } from "./fill.ts";
+import { ingest } from "./ingest.ts";
 import { mergeRandom } from "./mergerandom.ts";
 import { readWhileWriting } from "./mixed.ts";
 import { prefixScan, readRandom, readSeq, seekRandom } from "./read.ts";
@@ -17,6 +18,8 @@ export function runWorkload(name: WorkloadName, ctx: WorkloadContext): Promise<M
   switch (name) {
     case "fillseq":
       return fill(ctx, "sequential");
+    case "ingest":
+      return ingest(ctx);
     case "fillrandom":
       return fill(ctx, "random");
     case "overwrite":

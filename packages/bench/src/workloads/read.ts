@@ -4,10 +4,13 @@
  *
  * @module
  */
-import { keyStream, pick, prefixEnd, prefixOf, PREFIX_COUNT } from "../data.ts";
-import { newTally, type PrefixStream } from "../engines/types.ts";
+import { keyStream } from "../data.ts";
+import { newTally } from "../engines/types.ts";
 import { LatencyRecorder } from "../stats.ts";
 import { drive, yieldToLoop, type Measured, type WorkloadContext } from "./driver.ts";
+import { PREFIX_SCAN_LIMIT, prefixScanStream } from "./prefix-blocks.ts";
+
+export { PREFIX_SCAN_LIMIT };
 
 export async function readRandom(ctx: WorkloadContext): Promise<Measured> {
   const keys = keyStream("existing", ctx.keySize, ctx.seed + 101, ctx.num);
@@ -47,16 +50,8 @@ export async function seekRandom(ctx: WorkloadContext): Promise<Measured> {
   return { ops: done, plannedOps: ctx.reads, seconds, bytes: tally.bytes, latencyUs: rec.summary(), items: tally.items };
 }
 
-export const PREFIX_SCAN_LIMIT = 10;
-
 export async function prefixScan(ctx: WorkloadContext): Promise<Measured> {
-  const prefixes = Array.from({ length: PREFIX_COUNT }, (_, p) => prefixOf(p));
-  const ends = prefixes.map((p) => prefixEnd(p));
-  const seed = ctx.seed + 303;
-  const stream: PrefixStream = {
-    prefix: (i) => prefixes[pick(seed, i, PREFIX_COUNT)] as Uint8Array,
-    end: (i) => ends[pick(seed, i, PREFIX_COUNT)],
-  };
+  const stream = prefixScanStream(ctx.seed);
   const rec = new LatencyRecorder();
   const tally = newTally();
   const { seconds, done } = await drive(ctx.reads, ctx.batch, ctx.maxSeconds, ctx.progress, (from, to) =>
