@@ -46,6 +46,12 @@ export interface CompactionStreamOptions {
   readonly gcWatermark: number;
   /** Whether tombstones may disappear (the output is the bottom of the tree). */
   readonly evictTombstones: boolean;
+  /**
+   * Nothing older than the input lies anywhere below (default: `evictTombstones`): operands below the
+   * watermark then merge fully even without a base. A flush into an empty tree sets it but keeps its
+   * tombstones.
+   */
+  readonly nothingBelow?: boolean;
   /** Told of every dropped entry (blob accounting uses it). */
   readonly onDrop?: (key: Uint8Array, seqno: number, kind: ValueKind, value: Uint8Array) => void;
   /** The range tombstones of the input, fragmented. */
@@ -181,7 +187,7 @@ export class CompactionStream {
    * first entry not merged in and drops the rest of the key.
    */
   #collapse(input: EntryCursor, operator: MergeOperator): void {
-    const { comparator, evictTombstones } = this.#options;
+    const { comparator, evictTombstones, nothingBelow = evictTombstones } = this.#options;
     const key = this.#key as Uint8Array;
     const operands = [copyBytes(input.value())];
     let base: Uint8Array | undefined;
@@ -202,7 +208,7 @@ export class CompactionStream {
     // What is left of the key (the base or deletion just merged in, older versions) is shadowed.
     this.#inputAhead = true;
     this.#dropRest = true;
-    if (bounded || evictTombstones) {
+    if (bounded || nothingBelow) {
       this.#kind = ValueKind.Value;
       this.#value = runMerge(operator, key, base, operands.reverse());
     } else if (operands.length > 1) {

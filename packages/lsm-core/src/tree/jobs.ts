@@ -66,7 +66,17 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
     let outputs: TableFile[];
     try {
       const tombstones = mergeFragmentLists(cmp, sealed.map((m) => m.rangeTombstones()));
-      const stream = new CompactionStream(cursor, { comparator: cmp, gcWatermark, evictTombstones: false, tombstones, mergeOperator: state.options.mergeOperator });
+      // With no table at all, nothing older lies below the flush, so operands below the watermark merge
+      // fully (a table installed meanwhile can only be newer). Deletions stay, as a flush's always do.
+      const nothingBelow = state.latest.version.tableCount === 0;
+      const stream = new CompactionStream(cursor, {
+        comparator: cmp,
+        gcWatermark,
+        evictTombstones: false,
+        nothingBelow,
+        tombstones,
+        mergeOperator: state.options.mergeOperator,
+      });
       outputs = await state.store.write(stream, 0, state.options.flushTableSize, 0, pruneFragments(cmp, tombstones, gcWatermark, false));
     } finally {
       cursor.close();
