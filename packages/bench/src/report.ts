@@ -376,7 +376,7 @@ const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) =>
         "fillseq's table has the same entries written one by one; the target line holds Talus' ingest to >= 5x its own fillseq of this run.",
       ...(rows.some((s) => ENGINES[s.engine].talus)
         ? [
-            "talus: tree.ingestion(), write() per key in order straight into table files (with L1's options: LZ4 unless --talus-compression, where fillseq's flushes write uncompressed L0 tables), " +
+            "talus: tree.ingestion(), write() per key in order straight into table files (with L0's options, as fillseq's flushes), " +
               "then finish() flushes the (empty) memtable and installs the tables as one L0 run at one seqno; talus+compaction then compacts in settle(), as in fillseq.",
           ]
         : []),
