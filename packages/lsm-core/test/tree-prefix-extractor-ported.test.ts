@@ -5,25 +5,12 @@
 // these tests use "everything up to the first ':'". Every answer is also compared with the same scan on
 // a tree without an extractor, and table skipping is checked by counting table-file reads.
 import { describe, expect, it } from "vitest";
-import { ForwardingFs, MemFs, type FsFile, type FsOpenOptions } from "@talus/fs";
+import { MemFs } from "@talus/fs";
 import { Random } from "@talus/testkit";
 import { SEQNO_MAX, SequenceNumberCounter, Tree, type PrefixExtractor, type RangeOptions } from "../src/index.ts";
 import { dec } from "./helpers.ts";
-import { keysOf, pairsOf } from "./tree-support.ts";
+import { keysOf, pairsOf, ReadCountingFs } from "./tree-support.ts";
 
-/** Counts positional reads of table files (with no block cache, every block read is one). */
-class ReadCountingFs extends ForwardingFs {
-  reads = 0;
-  override open(path: string, options: FsOpenOptions): FsFile {
-    const file = super.open(path, options);
-    const readAt = file.readAt.bind(file);
-    file.readAt = (buffer, position) => {
-      if (path.includes("/tables/")) this.reads++;
-      return readAt(buffer, position);
-    };
-    return file;
-  }
-}
 
 const firstColon: PrefixExtractor = {
   name: "first-colon",

@@ -1,23 +1,11 @@
 // Prefix extractors (src/prefix/prefix-extractor.ts): tables record each key's extracted prefix in their
 // filter, and prefix scans (and range scans whose bounds extract one prefix) skip tables ruled out.
 import { describe, expect, it } from "vitest";
-import { ForwardingFs, MemFs, type FsFile, type FsOpenOptions } from "@talus/fs";
+import { MemFs } from "@talus/fs";
 import { SequenceNumberCounter, Tree, type PrefixExtractor } from "../src/index.ts";
 import { dec } from "./helpers.ts";
+import { ReadCountingFs } from "./tree-support.ts";
 
-/** Counts positional reads of table files (with a tiny cache, every block read is one). */
-class ReadCountingFs extends ForwardingFs {
-  reads = 0;
-  override open(path: string, options: FsOpenOptions): FsFile {
-    const file = super.open(path, options);
-    const readAt = file.readAt.bind(file);
-    file.readAt = (buffer, position) => {
-      if (path.includes("/tables/")) this.reads++;
-      return readAt(buffer, position);
-    };
-    return file;
-  }
-}
 
 const upToColon: PrefixExtractor = {
   name: "up-to-colon",

@@ -1,5 +1,5 @@
 /** Small helpers shared by the tree-level test files (ports of the reference integration tests). */
-import type { Fs } from "@talus/fs";
+import { ForwardingFs, type Fs, type FsFile, type FsOpenOptions } from "@talus/fs";
 import type { EntryIterator, LsmErrorCode } from "../src/index.ts";
 import { LsmError } from "../src/index.ts";
 import { dec } from "./helpers.ts";
@@ -31,3 +31,17 @@ export const isLsmError =
 
 /** Lets queued setImmediate callbacks (and the jobs that yield through them) run. */
 export const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Counts positional reads of table files (with no block cache, every block read is one). */
+export class ReadCountingFs extends ForwardingFs {
+  reads = 0;
+  override open(path: string, options: FsOpenOptions): FsFile {
+    const file = super.open(path, options);
+    const readAt = file.readAt.bind(file);
+    file.readAt = (buffer, position) => {
+      if (path.includes("/tables/")) this.reads++;
+      return readAt(buffer, position);
+    };
+    return file;
+  }
+}
