@@ -14,42 +14,29 @@
  *
  * @module
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { keyStream, sequentialKeyInto, type ValuePool } from "../data.ts";
 import type { BenchDb } from "../engines/types.ts";
-import { LatencyRecorder } from "../stats.ts";
-import { drive, yieldToLoop, type Measured, type WorkloadContext } from "./driver.ts";
+import type { Measured, WorkloadContext } from "./driver.ts";
+import { timedLoad } from "./fill.ts";
 
 /** Keys read back after the load (every key when fewer were loaded), plus the key after the last. */
 export const VERIFY_SAMPLE = 1000;
 
 export async function ingest(ctx: WorkloadContext): Promise<Measured> {
   const keys = keyStream("sequential", ctx.keySize, ctx.seed, ctx.num);
-  const rec = new LatencyRecorder();
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  await yieldToLoop();
-  delay.enable();
-  const t0 = performance.now();
-  const { done } = await drive(ctx.num, ctx.batch, ctx.maxSeconds, ctx.progress, (from, to) => ctx.db.ingest(keys, ctx.values, from, to, rec));
-  const f0 = performance.now();
-  const installed = await ctx.db.finishIngest();
-  const finishMs = performance.now() - f0;
-  await ctx.db.settle();
-  const seconds = (performance.now() - t0) / 1000;
-  delay.disable();
+  const { measured, done, extra } = await timedLoad(
+    ctx,
+    (from, to, rec) => ctx.db.ingest(keys, ctx.values, from, to, rec),
+    async () => {
+      const f0 = performance.now();
+      const installed = await ctx.db.finishIngest();
+      return { installed, finishMs: performance.now() - f0 };
+    },
+  );
+  const { installed, finishMs } = extra as { installed: number | undefined; finishMs: number };
   if (installed !== undefined && installed !== done) throw new Error(`ingest: finish() installed ${installed} entries, ${done} were written`);
   const verified = await verifyLoaded(ctx.db, ctx.values, ctx.keySize, done);
-  const userBytes = done * (ctx.keySize + ctx.valueSize);
-  return {
-    ops: done,
-    plannedOps: ctx.num,
-    seconds,
-    bytes: userBytes,
-    latencyUs: rec.summary(),
-    eventLoop: { p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 },
-    userBytesWritten: userBytes,
-    ingest: { entries: done, finishMs, verified },
-  };
+  return { ...measured, ingest: { entries: done, finishMs, verified } };
 }
 
 /**
