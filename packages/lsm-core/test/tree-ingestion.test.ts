@@ -1,12 +1,13 @@
 // Bulk ingestion (src/tree/ingestion.ts): sorted entries into new tables, visible at once at one global
 // seqno above everything before; order errors, abort, reopen, compaction of ingested tables.
 import { describe, expect, it } from "vitest";
-import { MemFs } from "@talus/fs";
+import { MemFs, type Fs } from "@talus/fs";
+import { FaultFs, isInjected } from "@talus/testkit";
 import { Leveled, LsmError, SequenceNumberCounter, Tree } from "../src/index.ts";
 import { dec } from "./helpers.ts";
 import { k } from "./tree-support.ts";
 
-async function open(fs = new MemFs(), seqno = new SequenceNumberCounter()): Promise<{ tree: Tree; fs: MemFs; seqno: SequenceNumberCounter }> {
+async function open<F extends Fs = MemFs>(fs: F = new MemFs() as Fs as F, seqno = new SequenceNumberCounter()): Promise<{ tree: Tree; fs: F; seqno: SequenceNumberCounter }> {
   const tree = await Tree.open({ path: "/db", fs, seqno, flushTableSize: 2048, blockSize: 256 });
   return { tree, fs, seqno };
 }
@@ -79,6 +80,35 @@ describe("ingestion", () => {
     expect(tree.isEmpty(seqno.get())).toBe(true);
     const empty = await tree.ingestion().finish();
     expect(empty).toEqual({ tables: 0, entries: 0 });
+    await tree.close();
+  });
+
+  it("keeps every entry when creating the next table fails, and checks order across table cuts", async () => {
+    const fs = new FaultFs(new MemFs());
+    const { tree, seqno } = await open(fs);
+    const ingestion = tree.ingestion();
+    ingestion.write(k(0), "v".repeat(40));
+    // The first table file was opened; the next one (the first rotation) fails once.
+    fs.addRule({ ops: "open", path: "**/tables/*", error: "EIO" });
+    let i = 1;
+    let failures = 0;
+    while (ingestion.entries < 400) {
+      try {
+        ingestion.write(k(i), "v".repeat(40));
+        i++;
+      } catch (error) {
+        expect(isInjected(error)).toBe(true);
+        failures++;
+      }
+    }
+    expect(failures).toBe(1);
+    expect(() => ingestion.write(k(i - 1), "again")).toThrow(RangeError);
+    expect(() => ingestion.write(k(0), "again")).toThrow(RangeError);
+    const result = await ingestion.finish();
+    expect(result).toEqual({ tables: result.tables, entries: 400 });
+    expect(result.tables).toBeGreaterThan(1);
+    expect(tree.len(seqno.get())).toBe(400);
+    expect([...tree.iter(seqno.get())].map(([key]) => dec(key))).toEqual(Array.from({ length: 400 }, (_, j) => k(j)));
     await tree.close();
   });
 });

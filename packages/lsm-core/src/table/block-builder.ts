@@ -36,6 +36,8 @@ export class BlockBuilder {
   #entryCount = 0;
   #lastKey = new Uint8Array(64);
   #lastKeyLength = 0;
+  /** `#lastKey[0, #lastKeyLength)`, made anew only when the length or the buffer changes. */
+  #lastKeyView: Uint8Array = this.#lastKey.subarray(0, 0);
 
   constructor(restartInterval: number) {
     if (!Number.isInteger(restartInterval) || restartInterval < 1) throw new RangeError(`restartInterval must be a positive integer, got ${restartInterval}`);
@@ -46,6 +48,15 @@ export class BlockBuilder {
     return this.#entryCount;
   }
 
+  /**
+   * The last key added, valid until the next {@link add}. It survives {@link reset}: a table writer
+   * keeps using it as "the previous key" across block boundaries, so the key is copied once per entry
+   * (and only its unshared bytes), not once here and once more by the writer.
+   */
+  get lastKey(): Uint8Array {
+    return this.#lastKeyView;
+  }
+
   /** The size of the contents if finished now. */
   get estimatedSize(): number {
     return this.#length + 4 * this.#restartCount + 4;
@@ -54,14 +65,17 @@ export class BlockBuilder {
   /** Appends an entry; REQUIRES: it sorts after the previous one (the caller checks the order). */
   add(key: Uint8Array, seqno: number, kind: number, value: Uint8Array): void {
     const keyLength = key.length;
-    let shared = 0;
+    // The prefix shared with the previous key (of this block or the one before): stored as a delta
+    // unless this entry is a restart point, and copied into #lastKey either way only past it.
+    let common = 0;
+    const last = this.#lastKey;
+    const limit = this.#lastKeyLength < keyLength ? this.#lastKeyLength : keyLength;
+    while (common < limit && last[common] === key[common]) common++;
+    let shared = common;
     if (this.#sinceRestart === this.restartInterval || this.#entryCount === 0) {
       this.#sinceRestart = 0;
       this.#pushRestart(this.#length);
-    } else {
-      const last = this.#lastKey;
-      const limit = this.#lastKeyLength < keyLength ? this.#lastKeyLength : keyLength;
-      while (shared < limit && last[shared] === key[shared]) shared++;
+      shared = 0;
     }
     const unshared = keyLength - shared;
     const valueLength = value.length;
@@ -85,7 +99,7 @@ export class BlockBuilder {
       p += valueLength;
     }
     this.#length = p;
-    this.#rememberKey(key, shared);
+    this.#rememberKey(key, common);
     this.#sinceRestart++;
     this.#entryCount++;
   }
@@ -107,7 +121,6 @@ export class BlockBuilder {
     this.#restartCount = 0;
     this.#sinceRestart = 0;
     this.#entryCount = 0;
-    this.#lastKeyLength = 0;
   }
 
   #grow(extra: number): void {
@@ -133,6 +146,7 @@ export class BlockBuilder {
       const grown = new Uint8Array(Math.max(keyLength, this.#lastKey.length * 2));
       grown.set(this.#lastKey.subarray(0, shared));
       this.#lastKey = grown;
+      this.#lastKeyView = grown.subarray(0, 0);
     }
     const last = this.#lastKey;
     if (keyLength - shared < SMALL_COPY_BYTES) {
@@ -141,6 +155,7 @@ export class BlockBuilder {
       last.set(shared === 0 ? key : key.subarray(shared), shared);
     }
     this.#lastKeyLength = keyLength;
+    if (this.#lastKeyView.length !== keyLength) this.#lastKeyView = last.subarray(0, keyLength);
   }
 }
 

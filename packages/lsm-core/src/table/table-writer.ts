@@ -36,7 +36,6 @@ import { KeyOrder } from "./keys.ts";
 import { encodeProperties, type TableMeta, type TableProperties } from "./meta.ts";
 import { encodeMetaindex } from "./metaindex.ts";
 import { syncFile } from "../io/async-sync.ts";
-import { KeyBuffer } from "../key/key-buffer.ts";
 import { copyBytes } from "../key/copy.ts";
 import { encodeFragments, RANGE_TOMBSTONE_BLOCK } from "../range-tombstone/block.ts";
 import { seqnoSpan, type Fragment } from "../range-tombstone/fragments.ts";
@@ -116,8 +115,7 @@ export class TableWriter {
   #syncedUpTo = 0;
   /** finish has begun writing the tail; still "open" so that a failure can abort(). */
   #sealing = false;
-  /** The last user key added (its own copy: the caller may reuse the key it passed). */
-  readonly #lastKey = new KeyBuffer();
+  /** The seqno of the last entry (its key is the block builder's `lastKey`, a copy: callers reuse keys). */
   #lastSeqno = 0;
   #lastKind = -1;
   #minKey: Uint8Array | null = null;
@@ -156,6 +154,11 @@ export class TableWriter {
     return this.#stats.entries;
   }
 
+  /** Data blocks written so far: {@link estimatedSize} changes by more than an entry only when this does. */
+  get dataBlockCount(): number {
+    return this.#stats.blocks;
+  }
+
   /** About the size the file would have if finished now: for rotating to a new table at a target size. */
   get estimatedSize(): number {
     return this.#written + this.#out.length + this.#block.estimatedSize + this.#index.estimatedSize + (this.#filter?.estimatedSize ?? 0) + TAIL_ESTIMATE;
@@ -163,12 +166,12 @@ export class TableWriter {
 
   /** A copy of the last user key added, or undefined before the first. */
   lastKey(): Uint8Array | undefined {
-    return this.#stats.entries === 0 ? undefined : this.#lastKey.view.slice();
+    return this.#stats.entries === 0 ? undefined : this.#block.lastKey.slice();
   }
 
   /** The last user key added as a view, valid until the next `add` (no copy, for per-entry checks). */
   lastKeyView(): Uint8Array | undefined {
-    return this.#stats.entries === 0 ? undefined : this.#lastKey.view;
+    return this.#stats.entries === 0 ? undefined : this.#block.lastKey;
   }
 
   /**
@@ -185,7 +188,7 @@ export class TableWriter {
     const stats = this.#stats;
     let newKey = true;
     if (stats.entries > 0) {
-      const c = this.#order.compare(key, this.#lastKey.view);
+      const c = this.#order.compare(key, this.#block.lastKey);
       // Merge operands of one key may share a seqno (a write batch merging a key twice); nothing else may.
       const sameSeqnoOk = c === 0 && seqno === this.#lastSeqno && kind === ValueKind.MergeOperand && this.#lastKind === ValueKind.MergeOperand;
       if (c < 0 || (c === 0 && seqno >= this.#lastSeqno && !sameSeqnoOk)) {
@@ -198,7 +201,7 @@ export class TableWriter {
       if (this.#block.estimatedSize >= this.#blockSize && !sameSeqnoOk) this.#flushBlock();
     }
     this.#block.add(key, seqno, kind, value);
-    this.#remember(key, seqno);
+    this.#lastSeqno = seqno;
     this.#lastKind = kind;
     if (stats.entries === 0) this.#minKey = key.slice();
     stats.entries++;
@@ -362,7 +365,7 @@ export class TableWriter {
       minSeqno: span === undefined ? this.#minSeqno : Math.min(this.#minSeqno, span.min),
       maxSeqno: span === undefined ? this.#maxSeqno : Math.max(this.#maxSeqno, span.max),
       minKey: firstStart !== undefined && this.#order.compare(firstStart, firstKey) < 0 ? copyBytes(firstStart) : firstKey,
-      maxKey: this.#maxKey ?? this.#lastKey.view.slice(),
+      maxKey: this.#maxKey ?? this.#block.lastKey.slice(),
       keyBytes: s.keyBytes,
       valueBytes: s.valueBytes,
       dataSize: s.dataSize,
@@ -383,7 +386,7 @@ export class TableWriter {
     this.#stats.dataSize += contents.length;
     this.#stats.blocks++;
     const handle = this.#writeBlock(contents, this.#codec);
-    this.#index.add(this.#lastKey.view, this.#lastSeqno, handle.offset, handle.size);
+    this.#index.add(this.#block.lastKey, this.#lastSeqno, handle.offset, handle.size);
     this.#block.reset();
   }
 
@@ -422,11 +425,6 @@ export class TableWriter {
         this.#backgroundSync = undefined;
       },
     );
-  }
-
-  #remember(key: Uint8Array, seqno: number): void {
-    this.#lastKey.set(key);
-    this.#lastSeqno = seqno;
   }
 
   #checkOpen(): void {

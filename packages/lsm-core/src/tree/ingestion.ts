@@ -11,7 +11,6 @@
  * @module
  */
 import { LsmError } from "../errors.ts";
-import { KeyBuffer } from "../key/key-buffer.ts";
 import { toKey, toValue, type Bytes } from "../key/validate.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { TableWriter } from "../table/table-writer.ts";
@@ -47,11 +46,12 @@ export interface IngestionResult {
 export class Ingestion {
   readonly #state: TreeState;
   readonly #checkValue: (value: Uint8Array) => void;
-  readonly #last = new KeyBuffer();
   #writer: TableWriter | undefined;
   /** Writers that reached the target size, finished at `finish()`. */
   readonly #full: TableWriter[] = [];
   #entries = 0;
+  /** The current writer's data block count when its size was last checked against the target. */
+  #blocksAtSizeCheck = 0;
   #status: "open" | "finishing" | "finished" | "aborted" = "open";
 
   constructor(state: TreeState, checkValue: (value: Uint8Array) => void) {
@@ -141,19 +141,25 @@ export class Ingestion {
 
   #add(key: Uint8Array, kind: ValueKind, value: Uint8Array): void {
     this.#checkOpen();
-    const cmp = this.#state.options.comparator;
-    if (this.#entries > 0 && cmp.compare(key, this.#last.view) <= 0) {
+    let writer = this.#writer;
+    const previous = writer?.lastKeyView();
+    if (previous !== undefined && this.#state.options.comparator.compare(key, previous) <= 0) {
       throw new RangeError("ingestion keys must be strictly increasing by the tree's comparator");
     }
-    let writer = this.#writer;
-    if (writer !== undefined && writer.estimatedSize >= this.#state.options.flushTableSize) {
-      this.#full.push(writer);
-      writer = undefined;
+    // A table is cut at a block boundary: its size is checked when a block has been written since.
+    if (writer !== undefined && writer.dataBlockCount !== this.#blocksAtSizeCheck) {
+      this.#blocksAtSizeCheck = writer.dataBlockCount;
+      if (writer.estimatedSize >= this.#state.options.flushTableSize) {
+        // The next writer first: if creating its file fails, the full one stays current (in one place).
+        const next = this.#state.store.newWriter(0, POLICY_LEVEL);
+        this.#full.push(writer);
+        writer = next;
+        this.#blocksAtSizeCheck = 0;
+      }
     }
     writer ??= this.#state.store.newWriter(0, POLICY_LEVEL);
     this.#writer = writer;
     writer.add(key, 0, kind, value);
-    this.#last.set(key);
     this.#entries++;
   }
 
