@@ -3,8 +3,14 @@
  * opens as an independent tree. The basis of point-in-time-recovery backups.
  *
  * The algorithm, in order, and why each step is where it is:
- * 1. Claim the target with one atomic `createDir` (`EEXIST` leaves an existing target untouched, so two
- *    checkpoints can never write into one directory), then create `tables/`.
+ * 1. Claim the target already marked as unfinished: create a fresh directory under a private hidden name
+ *    beside it (`.talus-checkpoint-<random>`), create its `tables/` and fsync it, then rename it to the
+ *    target. The target therefore never exists without `tables/`, the mark `Tree.open` refuses with
+ *    `INVALID_DATA` while `current` is missing: a directory created in place would be empty until its
+ *    `tables/` was made, and a process killed in between left a directory that opens as a fresh, empty
+ *    tree. An existing target is refused with `EEXIST` and left untouched (checked first, and again by the
+ *    rename, which fails on anything but a missing target or an empty directory, so two checkpoints can
+ *    never write into one directory). A kill before the rename leaves no target, only the hidden directory.
  * 2. Hold the tree's deletion pause for the whole operation: a compaction that finishes meanwhile may
  *    make captured tables obsolete, and their files must still be there when we link them.
  * 3. Sample the visible seqno, THEN flush the active memtable with GC watermark 0: every record with a
@@ -17,11 +23,13 @@
  *    point can never pass for a complete checkpoint.
  * 6. fsync the target and its parent, so the whole checkpoint is durable (`tables/` was synced before
  *    `current` was written, so a durable `current` never names links that are not).
- * Any failure after the claim removes the partial target, so a retry into the same path works; the
- * source is never modified beyond the flush.
+ * Any failure after the claim renames the partial target back to its hidden name (one step, so the target
+ * is never emptied in place) and removes it there, so a retry into the same path works; the source is
+ * never modified beyond the flush.
  *
  * @module
  */
+import { randomBytes } from "node:crypto";
 import { fsError, hasCode, type Fs } from "@talus/fs";
 import type { Tree } from "@talus/lsm-core";
 import { linkOrCopy } from "./link-or-copy.ts";
@@ -66,7 +74,7 @@ export async function createCheckpoint(tree: Tree, targetPath: string, options: 
   const target = normalizeTarget(targetPath);
   const fs = options.fs ?? tree.fs;
   const tablesDir = `${target}/tables`;
-  claimTarget(fs, target, tablesDir);
+  const hidden = claimTarget(fs, target);
   const pause = tree.deletionPause.acquire();
   try {
     const seqno = tree.visibleSeqnoCounter.get();
@@ -86,39 +94,85 @@ export async function createCheckpoint(tree: Tree, targetPath: string, options: 
     fs.syncDirectory(parentOf(target));
     return { sstFiles, blobFiles: 0, totalBytes, versionId: version.id, seqno };
   } catch (error) {
-    removePartial(fs, target);
+    removePartial(fs, target, hidden);
     throw error;
   } finally {
     pause.release();
   }
 }
 
-/** Claims `target` atomically and creates its `tables/`; on failure nothing of ours is left behind. */
-function claimTarget(fs: Fs, target: string, tablesDir: string): void {
+/** Names of the private directories a checkpoint is prepared in (and removed through) beside its target. */
+const HIDDEN_PREFIX = ".talus-checkpoint-";
+
+/**
+ * Claims `target`: a directory holding a durable, empty `tables/` appears there in one rename, so no crash
+ * or kill can leave it empty. Returns the hidden name it was prepared under, which is ours until we remove
+ * it. On failure nothing of ours is left behind.
+ */
+function claimTarget(fs: Fs, target: string): string {
+  if (fs.exists(target)) throw targetExists(target);
+  const hidden = createHiddenDir(fs, parentOf(target));
   try {
-    fs.createDir(target);
-  } catch (error) {
-    if (hasCode(error, "EEXIST")) {
-      const e = fsError("EEXIST", "checkpoint", target);
-      e.message = `EEXIST: checkpoint target ${target} already exists; refusing to overwrite it`;
-      throw e;
+    fs.createDir(`${hidden}/tables`);
+    // The rename makes the target durable whenever the parent's entries are written back; `tables/` must
+    // be durable by then, or a crash could still show the target without it.
+    fs.syncDirectory(hidden);
+    try {
+      fs.rename(hidden, target);
+    } catch (error) {
+      // Something appeared at the target since the check: rename fails on a file or a non-empty directory
+      // (a checkpoint's target never is empty). It replaces an empty directory, as rename(2) does.
+      if (["EEXIST", "ENOTEMPTY", "ENOTDIR", "EISDIR"].some((code) => hasCode(error, code))) throw targetExists(target);
+      throw error;
     }
+  } catch (error) {
+    removeQuietly(fs, hidden);
     throw error;
   }
-  try {
-    fs.createDir(tablesDir);
-    // From here on the claim holds `tables/`, so a crash leaves a directory open refuses (no `current`)
-    // rather than an empty one it would take for a new tree.
-    fs.syncDirectory(target);
-  } catch (error) {
-    removePartial(fs, target);
-    throw error;
+  return hidden;
+}
+
+/** Creates a fresh directory with an unused hidden name in `parent` and returns its path. */
+function createHiddenDir(fs: Fs, parent: string): string {
+  for (let attempt = 0; ; attempt++) {
+    const name = `${HIDDEN_PREFIX}${randomBytes(8).toString("hex")}`;
+    const path = parent === "." ? name : parent === "/" ? `/${name}` : `${parent}/${name}`;
+    try {
+      fs.createDir(path);
+      return path;
+    } catch (error) {
+      if (!hasCode(error, "EEXIST") || attempt >= 8) throw error;
+    }
   }
 }
 
-function removePartial(fs: Fs, target: string): void {
+function targetExists(target: string): Error {
+  const e = fsError("EEXIST", "checkpoint", target);
+  e.message = `EEXIST: checkpoint target ${target} already exists; refusing to overwrite it`;
+  return e;
+}
+
+/**
+ * Takes the partial target away in one step, back to its hidden name, and removes it there: removing it in
+ * place would empty it name by name, and a crash or kill meanwhile would leave a bare directory that opens
+ * as a fresh tree. The rename is made durable before the removal starts, for the same reason. When either
+ * fails, what is left (the target, or the hidden directory) still holds `tables/`: it is refused on open,
+ * or opens complete if `current` was already in place.
+ */
+function removePartial(fs: Fs, target: string, hidden: string): void {
   try {
-    fs.removeDirAll(target);
+    fs.rename(target, hidden);
+    fs.syncDirectory(parentOf(target));
+  } catch {
+    // Best effort: the error that made the checkpoint fail is the one to report.
+    return;
+  }
+  removeQuietly(fs, hidden);
+}
+
+function removeQuietly(fs: Fs, path: string): void {
+  try {
+    fs.removeDirAll(path);
   } catch {
     // Best effort: the error that made the checkpoint fail is the one to report.
   }

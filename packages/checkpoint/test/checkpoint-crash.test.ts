@@ -1,22 +1,23 @@
-// Power cuts during a checkpoint (CrashFs): cut at every sync point of the checkpoint, then look at the crash
-// image. The source must always reopen with everything it had flushed (the memtable the checkpoint flushes is
-// there whole or not at all), and a target must either be absent, be refused with INVALID_DATA (no `current`),
-// or open with exactly the source's data as of the checkpoint: never a tree that opens with missing data,
-// and never a `current` that names tables which did not survive.
+// Crashes during a checkpoint, then a look at what is left. Two sweeps: a power cut at every sync point of the
+// checkpoint (CrashFs), and the process killed at every filesystem operation of it, from the very first (the
+// kernel keeps everything the process did, and nothing after the kill runs, its cleanup included). The source
+// must always reopen with everything it had flushed (the memtable the checkpoint flushes is there whole or not
+// at all), and a target must either be absent, be refused with INVALID_DATA (no `current`), or open with
+// exactly the source's data as of the checkpoint: never a tree that opens with missing data or as a fresh
+// empty tree, and never a `current` that names tables which did not survive.
 //
 // Besides the strict images (only synced state survives) each cut is also looked at with a kernel that had
 // already written some directory blocks back (`keepUnsyncedEntries`), which real filesystems do at any time.
 import { describe, expect, it } from "vitest";
 import { MemFs, type Fs } from "@talus/fs";
 import { LsmError, Tree } from "@talus/lsm-core";
-import { CrashFs, PowerCutError, type CrashOptions } from "@talus/testkit";
+import { CrashFs, FaultFs, PowerCutError, type CrashOptions, type FaultRule } from "@talus/testkit";
 import { createCheckpoint } from "../src/index.ts";
-import { contents, diffMaps, key, openSource, type Source } from "./support.ts";
+import { codeOf, contents, diffMaps, key, listing, openSource, type Source } from "./support.ts";
 
 /**
- * What a crash image holds at a checkpoint target. "empty": the claimed directory and nothing else, which
- * `Tree.open` would turn into a fresh empty tree; only a kernel that writes the parent's entry back on its
- * own, before the checkpoint's first sync of the target, can leave that (see the lenient images).
+ * What a crash image holds at a checkpoint target. "empty": a directory with nothing in it, which `Tree.open`
+ * would turn into a fresh empty tree: a half-made checkpoint must never look like that.
  */
 type TargetOutcome = "absent" | "empty" | "refused" | "complete" | `broken: ${string}`;
 
@@ -35,11 +36,14 @@ interface Setup {
   readonly all: Map<string, string>;
 }
 
-/** A tree in /data/db on `fs` with three flushed tables and (optionally) a memtable the checkpoint must flush. */
-async function setup(fs: CrashFs, memtable: boolean): Promise<Setup> {
-  fs.createDirAll("/data/backups");
-  for (const dir of ["/", "/data", "/data/backups"]) fs.syncDirectory(dir);
-  const src = await openSource({ path: "/data/db", fs });
+/**
+ * A tree in /data/db on `disk` with three flushed tables and (optionally) a memtable the checkpoint must
+ * flush. `treeFs`: what the tree (and the checkpoint) reach the disk through, default the disk itself.
+ */
+async function setup(disk: CrashFs, memtable: boolean, treeFs: Fs = disk): Promise<Setup> {
+  disk.createDirAll("/data/backups");
+  for (const dir of ["/", "/data", "/data/backups"]) disk.syncDirectory(dir);
+  const src = await openSource({ path: "/data/db", fs: treeFs });
   for (let t = 0; t < 3; t++) {
     src.fill(t * 300, (t + 1) * 300);
     await src.tree.flushActiveMemtable(0);
@@ -97,6 +101,17 @@ interface SweepOptions {
   readonly lenient?: readonly CrashOptions[];
 }
 
+/** Looks at one cut's images: what each holds at the source and at every target. */
+async function classify(n: number, images: ReadonlyArray<readonly [string, CrashFs]>, s: Setup, targets: readonly string[]): Promise<Cut[]> {
+  const cuts: Cut[] = [];
+  for (const [label, image] of images) {
+    const outcomes: Record<string, TargetOutcome> = {};
+    for (const target of targets) outcomes[target] = await openOutcome(image, target, s.all);
+    cuts.push({ n, image: label, source: await sourceOutcome(image, s), targets: outcomes });
+  }
+  return cuts;
+}
+
 /**
  * Runs the checkpoint(s) once per sync point, cutting the power there, and classifies every image. Returns
  * the cuts and the number of sync points a whole run has.
@@ -118,24 +133,68 @@ async function sweep(options: SweepOptions): Promise<{ cuts: Cut[]; syncPoints: 
     for (const r of results) if (r.status === "rejected") expect(r.reason).toBeInstanceOf(PowerCutError);
     const images: Array<[string, CrashFs]> = [["strict", fs.powerCutImage as CrashFs]];
     for (const o of options.lenient ?? []) images.push([JSON.stringify(o), fs.crash(o)]);
-    for (const [label, image] of images) {
-      const targets: Record<string, TargetOutcome> = {};
-      for (const target of options.targets) targets[target] = await openOutcome(image, target, s.all);
-      cuts.push({ n, image: label, source: await sourceOutcome(image, s), targets });
+    cuts.push(...(await classify(n, images, s, options.targets)));
+  }
+}
+
+/** What SIGKILL leaves on the disk: every change the process made, synced or not (the kernel has them all). */
+const KILLED: CrashOptions = { keepUnsyncedEntries: 1, keepUnsyncedWrites: 1 };
+
+/**
+ * Runs the checkpoint(s) once per filesystem operation, from the very first one, killing the process there:
+ * that operation and every later one fails without touching the disk (a FaultFs over the CrashFs), so nothing
+ * the process would still do, cleanup included, reaches it. Each cut is looked at as the killed process left
+ * it ("killed"), and as a power cut at that same operation would (strict, and the lenient images); the
+ * state after the whole run is looked at as a power cut would leave it, too (cut `operations`).
+ * `onKilled` gets every killed image, for checks beyond the classification. Returns the cuts and the number
+ * of operations a whole run has.
+ */
+async function killSweep(
+  options: SweepOptions & {
+    /** A fault injected first (once), so that the kills also land in the cleanup of a failed checkpoint. */
+    readonly failure?: FaultRule;
+    readonly onKilled?: (image: CrashFs, cut: Cut) => Promise<void>;
+  },
+): Promise<{ cuts: Cut[]; operations: number }> {
+  const cuts: Cut[] = [];
+  for (let n = 0; ; n++) {
+    const disk = new CrashFs();
+    const fs = new FaultFs(disk);
+    const s = await setup(disk, options.memtable, fs);
+    const before = fs.callCount;
+    if (options.failure !== undefined) fs.addRule(options.failure);
+    const kill = fs.addRule({ after: n, times: Infinity, error: "EIO" });
+    const results = await Promise.allSettled(options.targets.map((target) => createCheckpoint(s.src.tree, target)));
+    if (!fs.injected.some((f) => f.rule === kill)) {
+      // The whole run: every checkpoint completed and opens with everything, or failed and left nothing.
+      for (const r of results) expect(r.status).toBe(options.failure === undefined ? "fulfilled" : "rejected");
+      for (const target of options.targets) {
+        expect(await openOutcome(disk, target, s.all)).toBe(options.failure === undefined ? "complete" : "absent");
+      }
+      // And a power cut right after it returned (or failed and cleaned up).
+      const images: Array<[string, CrashFs]> = [["strict", disk.crash()]];
+      for (const o of options.lenient ?? []) images.push([JSON.stringify(o), disk.crash(o)]);
+      cuts.push(...(await classify(n, images, s, options.targets)));
+      return { cuts, operations: fs.callCount - before };
     }
+    const killed = disk.crash(KILLED);
+    const images: Array<[string, CrashFs]> = [["killed", killed], ["strict", disk.crash()]];
+    for (const o of options.lenient ?? []) images.push([JSON.stringify(o), disk.crash(o)]);
+    const classified = await classify(n, images, s, options.targets);
+    cuts.push(...classified);
+    if (options.onKilled !== undefined) await options.onKilled(killed, classified[0] as Cut);
   }
 }
 
 const LENIENT: readonly CrashOptions[] = [0, 1, 2, 3, 4, 5, 6, 7].map((seed) => ({ keepUnsyncedEntries: 0.5, seed }));
 
 const badSources = (cuts: readonly Cut[]): Cut[] => cuts.filter((c) => c.source.startsWith("broken"));
-/** Acceptable: absent, refused, complete; and, on lenient images only, the bare claimed directory. */
-const acceptable = (outcome: TargetOutcome, image: string): boolean =>
-  outcome === "absent" || outcome === "refused" || outcome === "complete" || (outcome === "empty" && image !== "strict");
+/** Acceptable: absent, refused, complete; never a bare directory that would open as a fresh tree. */
+const acceptable = (outcome: TargetOutcome): boolean => outcome === "absent" || outcome === "refused" || outcome === "complete";
 const badTargets = (cuts: readonly Cut[]): string[] =>
   cuts.flatMap((c) =>
     Object.entries(c.targets)
-      .filter(([, o]) => !acceptable(o, c.image))
+      .filter(([, o]) => !acceptable(o))
       .map(([t, o]) => `cut ${c.n} (${c.image}) ${t}: ${o}`),
   );
 
@@ -169,6 +228,85 @@ describe("a power cut at every sync point of a checkpoint (tree and target on on
     // target whose tables/ entry is not yet durable (it opens as a fresh, empty tree) as well as the
     // `current`-before-tables/ ordering above.
     const { cuts } = await sweep({ memtable: true, targets: ["/data/backups/a", "/data/backups/b"] });
+    expect(badSources(cuts)).toEqual([]);
+    expect(badTargets(cuts)).toEqual([]);
+  });
+});
+
+describe("the process killed at every filesystem operation of a checkpoint, from the first (tree and target on one volume)", () => {
+  /**
+   * After a kill, a retry does what the README says: into an absent target it succeeds; a target that is
+   * there is refused with EEXIST and left as it was, and once it is deleted the retry succeeds. Returns
+   * what went wrong, if anything.
+   */
+  async function retry(image: CrashFs, target: string, outcome: TargetOutcome): Promise<string | undefined> {
+    const src = await openSource({ path: "/data/db", fs: image });
+    try {
+      const expected = contents(src.tree);
+      const attempt = (): Promise<unknown> => createCheckpoint(src.tree, target).then(() => undefined, (e: unknown) => e);
+      if (outcome !== "absent") {
+        const before = listing(image, target);
+        const error = await attempt();
+        if (codeOf(error) !== "EEXIST") return `a retry into the ${outcome} target did not fail with EEXIST: ${String(error)}`;
+        if (JSON.stringify(listing(image, target)) !== JSON.stringify(before)) return `a refused retry changed the ${outcome} target`;
+        image.removeDirAll(target);
+      }
+      const error = await attempt();
+      if (error !== undefined) return `the retry failed: ${String(error)}`;
+      const now = await openOutcome(image, target, expected);
+      return now === "complete" ? undefined : `the retried checkpoint is ${now}`;
+    } finally {
+      await src.tree.close();
+    }
+  }
+
+  for (const memtable of [true, false]) {
+    it(`${memtable ? "with a memtable to flush" : "memtable already flushed"}: the target is absent, refused or complete, never a bare directory; a retry works`, async () => {
+      const retries: string[] = [];
+      const leftovers: string[] = [];
+      const { cuts, operations } = await killSweep({
+        memtable,
+        targets: ["/data/ck"],
+        lenient: LENIENT,
+        onKilled: async (image, cut) => {
+          // Whatever else a kill leaves beside the target is hidden, never a name anyone would open as a tree.
+          const names = image.readDir("/data").map((e) => e.fileName);
+          for (const name of names) if (!["db", "backups", "ck"].includes(name) && !name.startsWith(".")) leftovers.push(`cut ${cut.n}: ${name}`);
+          const problem = await retry(image, "/data/ck", cut.targets["/data/ck"] as TargetOutcome);
+          if (problem !== undefined) retries.push(`cut ${cut.n} (${cut.targets["/data/ck"]}): ${problem}`);
+        },
+      });
+      expect(operations).toBeGreaterThanOrEqual(10);
+      expect(new Set(cuts.map((c) => c.n)).size).toBe(operations + 1); // a cut before each operation, one after the last
+      expect(badSources(cuts)).toEqual([]);
+      expect(badTargets(cuts)).toEqual([]);
+      expect(retries).toEqual([]);
+      expect(leftovers).toEqual([]);
+      // Kills before the claim leave no target, kills from the claim on a refused one (INVALID_DATA), kills
+      // after `current` is in place a whole one: in that order, nothing else, nothing in between.
+      const killed = cuts.filter((c) => c.image === "killed").map((c) => c.targets["/data/ck"]);
+      expect(killed.filter((o, i) => o !== killed[i - 1])).toEqual(["absent", "refused", "complete"]);
+    });
+  }
+
+  // A failed checkpoint takes its partial target away: killed (or the power cut) anywhere in that cleanup,
+  // the target is still refused or already gone, never emptied in place.
+  it("a checkpoint that fails (a hard link, EIO) and cleans up: killed at every operation, cleanup included", async () => {
+    const { cuts, operations } = await killSweep({
+      memtable: true,
+      targets: ["/data/ck"],
+      lenient: LENIENT,
+      failure: { ops: "hardLink", after: 2, error: "EIO" },
+    });
+    expect(operations).toBeGreaterThanOrEqual(10);
+    expect(badSources(cuts)).toEqual([]);
+    expect(badTargets(cuts)).toEqual([]);
+    const killed = new Set(cuts.filter((c) => c.image === "killed").map((c) => c.targets["/data/ck"]));
+    expect(killed).toEqual(new Set(["absent", "refused"]));
+  });
+
+  it("two checkpoints into one backups directory at once", async () => {
+    const { cuts } = await killSweep({ memtable: true, targets: ["/data/backups/a", "/data/backups/b"], lenient: LENIENT });
     expect(badSources(cuts)).toEqual([]);
     expect(badTargets(cuts)).toEqual([]);
   });
@@ -208,7 +346,7 @@ describe("a power cut while copying into another volume", () => {
       for (const [label, image] of images) {
         const outcome = await openOutcome(image, "/backups/ck", all);
         outcomes.push(outcome);
-        if (!acceptable(outcome, label)) bad.push(`cut ${n} (${label}): ${outcome}`);
+        if (!acceptable(outcome)) bad.push(`cut ${n} (${label}): ${outcome}`);
       }
       await src.tree.close();
     }

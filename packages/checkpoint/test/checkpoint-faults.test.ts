@@ -76,10 +76,15 @@ interface NamedCase {
 }
 
 const inTarget = (glob: string): string => `${TARGET}/${glob}`;
+/** The hidden directory a checkpoint is prepared in beside its target, before it is renamed into place. */
+const HIDDEN = "/data/.talus-checkpoint-*";
 
 const NAMED: readonly NamedCase[] = [
-  { step: "claiming the target (createDir)", crossFs: false, rule: { ops: "createDir", path: TARGET, error: "EACCES" }, code: "EACCES" },
-  { step: "creating tables/", crossFs: false, rule: { ops: "createDir", path: inTarget("tables"), error: "ENOSPC" }, code: "ENOSPC" },
+  { step: "creating the hidden directory", crossFs: false, rule: { ops: "createDir", path: HIDDEN, error: "EACCES" }, code: "EACCES" },
+  { step: "creating tables/ in it", crossFs: false, rule: { ops: "createDir", path: `${HIDDEN}/tables`, error: "ENOSPC" }, code: "ENOSPC" },
+  { step: "fsync of the hidden directory", crossFs: false, rule: { ops: "syncDirectory", path: HIDDEN, error: "EIO" }, code: "EIO" },
+  { step: "claiming the target (rename into place)", crossFs: false, rule: { ops: "rename", path: TARGET, error: "EACCES" }, code: "EACCES" },
+  { step: "claiming the target (cross-fs)", crossFs: true, rule: { ops: "rename", path: TARGET, error: "EIO" }, code: "EIO" },
   { step: "hard-linking the first table", crossFs: false, rule: { ops: "hardLink", error: "EIO" }, code: "EIO" },
   { step: "hard-linking the last table", crossFs: false, rule: { ops: "hardLink", after: 3, error: "EACCES" }, code: "EACCES" },
   { step: "sizing a linked table", crossFs: false, rule: { ops: "metadata", path: inTarget("tables/*"), error: "EIO" }, code: "EIO" },
@@ -101,7 +106,7 @@ const NAMED: readonly NamedCase[] = [
   { step: "fsync of the version file", crossFs: false, rule: { ops: "sync", path: inTarget("v*"), error: "EIO" }, code: "EIO" },
   { step: "writing `current` (its temp file)", crossFs: false, rule: { ops: "write", path: inTarget("current*"), error: "ENOSPC" }, code: "ENOSPC" },
   { step: "fsync of `current`", crossFs: false, rule: { ops: "sync", path: inTarget("current*"), error: "EIO" }, code: "EIO" },
-  { step: "renaming `current` into place", crossFs: false, rule: { ops: "rename", error: "EIO" }, code: "EIO" },
+  { step: "renaming `current` into place", crossFs: false, rule: { ops: "rename", path: inTarget("current"), error: "EIO" }, code: "EIO" },
   { step: "fsync of tables/", crossFs: false, rule: { ops: "syncDirectory", path: inTarget("tables"), error: "EIO" }, code: "EIO" },
   { step: "the first fsync of the target", crossFs: false, rule: { ops: "syncDirectory", path: TARGET, error: "EIO" }, code: "EIO" },
   { step: "fsync of the target's parent", crossFs: false, rule: { ops: "syncDirectory", path: "/data", error: "EIO" }, code: "EIO" },
@@ -173,11 +178,27 @@ describe("failures of the source side", () => {
   it("a cleanup that fails itself: the original error is reported, and what is left is refused on open", async () => {
     const f = await fixture({ memtable: false, crossFs: false });
     f.faults.addRule({ ops: "hardLink", after: 1, error: "EIO" });
-    f.faults.addRule({ ops: "removeDirAll", error: "EACCES" });
+    // The claim renames the hidden directory to the target; the cleanup's rename back is the one that fails.
+    f.faults.addRule({ ops: "rename", path: TARGET, after: 1, error: "EACCES" });
     await expect(createCheckpoint(f.src.tree, TARGET, { fs: f.faults })).rejects.toSatisfy((e: unknown) => codeOf(e) === "EIO");
     expect(f.mem.exists(TARGET)).toBe(true);
     expect(f.mem.exists(`${TARGET}/current`)).toBe(false);
     await expect(Tree.open({ path: TARGET, fs: f.mem })).rejects.toSatisfy(isLsmError("INVALID_DATA"));
+    await f.src.tree.close();
+  });
+
+  it("a cleanup whose removal fails: the target is gone, and the hidden directory left beside it is refused on open", async () => {
+    const f = await fixture({ memtable: false, crossFs: false });
+    f.faults.addRule({ ops: "hardLink", after: 1, error: "EIO" });
+    f.faults.addRule({ ops: "removeDirAll", error: "EACCES" });
+    await expect(createCheckpoint(f.src.tree, TARGET, { fs: f.faults })).rejects.toSatisfy((e: unknown) => codeOf(e) === "EIO");
+    expect(f.mem.exists(TARGET)).toBe(false);
+    const left = f.mem.readDir("/data").filter((e) => e.fileName !== "db");
+    expect(left.map((e) => e.fileName)).toEqual([expect.stringMatching(/^\.talus-checkpoint-[0-9a-f]{16}$/)]);
+    await expect(Tree.open({ path: left[0]?.path ?? "", fs: f.mem })).rejects.toSatisfy(isLsmError("INVALID_DATA"));
+    // It does not stand in the way of a retry.
+    await createCheckpoint(f.src.tree, TARGET, { fs: f.faults });
+    expect(diffMaps(await readTree(f.mem, TARGET), f.src.model.at())).toEqual([]);
     await f.src.tree.close();
   });
 });

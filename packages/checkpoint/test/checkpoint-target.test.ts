@@ -50,7 +50,12 @@ describe("normalisation", () => {
     mem.createDir("/data/x");
     const fs = new RecordingFs(mem);
     const info = await createCheckpoint(src.tree, given, { fs });
-    expect(fs.createdDirs).toEqual([claimed, `${claimed}/tables`]);
+    // Prepared with its tables/ under a hidden name beside the target, then renamed into place.
+    const hidden = fs.createdDirs[0] ?? "";
+    const parent = claimed.slice(0, claimed.lastIndexOf("/") + 1);
+    expect(hidden.startsWith(parent) && /^\.talus-checkpoint-[0-9a-f]{16}$/.test(hidden.slice(parent.length))).toBe(true);
+    expect(fs.createdDirs).toEqual([hidden, `${hidden}/tables`]);
+    expect(fs.renames[0]).toEqual([hidden, claimed]);
     expect(mem.exists(resolved)).toBe(true);
     expect(info.sstFiles).toBe(1);
     expect(diffMaps(await readTree(mem, resolved), src.model.at())).toEqual([]);
@@ -102,6 +107,42 @@ describe("refused targets change nothing", () => {
     expect(String(error)).toMatch(/already exists; refusing to overwrite/);
     expect(listing(std, join(base, "ck"))).toEqual({ "notes.txt": 7, tables: "dir" });
     expect(readFileSync(join(base, "ck", "notes.txt"), "utf8")).toBe("keep me");
+    expectNothingDone(src);
+    await src.tree.close();
+  });
+
+  it("an existing empty directory: EEXIST, left as it was (a rename into place would replace it)", async () => {
+    const { mem, src } = await memSource();
+    mem.createDir("/data/ck");
+    const error = await rejection(createCheckpoint(src.tree, "/data/ck"));
+    expect(codeOf(error)).toBe("EEXIST");
+    expect(mem.readDir("/data").map((e) => e.fileName).sort()).toEqual(["ck", "db"]);
+    expect(mem.readDir("/data/ck")).toEqual([]);
+    expectNothingDone(src);
+    await src.tree.close();
+  });
+
+  it.each(["a file", "a non-empty directory"])("%s that appears at the target while it is claimed: EEXIST, it is untouched, nothing else is left", async (what) => {
+    const { mem, src } = await memSource();
+    class Racing extends DelegatingFs {
+      override rename(from: string, to: string): void {
+        if (to === "/data/ck" && !mem.exists(to)) {
+          if (what === "a file") mem.open(to, { write: true, createNew: true }).close();
+          else {
+            mem.createDir(to);
+            mem.open(`${to}/mine`, { write: true, createNew: true }).close();
+          }
+        }
+        super.rename(from, to);
+      }
+    }
+    const before = listing(mem, "/data/db");
+    const error = await rejection(createCheckpoint(src.tree, "/data/ck", { fs: new Racing(mem) }));
+    expect(codeOf(error)).toBe("EEXIST");
+    expect(mem.readDir("/data").map((e) => e.fileName).sort()).toEqual(["ck", "db"]);
+    if (what === "a file") expect(mem.metadata("/data/ck")).toMatchObject({ isFile: true, len: 0 });
+    else expect(listing(mem, "/data/ck")).toEqual({ mine: 0 });
+    expect(listing(mem, "/data/db")).toEqual(before);
     expectNothingDone(src);
     await src.tree.close();
   });

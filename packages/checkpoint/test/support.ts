@@ -183,14 +183,20 @@ export function writeBytes(fs: Fs, path: string, bytes: Uint8Array): void {
 /** An `Fs` that forwards every call to `inner`; tests subclass it to change one operation. */
 export class DelegatingFs extends ForwardingFs {}
 
-/** A `DelegatingFs` that records the path of every `createDir` and `hardLink` call. */
+/** A `DelegatingFs` that records the paths of every `createDir`, `rename` and `hardLink` call. */
 export class RecordingFs extends DelegatingFs {
   readonly createdDirs: string[] = [];
+  readonly renames: Array<[string, string]> = [];
   readonly links: Array<[string, string]> = [];
 
   override createDir(path: string): void {
     this.createdDirs.push(path);
     super.createDir(path);
+  }
+
+  override rename(from: string, to: string): void {
+    this.renames.push([from, to]);
+    super.rename(from, to);
   }
 
   override hardLink(src: string, dst: string): void {
