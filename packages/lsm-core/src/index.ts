@@ -19,6 +19,7 @@ export { Ingestion, type IngestionResult } from "./tree/ingestion.ts";
 export type { CompactionFilter, CompactionFilterItem, CompactionFilterRun, CompactionVerdict } from "./compaction/compaction-filter.ts";
 export { MAX_TABLE_VALUE_BYTES, Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
+export type { BlobFileInfo, BlobReference, BlobWriter, ValueLog } from "./separation/value-log.ts";
 export type { TableFile } from "./tree/table-file.ts";
 export { Fifo, Leveled, SizeTiered, type CompactionChoice, type CompactionStrategy } from "./compaction/strategies/index.ts";
 export { BlockCache, FileDescriptorCache } from "./cache/index.ts";

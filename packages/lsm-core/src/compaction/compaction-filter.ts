@@ -80,11 +80,16 @@ export class FilteredCursor implements EntryCursor {
   readonly #input: EntryCursor;
   readonly #run: CompactionFilterRun;
   readonly #name: string;
+  readonly #readBlob: ((key: Uint8Array, handle: Uint8Array) => Uint8Array) | undefined;
   #kind: ValueKind = ValueKind.Value;
   #value: Uint8Array = EMPTY;
   readonly #item: { key: Uint8Array; seqno: number; isMergeOperand: boolean; value: () => Uint8Array };
 
-  constructor(input: EntryCursor, filter: CompactionFilter, isLastLevel: boolean) {
+  /**
+   * `readBlob` (a blob tree's) resolves an indirection's handle: the filter sees separated values too,
+   * and reads the blob only when it asks for `value()`.
+   */
+  constructor(input: EntryCursor, filter: CompactionFilter, isLastLevel: boolean, readBlob?: (key: Uint8Array, handle: Uint8Array) => Uint8Array) {
     this.#input = input;
     this.#name = filter.name;
     try {
@@ -92,7 +97,13 @@ export class FilteredCursor implements EntryCursor {
     } catch (error) {
       throw failed(filter.name, error);
     }
-    this.#item = { key: EMPTY, seqno: 0, isMergeOperand: false, value: () => input.value() };
+    this.#readBlob = readBlob;
+    this.#item = {
+      key: EMPTY,
+      seqno: 0,
+      isMergeOperand: false,
+      value: () => (readBlob !== undefined && input.kind() === ValueKind.Indirection ? readBlob(input.key(), input.value()) : input.value()),
+    };
   }
 
   /** Tells the filter the pass is complete. */
@@ -159,7 +170,8 @@ export class FilteredCursor implements EntryCursor {
     const input = this.#input;
     for (; input.valid(); input.next()) {
       const kind = input.kind();
-      if (isTombstone(kind) || kind === ValueKind.Indirection) {
+      // Without a blob reader an indirection's value cannot be shown to the filter: it is kept.
+      if (isTombstone(kind) || (kind === ValueKind.Indirection && this.#readBlob === undefined)) {
         this.#kind = kind;
         this.#value = input.value();
         return;
@@ -186,7 +198,8 @@ export class FilteredCursor implements EntryCursor {
         return;
       }
       if (typeof verdict === "object" && verdict !== null && verdict.replace instanceof Uint8Array) {
-        this.#kind = kind;
+        // A replaced separated value is a new value (the table writer separates it again if large).
+        this.#kind = kind === ValueKind.Indirection ? ValueKind.Value : kind;
         this.#value = verdict.replace;
         return;
       }

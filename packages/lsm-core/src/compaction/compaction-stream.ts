@@ -58,6 +58,8 @@ export interface CompactionStreamOptions {
   readonly tombstones?: readonly Fragment[];
   /** Collapses merge operands below the watermark (none: operands are kept as they are). */
   readonly mergeOperator?: MergeOperator | undefined;
+  /** A blob tree's: the value an indirection stands for, when it is the base of a merge. */
+  readonly readBlob?: ((key: Uint8Array, handle: Uint8Array) => Uint8Array) | undefined;
 }
 
 export class CompactionStream {
@@ -198,7 +200,12 @@ export class CompactionStream {
       const kind = input.kind();
       if (kind !== ValueKind.MergeOperand) {
         bounded = true;
-        if (kind === ValueKind.Value || kind === ValueKind.Indirection) base = copyBytes(input.value());
+        if (kind === ValueKind.Value) base = copyBytes(input.value());
+        else if (kind === ValueKind.Indirection) {
+          const read = this.#options.readBlob;
+          if (read === undefined) throw new Error("CompactionStream: a merge operand lies on a separated value, but no readBlob was given");
+          base = read(key, input.value());
+        }
         break;
       }
       operands.push(copyBytes(input.value()));

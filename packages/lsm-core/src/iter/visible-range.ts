@@ -237,7 +237,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       let onKey = true;
       if (!deleted) {
         if (kind === Kind.MergeOperand && this.#merge !== undefined) {
-          value = mergeForward(this.#merge, cmp, c, key, covered);
+          value = mergeForward(this.#merge, cmp, c, key, covered, this.#resolver);
           onKey = c.valid() && cmp.compare(c.key(), key) === 0;
         } else {
           value = this.#resolver.resolve(key, kind, copyForCaller(c.value()));
@@ -275,7 +275,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     if (kinds[newest] !== Kind.MergeOperand) return this.#resolver.resolve(key, kinds[newest] as ValueKind, values[newest] as Uint8Array);
     let i = newest;
     while (i >= 0 && kinds[i] === Kind.MergeOperand) i--;
-    const base = i >= 0 && !isTombstone(kinds[i] as number) ? values[i] : undefined;
+    const base = i >= 0 && !isTombstone(kinds[i] as number) ? this.#resolver.resolve(key, kinds[i] as ValueKind, values[i] as Uint8Array) : undefined;
     return runMerge(this.#merge as MergeOperator, key, base, values.slice(i + 1));
   }
 
@@ -323,7 +323,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
  * base), a deletion, or a version below `covered` (hidden by a range tombstone: no base). Leaves `c` on
  * the first entry not collected.
  */
-function mergeForward(operator: MergeOperator, cmp: Comparator, c: EntryCursor, key: Uint8Array, covered: number): Uint8Array {
+function mergeForward(operator: MergeOperator, cmp: Comparator, c: EntryCursor, key: Uint8Array, covered: number, resolver: ValueResolver): Uint8Array {
   const operands: Uint8Array[] = [];
   let base: Uint8Array | undefined;
   while (c.valid() && cmp.compare(c.key(), key) === 0 && c.seqno() >= covered) {
@@ -333,7 +333,8 @@ function mergeForward(operator: MergeOperator, cmp: Comparator, c: EntryCursor, 
       c.next();
       continue;
     }
-    if (!isTombstone(kind)) base = copyForCaller(c.value());
+    // A separated base (an indirection) merges as the value it stands for.
+    if (!isTombstone(kind)) base = resolver.resolve(key, kind, copyForCaller(c.value()));
     break;
   }
   return runMerge(operator, key, base, operands.reverse());

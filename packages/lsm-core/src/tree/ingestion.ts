@@ -14,7 +14,10 @@ import { LsmError } from "../errors.ts";
 import { toKey, toValue, type Bytes } from "../key/validate.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { TableWriter } from "../table/table-writer.ts";
-import { flush } from "./jobs.ts";
+import { flush, withBlobFiles } from "./jobs.ts";
+import type { BlobFile } from "./blob-file.ts";
+import type { BlobStore } from "./blob-store.ts";
+import type { BlobWriter } from "../separation/value-log.ts";
 import type { TableFile } from "./table-file.ts";
 import type { TreeState } from "./tree-state.ts";
 
@@ -50,6 +53,8 @@ export class Ingestion {
   /** Writers that reached the target size, finished at `finish()`. */
   readonly #full: TableWriter[] = [];
   #entries = 0;
+  /** A blob tree's blob files for the separated values, started at the first one. */
+  #blobs: BlobWriter | undefined;
   /** The current writer's data block count when its size was last checked against the target. */
   #blocksAtSizeCheck = 0;
   #status: "open" | "finishing" | "finished" | "aborted" = "open";
@@ -97,6 +102,7 @@ export class Ingestion {
     if (this.#status === "finished" || this.#status === "finishing") return;
     this.#status = "aborted";
     for (const writer of this.#writers()) writer.abort();
+    this.#blobs?.abort();
     this.#full.length = 0;
     this.#writer = undefined;
   }
@@ -107,11 +113,14 @@ export class Ingestion {
     this.#full.length = 0;
     this.#writer = undefined;
     const tables: TableFile[] = [];
+    let blobs: BlobFile[] = [];
     try {
       for (const writer of writers) tables.push(await state.store.finishWriter(writer, 0));
       if (tables.length > 0) await state.store.syncFolder(0);
+      if (this.#blobs !== undefined && state.store.blobs !== undefined) blobs = state.store.blobs.adopt(await this.#blobs.finish());
     } catch (error) {
       for (const writer of writers) writer.abort();
+      this.#blobs?.abort();
       for (const table of tables) table.markObsolete();
       this.#status = "aborted";
       throw error;
@@ -128,11 +137,15 @@ export class Ingestion {
         const global = state.options.seqno.next();
         for (const table of tables) table.setGlobalSeqno(global);
         // The global seqno is the change's stamp too: an ingestion takes one seqno.
-        return { next: state.latest.version.withNewL0Run(tables), outputs: tables, change: { preservesReads: true, gcWatermark: 0, stamp: global } };
+        const next = withBlobFiles(state.latest.version.withNewL0Run(tables), blobs);
+        return { next, outputs: tables, blobOutputs: blobs, change: { preservesReads: true, gcWatermark: 0, stamp: global } };
       });
     } catch (error) {
       this.#status = "aborted";
-      if (!tables.some((t) => state.latest.version.getTable(t.id) !== undefined)) for (const table of tables) table.markObsolete();
+      if (!tables.some((t) => state.latest.version.getTable(t.id) !== undefined)) {
+        for (const table of tables) table.markObsolete();
+        for (const blob of blobs) blob.markObsolete();
+      }
       throw error;
     }
     this.#status = "finished";
@@ -159,7 +172,14 @@ export class Ingestion {
     }
     writer ??= this.#state.store.newWriter(0, POLICY_LEVEL);
     this.#writer = writer;
-    writer.add(key, 0, kind, value);
+    const log = this.#state.options.valueLog;
+    if (log !== undefined && kind === ValueKind.Value && value.length >= log.separationThreshold) {
+      // Key-value separation, as a flush does: the blob gets the value, the table its handle.
+      const blobs = (this.#blobs ??= (this.#state.store.blobs as BlobStore).newWriter());
+      writer.add(key, 0, ValueKind.Indirection, blobs.add(key, 0, value));
+    } else {
+      writer.add(key, 0, kind, value);
+    }
     this.#entries++;
   }
 

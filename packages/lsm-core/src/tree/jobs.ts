@@ -15,6 +15,7 @@
  *
  * @module
  */
+import type { TreeVersion } from "./tree-version.ts";
 import { CompactionStream } from "../compaction/compaction-stream.ts";
 import type { CompactionChoice } from "../compaction/strategies/index.ts";
 import type { EntryCursor } from "../iter/cursor.ts";
@@ -24,6 +25,8 @@ import { LEVEL_COUNT, type Version } from "../version/index.ts";
 import { mergeFragmentLists, pruneFragments } from "../range-tombstone/fragments.ts";
 import { FilteredCursor } from "../compaction/compaction-filter.ts";
 import type { TableFile } from "./table-file.ts";
+import type { BlobFile } from "./blob-file.ts";
+import type { Fragment } from "../range-tombstone/fragments.ts";
 import type { TreeState } from "./tree-state.ts";
 
 /** What a compaction step did. */
@@ -64,6 +67,7 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
     const cmp = state.options.comparator;
     const cursor = new MergingCursor(cmp, [...sealed].reverse().map((m) => m.cursor()));
     let outputs: TableFile[];
+    let blobOutputs: BlobFile[];
     try {
       const tombstones = mergeFragmentLists(cmp, sealed.map((m) => m.rangeTombstones()));
       // With no table at all, nothing older lies below the flush, so operands below the watermark merge
@@ -76,15 +80,16 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
         nothingBelow,
         tombstones,
         mergeOperator: state.options.mergeOperator,
+        readBlob: readBlobOf(state),
       });
-      outputs = await state.store.write(stream, 0, state.options.flushTableSize, 0, pruneFragments(cmp, tombstones, gcWatermark, false));
+      ({ tables: outputs, blobs: blobOutputs } = await writeOutputs(state, stream, 0, state.options.flushTableSize, 0, pruneFragments(cmp, tombstones, gcWatermark, false)));
     } finally {
       cursor.close();
     }
     await state.commit(() => {
       const current = state.latest.version;
-      const next = outputs.length > 0 ? current.withNewL0Run(outputs) : current.withRemovedTables([]);
-      return { next, outputs, change: { flushedMemtables: new Set(sealed.map((m) => m.id)), preservesReads: true, gcWatermark } };
+      const next = withBlobFiles(outputs.length > 0 ? current.withNewL0Run(outputs) : current.withRemovedTables([]), blobOutputs);
+      return { next, outputs, blobOutputs, change: { flushedMemtables: new Set(sealed.map((m) => m.id)), preservesReads: true, gcWatermark } };
     });
     return sealed.reduce((sum, m) => sum + m.approximateSize(), 0);
   });
@@ -162,25 +167,27 @@ async function merge(
     // At the bottom of the tree, range tombstones below the watermark go too (with what they cover).
     const evict = nothingBelow(state, version, destLevel, inputs);
     const filter = state.options.compactionFilter;
-    const filtered = filter === undefined ? undefined : new FilteredCursor(cursor, filter, evict);
-    const stream = new CompactionStream(filtered ?? cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator });
-    const outputs = await state.store.write(stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict));
+    const readBlob = readBlobOf(state);
+    const filtered = filter === undefined ? undefined : new FilteredCursor(cursor, filter, evict, readBlob);
+    const stream = new CompactionStream(filtered ?? cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator, readBlob });
+    const { tables: outputs, blobs: blobOutputs } = await writeOutputs(state, stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict));
     try {
       filtered?.finish();
     } catch (error) {
-      discard(outputs);
+      discard(outputs, blobOutputs);
       throw error;
     }
     const merged = await state.commit(() => {
       const current = state.latest.version;
       if (ids.some((id) => current.getTable(id) === undefined)) {
         // A drop or clear removed inputs meanwhile: installing would bring their data back.
-        discard(outputs);
+        discard(outputs, blobOutputs);
         return undefined;
       }
       const obsolete = ids.map((id) => current.getTable(id) as TableFile);
+      const next = withBlobFiles(current.withReplacedTables(ids, outputs, destLevel), blobOutputs);
       // A filter changes what reads return: older snapshots keep the super version from before it.
-      return { next: current.withReplacedTables(ids, outputs, destLevel), outputs, change: { preservesReads: filter === undefined, gcWatermark, obsolete } };
+      return { next, outputs, blobOutputs, change: { preservesReads: filter === undefined, gcWatermark, obsolete } };
     });
     if (merged === undefined) return NOTHING;
     return { action: "merged", destLevel, tablesIn: ids.length, tablesOut: outputs.length };
@@ -205,7 +212,7 @@ export async function clear(state: TreeState): Promise<void> {
 }
 
 /** The merged input of a compaction: one run cursor per (level, run) holding inputs, newest first. */
-function inputCursor(state: TreeState, version: Version<TableFile>, inputs: ReadonlySet<number>): EntryCursor {
+function inputCursor(state: TreeState, version: TreeVersion, inputs: ReadonlySet<number>): EntryCursor {
   const children: EntryCursor[] = [];
   for (const level of version.levels) {
     for (const run of level.runs) {
@@ -222,7 +229,7 @@ function inputCursor(state: TreeState, version: Version<TableFile>, inputs: Read
  * inputs, in the destination level or deeper, overlaps the inputs' key range. (L0 outside the inputs
  * holds only newer data when the destination is deeper; intra-L0 output never evicts.)
  */
-function nothingBelow(state: TreeState, version: Version<TableFile>, destLevel: number, inputs: ReadonlySet<number>): boolean {
+function nothingBelow(state: TreeState, version: TreeVersion, destLevel: number, inputs: ReadonlySet<number>): boolean {
   if (destLevel === 0) return false;
   const cmp = state.options.comparator;
   let min: Uint8Array | undefined;
@@ -241,6 +248,50 @@ function nothingBelow(state: TreeState, version: Version<TableFile>, destLevel: 
   return true;
 }
 
-function discard(outputs: readonly TableFile[]): void {
+function discard(outputs: readonly TableFile[], blobs: readonly BlobFile[] = []): void {
   for (const table of outputs) table.markObsolete();
+  for (const blob of blobs) blob.markObsolete();
+}
+
+/** A blob tree's way of reading a separated value (for merges and filters), else undefined. */
+function readBlobOf(state: TreeState): ((key: Uint8Array, handle: Uint8Array) => Uint8Array) | undefined {
+  const log = state.options.valueLog;
+  return log === undefined ? undefined : (key, handle) => log.read(key, handle);
+}
+
+/** `version` with `blobs` added (itself when there are none). */
+export function withBlobFiles(version: TreeVersion, blobs: readonly BlobFile[]): TreeVersion {
+  return blobs.length === 0 ? version : version.withBlobFiles(blobs);
+}
+
+/**
+ * Writes a job's output: `stream` into tables of `level` and, in a blob tree, its large values into new
+ * blob files (see `TableStore.write`). Both are synced when this resolves; on failure nothing of either
+ * remains.
+ */
+async function writeOutputs(
+  state: TreeState,
+  stream: CompactionStream,
+  level: number,
+  targetSize: number,
+  policyLevel: number,
+  tombstones: readonly Fragment[],
+): Promise<{ tables: TableFile[]; blobs: BlobFile[] }> {
+  const store = state.store;
+  const blobWriter = store.blobs?.newWriter();
+  let tables: TableFile[];
+  try {
+    tables = await store.write(stream, level, targetSize, policyLevel, tombstones, blobWriter);
+  } catch (error) {
+    blobWriter?.abort();
+    throw error;
+  }
+  if (blobWriter === undefined || store.blobs === undefined) return { tables, blobs: [] };
+  try {
+    return { tables, blobs: store.blobs.adopt(await blobWriter.finish()) };
+  } catch (error) {
+    blobWriter.abort();
+    discard(tables);
+    throw error;
+  }
 }

@@ -13,6 +13,15 @@ import { SequenceNumberCounter } from "../seqno.ts";
 import { LEVEL_COUNT } from "../version/index.ts";
 import { BlockCache, FileDescriptorCache } from "../cache/index.ts";
 import { codecByName, type Codec } from "../table/index.ts";
+import type { ValueLog } from "../separation/value-log.ts";
+import { MAX_BLOCK_BYTES } from "../table/format.ts";
+import { MAX_KEY_BYTES } from "../key/validate.ts";
+
+/**
+ * The largest value a table entry can hold (a data block holds at least one entry). Larger values need key-value
+ * separation (a blob tree).
+ */
+export const MAX_TABLE_VALUE_BYTES = MAX_BLOCK_BYTES - MAX_KEY_BYTES - 64;
 
 /** Tables of levels `[from, toExclusive)` live under `path` (on `fs`, default the tree's). */
 export interface LevelRoute {
@@ -69,6 +78,11 @@ export interface TreeOptions {
   readonly fileCache?: FileDescriptorCache;
   /** Target size of a table written by a flush (default 64 MiB). */
   readonly flushTableSize?: number;
+  /**
+   * Key-value separation: large values go to this value log and tables hold handles (see
+   * {@link ValueLog}). The hook `@talus/vlog`'s `BlobTree` fills in; a tree opened with one is a blob tree.
+   */
+  readonly valueLog?: ValueLog;
 }
 
 export interface ResolvedOptions {
@@ -88,6 +102,7 @@ export interface ResolvedOptions {
   readonly blockCache: BlockCache;
   readonly fileCache: FileDescriptorCache;
   readonly flushTableSize: number;
+  readonly valueLog: ValueLog | undefined;
 }
 
 export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
@@ -125,7 +140,21 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     blockCache: options.blockCache ?? new BlockCache(positiveInteger("cacheBytes", options.cacheBytes, DEFAULT_CACHE_BYTES, 0)),
     fileCache: options.fileCache ?? new FileDescriptorCache(positiveInteger("maxOpenFiles", options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),
     flushTableSize: positiveInteger("flushTableSize", options.flushTableSize, DEFAULT_TABLE_SIZE, 1),
+    valueLog: checkValueLog(options.valueLog),
   };
+}
+
+function checkValueLog(log: ValueLog | undefined): ValueLog | undefined {
+  if (log === undefined) return undefined;
+  if (typeof log !== "object" || log === null || typeof log.newWriter !== "function" || typeof log.read !== "function") {
+    throw new TypeError("options.valueLog must implement ValueLog (newWriter, read, valueSize, reference, describe, ...)");
+  }
+  const threshold = log.separationThreshold;
+  // A value too large for a table must be separated: the threshold cannot lie above that size.
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_TABLE_VALUE_BYTES) {
+    throw new RangeError(`valueLog.separationThreshold must be an integer in 1..${MAX_TABLE_VALUE_BYTES}, got ${String(threshold)}`);
+  }
+  return log;
 }
 
 function perLevel<T>(name: string, value: PerLevel<T> | undefined, fallback: T, valid: (v: T) => boolean): T[] {

@@ -13,7 +13,8 @@ import { runMerge, type MergeOperator } from "../merge/merge-operator.ts";
 import { newPointLookup, type EntryCursor, type PointLookup } from "../iter/cursor.ts";
 import { MergingCursor } from "../iter/merging-cursor.ts";
 import { RunCursor } from "../iter/run-cursor.ts";
-import { VisibleRangeIterator } from "../iter/visible-range.ts";
+import { VisibleRangeIterator, type ValueResolver } from "../iter/visible-range.ts";
+import type { ValueLog } from "../separation/value-log.ts";
 import { FULL_RANGE, type KeyRange } from "../iter/bounds.ts";
 import type { Comparator } from "../key/comparator.ts";
 import type { SuperVersion } from "./super-version.ts";
@@ -25,14 +26,16 @@ import { ScanCover } from "../range-tombstone/scan-cover.ts";
 export class PointReader {
   readonly #comparator: Comparator;
   readonly #merge: MergeOperator | undefined;
+  readonly #log: ValueLog | undefined;
   readonly #hit: PointLookup = newPointLookup();
   readonly #probe: PointLookup = newPointLookup();
   /** Whether the last `find` left a copy in `#hit.value` rather than a view. */
   #hitIsCopy = false;
 
-  constructor(comparator: Comparator, mergeOperator: MergeOperator | undefined) {
+  constructor(comparator: Comparator, mergeOperator: MergeOperator | undefined, valueLog: ValueLog | undefined = undefined) {
     this.#comparator = comparator;
     this.#merge = mergeOperator;
+    this.#log = valueLog;
   }
 
   /**
@@ -98,8 +101,21 @@ export class PointReader {
     // Merging looks below the newest version, where older tombstones matter too.
     const cover = sv.hasRangeTombstones() ? rangeTombstoneCover(sv, key, readSeqno, merging ? -1 : hit.seqno) : -1;
     if (hit.seqno < cover) return undefined;
-    if (merging) return mergedValue(this.#comparator, this.#merge as MergeOperator, sv, key, readSeqno, cover);
+    if (merging) return mergedValue(this.#comparator, this.#merge as MergeOperator, sv, key, readSeqno, cover, this.#log);
+    if (hit.kind === ValueKind.Indirection) return (this.#log as ValueLog).read(key, hit.value);
     return this.#hitIsCopy ? hit.value : copyForCaller(hit.value);
+  }
+
+  /**
+   * The length of `key`'s value at `readSeqno`, or undefined when absent or deleted. A separated value
+   * is measured from its handle: the blob is not read.
+   */
+  sizeOf(sv: SuperVersion, key: Uint8Array, readSeqno: number): number | undefined {
+    const hit = this.find(sv, key, readSeqno);
+    if (hit === undefined || isTombstone(hit.kind)) return undefined;
+    if (hit.kind !== ValueKind.Indirection) return this.get(sv, key, readSeqno)?.length;
+    if (sv.hasRangeTombstones() && hit.seqno < rangeTombstoneCover(sv, key, readSeqno, hit.seqno)) return undefined;
+    return (this.#log as ValueLog).valueSize(hit.value);
   }
 }
 
@@ -108,7 +124,15 @@ export class PointReader {
  * the older ones down to the first value (the base), deletion, or version below `cover` (deleted by a
  * range tombstone: no base), merged by `operator`.
  */
-function mergedValue(comparator: Comparator, operator: MergeOperator, sv: SuperVersion, key: Uint8Array, readSeqno: number, cover: number): Uint8Array {
+function mergedValue(
+  comparator: Comparator,
+  operator: MergeOperator,
+  sv: SuperVersion,
+  key: Uint8Array,
+  readSeqno: number,
+  cover: number,
+  log: ValueLog | undefined,
+): Uint8Array {
   // Every source that may hold a version of the key: memtables, and per run the one table whose range
   // has the key and whose filter does not rule it out (a merged cursor over all runs would read a block
   // of every run).
@@ -136,7 +160,8 @@ function mergedValue(comparator: Comparator, operator: MergeOperator, sv: SuperV
         cursor.next();
         continue;
       }
-      if (!isTombstone(kind)) base = copyForCaller(cursor.value());
+      if (kind === ValueKind.Indirection) base = (log as ValueLog).read(key, cursor.value());
+      else if (!isTombstone(kind)) base = copyForCaller(cursor.value());
       break;
     }
     return runMerge(operator, key, base, operands.reverse());
@@ -264,10 +289,12 @@ export interface ScanOptions {
   readonly mergeOperator?: MergeOperator | undefined;
   /** A prefix every key of the scan has as its extracted prefix: tables whose filter rules it out are skipped. */
   readonly prefixProbe?: Uint8Array | undefined;
+  /** Turns stored values into what readers get (a blob tree resolves indirections). */
+  readonly resolver?: ValueResolver | undefined;
 }
 
 export function rangeIterator(sv: SuperVersion, range: KeyRange, readSeqno: number, options: ScanOptions): VisibleRangeIterator {
-  const { comparator, keyFilter, mergeOperator, prefixProbe } = options;
+  const { comparator, keyFilter, mergeOperator, prefixProbe, resolver } = options;
   const release = sv.pin();
   try {
     const cover = scanCover(comparator, sv, range, readSeqno);
@@ -284,6 +311,7 @@ export function rangeIterator(sv: SuperVersion, range: KeyRange, readSeqno: numb
       skipCovered: skippable && cursor instanceof MergingCursor ? (seqno, to) => cursor.skipOlderThan(seqno, to) : undefined,
       prefetch: range.limit <= PREFETCH_MAX_LIMIT,
       ...(keyFilter === undefined ? {} : { keyFilter }),
+      ...(resolver === undefined ? {} : { resolver }),
     });
   } catch (error) {
     release();

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import type { TreeVersion } from "./tree-version.ts";
 import { hasCode, type Fs } from "@talus/fs";
 import { corruption, LsmError } from "../errors.ts";
 import {
@@ -23,11 +24,13 @@ import {
   Version,
   versionFromRecord,
   versionToRecord,
+  type BlobFileRecord,
   type TreeKind,
   type VersionTableRecord,
 } from "../version/index.ts";
 import type { TablesFolder, TableStore } from "./table-store.ts";
 import type { TableFile } from "./table-file.ts";
+import type { BlobFile } from "./blob-file.ts";
 import { dirname } from "node:path";
 
 /** What `describeTable` writes for a table in a version file. */
@@ -35,13 +38,18 @@ export function tableRecord(table: TableFile): VersionTableRecord {
   return { id: table.id, globalSeqno: table.globalSeqno, fileSize: table.size, fileChecksum: table.table.meta.fileChecksum };
 }
 
+/** What a version file lists of a blob file. */
+export function blobFileRecord(blob: BlobFile): BlobFileRecord {
+  return { id: blob.id, fileSize: blob.info.fileSize, fileChecksum: blob.info.fileChecksum };
+}
+
 /** Writes `version` as the tree's new version file and points `current` at it. */
-export function publishVersion(fs: Fs, dir: string, version: Version<TableFile>): void {
-  persistVersion(fs, dir, versionToRecord(version, tableRecord));
+export function publishVersion(fs: Fs, dir: string, version: TreeVersion): void {
+  persistVersion(fs, dir, versionToRecord(version, tableRecord, blobFileRecord));
 }
 
 /** Opens (creating if needed) the tree in `store.options.path` and returns its current version. */
-export function openVersion(store: TableStore, treeKind: TreeKind): Version<TableFile> {
+export function openVersion(store: TableStore, treeKind: TreeKind): TreeVersion {
   const { fs, path, comparator } = store.options;
   if (classifyTreeDir(fs, path) !== "tree") return createTree(store, treeKind);
   const loaded = loadLatestVersion(fs, path);
@@ -72,10 +80,12 @@ export function openVersion(store: TableStore, treeKind: TreeKind): Version<Tabl
   }
   reportMissing(store, wanted, found, path);
 
+  const blobs = store.blobs?.recover(record.blobFiles) ?? new Map<number, BlobFile>();
+  if (store.blobs === undefined && record.blobFiles.length > 0) throw new LsmError("UNRECOVERABLE", `${path} lists blob files but is not a blob tree`);
   const opened: TableFile[] = [];
-  let version: Version<TableFile>;
+  let version: TreeVersion;
   try {
-    version = versionFromRecord<TableFile>(record, comparator, loaded.path, (t, level) => {
+    version = versionFromRecord<TableFile, BlobFile>(record, comparator, loaded.path, (t, level) => {
       const table = store.open(t.id, found.get(t.id) as TablesFolder, level);
       opened.push(table);
       if (t.globalSeqno > 0) table.setGlobalSeqno(t.globalSeqno);
@@ -83,7 +93,7 @@ export function openVersion(store: TableStore, treeKind: TreeKind): Version<Tabl
         throw corruption(table.path, `the file does not match the version (size ${table.size}, expected ${t.fileSize}; checksum differs: ${table.table.meta.fileChecksum !== t.fileChecksum})`);
       }
       return table;
-    });
+    }, (b) => blobs.get(b.id) as BlobFile);
   } catch (error) {
     for (const table of opened) table.closeReader();
     throw error;
@@ -95,16 +105,17 @@ export function openVersion(store: TableStore, treeKind: TreeKind): Version<Tabl
   return version;
 }
 
-function createTree(store: TableStore, treeKind: TreeKind): Version<TableFile> {
+function createTree(store: TableStore, treeKind: TreeKind): TreeVersion {
   const { fs, path, comparator } = store.options;
   fs.createDirAll(path);
   syncParent(fs, path);
   // The version and `current` come first: once `current` exists this is a tree, and recovery creates
   // any missing tables folder. The other order would leave `tables/` without `current` after a crash,
   // which open must refuse.
-  const version = Version.empty<TableFile>(treeKind, comparator, 0);
+  const version = Version.empty<TableFile, BlobFile>(treeKind, comparator, 0);
   publishVersion(fs, path, version);
   for (const folder of store.allFolders()) ensureFolder(folder);
+  store.blobs?.recover([]);
   store.nextTableId = 0;
   return version;
 }

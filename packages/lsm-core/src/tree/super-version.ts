@@ -16,14 +16,13 @@
  * @module
  */
 import type { Memtable } from "../memtable/index.ts";
-import type { Version } from "../version/index.ts";
-import type { TableFile } from "./table-file.ts";
+import type { TreeVersion } from "./tree-version.ts";
 
 export class SuperVersion {
   readonly active: Memtable;
   /** Sealed memtables, oldest first. */
   readonly sealed: readonly Memtable[];
-  readonly version: Version<TableFile>;
+  readonly version: TreeVersion;
   readonly stamp: number;
   /** The largest seqno in any table (-1 when none): a memtable hit at or above it cannot be beaten. */
   readonly maxTableSeqno: number;
@@ -34,7 +33,7 @@ export class SuperVersion {
   #inHistory = true;
   #released = false;
 
-  constructor(active: Memtable, sealed: readonly Memtable[], version: Version<TableFile>, stamp: number) {
+  constructor(active: Memtable, sealed: readonly Memtable[], version: TreeVersion, stamp: number) {
     this.active = active;
     this.sealed = sealed;
     this.version = version;
@@ -46,6 +45,7 @@ export class SuperVersion {
       if (table.rangeTombstones.length > 0) tombstones = true;
       if (table.maxSeqno > maxTableSeqno) maxTableSeqno = table.maxSeqno;
     }
+    for (const blob of version.blobFiles) blob.ref();
     this.maxTableSeqno = maxTableSeqno;
     this.#tombstonesBelowActive = tombstones;
   }
@@ -78,6 +78,7 @@ export class SuperVersion {
     this.#released = true;
     // Each table was ref'd once by this super version's constructor.
     for (const table of this.version.tables()) table.unref();
+    for (const blob of this.version.blobFiles) blob.unref();
   }
 }
 

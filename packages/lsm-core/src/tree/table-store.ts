@@ -21,6 +21,8 @@ import { Slice } from "../sched/turns.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import { TombstoneShare } from "../range-tombstone/tombstone-share.ts";
+import { BlobStore } from "./blob-store.ts";
+import type { BlobWriter, ValueLog } from "../separation/value-log.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -40,11 +42,14 @@ export class TableStore {
   readonly options: ResolvedOptions;
   readonly pause: DeletionPause;
   readonly cacheNamespace = newCacheNamespace();
+  /** A blob tree's blob files (undefined for a standard tree). */
+  readonly blobs: BlobStore | undefined;
   #nextTableId = 0;
 
   constructor(options: ResolvedOptions, pause: DeletionPause) {
     this.options = options;
     this.pause = pause;
+    this.blobs = options.valueLog === undefined ? undefined : new BlobStore(options, pause, options.valueLog);
   }
 
   /** The next id `allocateId()` returns; recovery sets it past every id seen. */
@@ -114,6 +119,10 @@ export class TableStore {
    * sched/turns.ts), also while finishing each table, and syncs without blocking where the filesystem
    * can. Returns the opened tables, synced and with their folder synced, in key order.
    *
+   * With `blobs` (a blob tree's job), values of at least the value log's separation threshold are
+   * appended there and written as `Indirection` entries holding the handle; the caller finishes the
+   * blob writer and installs its files with the tables.
+   *
    * `tombstones` (a fragment list) are shared out between the tables, each clipped to the part of the
    * key space its table is responsible for, so the tables' key ranges, widened to cover their
    * tombstones, stay disjoint:
@@ -134,6 +143,7 @@ export class TableStore {
     targetSize: number,
     policyLevel = level,
     tombstones: readonly Fragment[] = [],
+    blobs: BlobWriter | undefined = undefined,
   ): Promise<TableFile[]> {
     const folder = this.folderFor(level);
     const cmp = this.options.comparator;
@@ -156,7 +166,15 @@ export class TableStore {
           }
         }
         writer ??= this.#newWriter(folder, policyLevel);
-        writer.add(key, stream.seqno(), stream.kind(), stream.value());
+        const kind = stream.kind();
+        const value = stream.value();
+        // Key-value separation: a large value goes to the blob writer and the table keeps its handle.
+        if (blobs !== undefined && kind === ValueKind.Value && value.length >= (this.options.valueLog as ValueLog).separationThreshold) {
+          const seqno = stream.seqno();
+          writer.add(key, seqno, ValueKind.Indirection, blobs.add(key, seqno, value));
+        } else {
+          writer.add(key, stream.seqno(), kind, value);
+        }
         if (slice.tick()) await slice.pause();
       }
       if (writer === undefined && written.length === 0 && tombstones.length > 0) {

@@ -8,6 +8,8 @@
  *
  * @module
  */
+import type { TreeVersion } from "./tree-version.ts";
+import type { BlobFile } from "./blob-file.ts";
 import { LsmError } from "../errors.ts";
 import { Memtable } from "../memtable/index.ts";
 import {
@@ -23,7 +25,7 @@ import {
 } from "../version/index.ts";
 import { AsyncMutex } from "./async-mutex.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { tableRecord } from "./recovery.ts";
+import { blobFileRecord, tableRecord } from "./recovery.ts";
 import { SuperVersion, SuperVersionHistory } from "./super-version.ts";
 import type { TableFile } from "./table-file.ts";
 import { TableStore } from "./table-store.ts";
@@ -52,10 +54,12 @@ export interface ChangeOptions {
 
 /** A version change as {@link TreeState.commit} takes it; jobs add what they need to report. */
 export interface PlannedChange {
-  readonly next: Version<TableFile>;
+  readonly next: TreeVersion;
   readonly change: ChangeOptions;
   /** Tables written for this change: discarded if it never becomes current. */
   readonly outputs?: readonly TableFile[];
+  /** Blob files written for this change: discarded with the tables. */
+  readonly blobOutputs?: readonly BlobFile[];
 }
 
 export class TreeState {
@@ -79,7 +83,7 @@ export class TreeState {
   closed = false;
   #nextMemtableId = 1;
 
-  constructor(options: ResolvedOptions, treeKind: TreeKind, store: TableStore, pause: DeletionPause, version: Version<TableFile>) {
+  constructor(options: ResolvedOptions, treeKind: TreeKind, store: TableStore, pause: DeletionPause, version: TreeVersion) {
     this.options = options;
     this.treeKind = treeKind;
     this.store = store;
@@ -122,19 +126,22 @@ export class TreeState {
       try {
         await this.#install(next, change);
       } catch (error) {
-        if (this.latest.version.id !== next.id) for (const table of planned.outputs ?? []) table.markObsolete();
+        if (this.latest.version.id !== next.id) {
+          for (const table of planned.outputs ?? []) table.markObsolete();
+          for (const blob of planned.blobOutputs ?? []) blob.markObsolete();
+        }
         throw error;
       }
       return planned;
     });
   }
 
-  async #install(next: Version<TableFile>, change: ChangeOptions): Promise<void> {
+  async #install(next: TreeVersion, change: ChangeOptions): Promise<void> {
     const { fs, path } = this.options;
     const previousId = this.latest.version.id;
     let publishError: unknown;
     try {
-      await persistVersionAsync(fs, path, versionToRecord(next, tableRecord));
+      await persistVersionAsync(fs, path, versionToRecord(next, tableRecord, blobFileRecord));
     } catch (error) {
       if (readCurrent(fs, path)?.versionId !== next.id) throw error;
       publishError = error;

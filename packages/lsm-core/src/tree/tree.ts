@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { TreeVersion } from "./tree-version.ts";
 import { LsmError } from "../errors.ts";
 import type { Fs } from "@talus/fs";
 import { assertSeqno, SEQNO_MAX, type SequenceNumberCounter } from "../seqno.ts";
@@ -22,15 +23,18 @@ import { Ingestion } from "./ingestion.ts";
 import { startsWith } from "../key/bytewise.ts";
 import { planBatch } from "../batch/plan.ts";
 import { UNBOUNDED } from "../range-tombstone/fragments.ts";
-import { normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
+import { FULL_RANGE, normalizeRange, prefixSuccessor, type RangeOptions } from "../iter/bounds.ts";
 import type { VisibleRangeIterator } from "../iter/visible-range.ts";
 import { dropRangeChoice, majorCompaction, type CompactionStrategy } from "../compaction/strategies/index.ts";
 import { DeletionPause, type Version } from "../version/index.ts";
-import { resolveOptions, type TreeOptions } from "./options.ts";
+import { MAX_TABLE_VALUE_BYTES, resolveOptions, type TreeOptions } from "./options.ts";
 import { lockTreeDirs, type DirLock } from "./dir-lock.ts";
 import { openVersion, publishVersion } from "./recovery.ts";
 import { clear, executeChoice, flush, type CompactionResult } from "./jobs.ts";
 import { PointReader, rangeIterator } from "./reads.ts";
+import { blobResolver, KEYS_ONLY } from "../separation/resolvers.ts";
+import type { ValueResolver } from "../iter/visible-range.ts";
+import type { ValueLog } from "../separation/value-log.ts";
 import type { TableFile } from "./table-file.ts";
 import { TableStore } from "./table-store.ts";
 import { TreeState } from "./tree-state.ts";
@@ -38,12 +42,7 @@ import type { SuperVersion } from "./super-version.ts";
 
 export type { CompactionResult } from "./jobs.ts";
 
-/**
- * The largest value a table can hold: an entry must fit in one data block (whose size is capped so that
- * a corrupt length can never make a reader allocate without bound). Larger values need key-value
- * separation (a blob tree).
- */
-export const MAX_TABLE_VALUE_BYTES = MAX_BLOCK_BYTES - MAX_KEY_BYTES - 64;
+export { MAX_TABLE_VALUE_BYTES } from "./options.ts";
 
 /** An iterable of `[key, value]` pairs that releases what it holds when the loop ends or breaks. */
 export type EntryIterator = VisibleRangeIterator;
@@ -69,6 +68,8 @@ export type EntryIterator = VisibleRangeIterator;
 export class Tree {
   readonly #state: TreeState;
   readonly #reader: PointReader;
+  /** A blob tree's: reads resolve indirections through the value log. */
+  readonly #resolver: ValueResolver | undefined;
   /** The `LOCK` files of the tree's directory and its level-route directories, held until close. */
   readonly #dirLock: DirLock;
   #closing: Promise<void> | undefined;
@@ -76,7 +77,8 @@ export class Tree {
   private constructor(state: TreeState, dirLock: DirLock) {
     this.#state = state;
     this.#dirLock = dirLock;
-    this.#reader = new PointReader(state.options.comparator, state.options.mergeOperator);
+    this.#reader = new PointReader(state.options.comparator, state.options.mergeOperator, state.options.valueLog);
+    this.#resolver = state.options.valueLog === undefined ? undefined : blobResolver(state.options.valueLog);
   }
 
   /**
@@ -91,13 +93,14 @@ export class Tree {
     try {
       const pause = new DeletionPause();
       const store = new TableStore(resolved, pause);
-      const version = openVersion(store, "standard");
+      const kind = resolved.valueLog === undefined ? "standard" : "blob";
+      const version = openVersion(store, kind);
       // Writers that reopen with fresh counters must not write below what is already on disk.
       let highest = -1;
       for (const table of version.tables()) highest = Math.max(highest, table.maxSeqno);
       resolved.seqno.fetchMax(highest + 1);
       resolved.visibleSeqno.fetchMax(highest + 1);
-      return new Tree(new TreeState(resolved, "standard", store, pause, version), dirLock);
+      return new Tree(new TreeState(resolved, kind, store, pause, version), dirLock);
     } catch (error) {
       dirLock.release();
       throw error;
@@ -184,7 +187,7 @@ export class Tree {
     assertSeqno(seqno);
     this.#state.checkOpen();
     const plan = planBatch(batch, this.#state.options.comparator);
-    for (const op of plan.points) checkTableValue(op.value);
+    for (const op of plan.points) this.#checkValue(op.kind, op.value);
     const active = this.#state.latest.active;
     // From here nothing throws and nothing yields: the batch lands whole.
     for (const op of plan.points) active.insert(op.key, seqno, op.kind, op.value);
@@ -192,9 +195,13 @@ export class Tree {
     return active.approximateSize();
   }
 
+  #checkValue(kind: ValueKind, value: Uint8Array): void {
+    checkValue(this.#state.options.valueLog, kind, value);
+  }
+
   #write(key: Uint8Array, kind: ValueKind, value: Uint8Array, seqno: number): number {
     assertSeqno(seqno);
-    checkTableValue(value);
+    this.#checkValue(kind, value);
     this.#state.checkOpen();
     const active = this.#state.latest.active;
     active.insert(key, seqno, kind, value);
@@ -217,7 +224,10 @@ export class Tree {
 
   /** The length of the value of `key`, or undefined. */
   sizeOf(key: Bytes, seqno: number): number | undefined {
-    return this.get(key, seqno)?.length;
+    const k = toKey(key);
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    return this.#reader.sizeOf(this.#state.history.forRead(seqno), k, seqno);
   }
 
   /** `get` for many keys against one snapshot. */
@@ -241,7 +251,7 @@ export class Tree {
     this.#state.checkOpen();
     const o = this.#state.options;
     const prefixProbe = o.prefixExtractor === undefined ? undefined : scanPrefix(o.prefixExtractor, range.lower, range.upper);
-    return rangeIterator(this.#state.history.forRead(seqno), range, seqno, { comparator: o.comparator, mergeOperator: o.mergeOperator, prefixProbe });
+    return rangeIterator(this.#state.history.forRead(seqno), range, seqno, { comparator: o.comparator, mergeOperator: o.mergeOperator, prefixProbe, resolver: this.#resolver });
   }
 
   /**
@@ -261,6 +271,7 @@ export class Tree {
         keyFilter: (key) => startsWith(key, p),
         mergeOperator: o.mergeOperator,
         prefixProbe: o.prefixExtractor?.extract(p),
+        resolver: this.#resolver,
       });
     }
     const upper = prefixSuccessor(p);
@@ -271,7 +282,7 @@ export class Tree {
     const o = this.#state.options;
     // Every key starting with `p` starts with (so extracts) the extractor's prefix of `p`.
     const prefixProbe = o.prefixExtractor?.extract(p);
-    return rangeIterator(this.#state.history.forRead(seqno), range, seqno, { comparator, mergeOperator: o.mergeOperator, prefixProbe });
+    return rangeIterator(this.#state.history.forRead(seqno), range, seqno, { comparator, mergeOperator: o.mergeOperator, prefixProbe, resolver: this.#resolver });
   }
 
   firstKeyValue(seqno: number): [Uint8Array, Uint8Array] | undefined {
@@ -284,8 +295,13 @@ export class Tree {
 
   /** Counts visible entries (a full scan). */
   len(seqno: number): number {
+    assertSeqno(seqno);
+    this.#state.checkOpen();
+    const o = this.#state.options;
+    // Counting needs no values: a blob tree's separated values are not read.
+    const resolver = this.#resolver === undefined ? undefined : KEYS_ONLY;
     let n = 0;
-    for (const _ of this.iter(seqno)) n++;
+    for (const _ of rangeIterator(this.#state.history.forRead(seqno), FULL_RANGE, seqno, { comparator: o.comparator, mergeOperator: o.mergeOperator, resolver })) n++;
     return n;
   }
 
@@ -317,7 +333,7 @@ export class Tree {
    */
   ingestion(): Ingestion {
     this.#state.checkOpen();
-    return new Ingestion(this.#state, checkTableValue);
+    return new Ingestion(this.#state, (value) => this.#checkValue(ValueKind.Value, value));
   }
 
   /** Runs one compaction step chosen by `strategy`, with GC watermark `seqnoThreshold`. */
@@ -370,6 +386,7 @@ export class Tree {
       state.history.retireAll();
       for (const table of current.tables()) table.closeReader();
       await state.pause.idle();
+      state.options.valueLog?.close();
       state.closed = true;
     } finally {
       // Last: until every job, reader and deferred deletion is done, the directory is still ours.
@@ -392,8 +409,9 @@ export class Tree {
     return this.#version().l0RunCount;
   }
 
+  /** Blob files in the current version (a blob tree's value log; 0 for a standard tree). */
   blobFileCount(): number {
-    return 0;
+    return this.#version().blobFiles.length;
   }
 
   staleBlobBytes(): number {
@@ -433,7 +451,10 @@ export class Tree {
   /** Checks every table file end to end (checksums, structure); throws `CORRUPTION` naming the file. */
   verify(): void {
     this.#state.checkOpen();
-    for (const t of this.#version().tables()) t.table.verify();
+    const version = this.#version();
+    for (const t of version.tables()) t.table.verify();
+    const log = this.#state.options.valueLog;
+    if (log !== undefined) for (const blob of version.blobFiles) log.verifyFile(blob.id);
   }
 
   /** The tree's directory. */
@@ -461,7 +482,7 @@ export class Tree {
    * plus `current`, from memory: nothing is read from the tree's own version files, which a concurrent
    * change may replace. The tables must be placed into `dir/tables/` by the caller, first.
    */
-  writeVersionInto(fs: Fs, dir: string, version: Version<TableFile>): void {
+  writeVersionInto(fs: Fs, dir: string, version: TreeVersion): void {
     publishVersion(fs, dir, version);
   }
 
@@ -471,11 +492,11 @@ export class Tree {
   }
 
   /** The current version (tables by level). For checkpoints and tools; treat as read-only. */
-  currentVersion(): Version<TableFile> {
+  currentVersion(): TreeVersion {
     return this.#version();
   }
 
-  #version(): Version<TableFile> {
+  #version(): TreeVersion {
     return this.#latest().version;
   }
 
@@ -488,8 +509,16 @@ export class Tree {
 
 const EMPTY = new Uint8Array(0);
 
-/** Refused at the write, not at flush: a memtable holding an unwritable entry would fail every flush after. */
-function checkTableValue(value: Uint8Array): void {
+/**
+ * Refused at the write, not at flush: a memtable holding an unwritable entry would fail every flush after.
+ * A blob tree takes values up to what its value log holds (they are separated when written out); merge
+ * operands always stay in tables.
+ */
+function checkValue(log: ValueLog | undefined, kind: ValueKind, value: Uint8Array): void {
+  if (log !== undefined && kind === ValueKind.Value) {
+    if (value.length > log.maxValueBytes) throw new RangeError(`a value of ${value.length} bytes is larger than a blob file holds (${log.maxValueBytes})`);
+    return;
+  }
   if (value.length > MAX_TABLE_VALUE_BYTES) {
     throw new RangeError(`a value of ${value.length} bytes is larger than a table holds (${MAX_TABLE_VALUE_BYTES}); store it in a blob tree`);
   }

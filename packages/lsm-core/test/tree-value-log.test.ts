@@ -1,0 +1,209 @@
+// Key-value separation hooks (src/separation/value-log.ts) with a simple fake value log: what lsm-core
+// does on its own side of the contract (separating at flush, compaction and ingestion; resolving on
+// every read; listing, recovering and deleting blob files). @talus/vlog tests the real blob format.
+import { describe, expect, it } from "vitest";
+import { MemFs } from "@talus/fs";
+import { appendMerge, SequenceNumberCounter, Tree, ValueKind, type CompactionFilter, type TreeOptions } from "../src/index.ts";
+import { dec, enc } from "./helpers.ts";
+import { isLsmError, k, keysOf, pairsOf } from "./tree-support.ts";
+import { FakeValueLog } from "./value-log-support.ts";
+
+const THRESHOLD = 64;
+const big = (i: number, fill = "v"): string => `${i}:`.padEnd(THRESHOLD + (i % 5) * 10, fill);
+const small = (i: number): string => `s${i}`;
+
+async function open(fs = new MemFs(), seqno = new SequenceNumberCounter(), extra: Partial<TreeOptions> = {}): Promise<{ tree: Tree; log: FakeValueLog; fs: MemFs; seqno: SequenceNumberCounter }> {
+  const log = new FakeValueLog(fs, "/db", THRESHOLD);
+  const tree = await Tree.open({ path: "/db", fs, seqno, valueLog: log, blockSize: 256, ...extra });
+  return { tree, log, fs, seqno };
+}
+
+/** Half the values large (separated), half small (inline). */
+function fill(tree: Tree, seqno: SequenceNumberCounter, n: number, from = 0): void {
+  for (let i = from; i < from + n; i++) tree.insert(k(i), i % 2 === 0 ? big(i) : small(i), seqno.next());
+}
+
+const expected = (i: number): string => (i % 2 === 0 ? big(i) : small(i));
+
+describe("key-value separation hooks", () => {
+  it("flush separates large values; every read resolves them", async () => {
+    const { tree, log, seqno } = await open();
+    fill(tree, seqno, 40);
+    const beforeFlush = seqno.get();
+    await tree.flushActiveMemtable(0);
+    expect(tree.blobFileCount()).toBe(1);
+    const table = [...tree.currentVersion().tables()][0];
+    expect(table?.table.meta.indirectionCount).toBe(20);
+    const now = seqno.get();
+    for (let i = 0; i < 40; i++) expect(dec(tree.get(k(i), now))).toBe(expected(i));
+    expect(tree.multiGet([k(0), k(1), k(99)], now).map((v) => (v === undefined ? undefined : dec(v)))).toEqual([big(0), small(1), undefined]);
+    expect(pairsOf(tree.iter(now))).toEqual(Array.from({ length: 40 }, (_, i) => `${k(i)}=${expected(i)}`));
+    expect(pairsOf(tree.iter(now, { reverse: true }))).toEqual(Array.from({ length: 40 }, (_, i) => `${k(39 - i)}=${expected(39 - i)}`));
+    expect(pairsOf(tree.range({ gte: k(10), lt: k(14) }, now))).toEqual([10, 11, 12, 13].map((i) => `${k(i)}=${expected(i)}`));
+    expect(pairsOf(tree.prefix("key0001", now, { reverse: true }))).toEqual([19, 18, 17, 16, 15, 14, 13, 12, 11, 10].map((i) => `${k(i)}=${expected(i)}`));
+    expect(dec(tree.firstKeyValue(now)?.[1])).toBe(big(0));
+    expect(dec(tree.lastKeyValue(now)?.[1])).toBe(small(39));
+    // A snapshot from before the flush reads the same.
+    expect(dec(tree.get(k(38), beforeFlush))).toBe(big(38));
+    await tree.close();
+  });
+
+  it("sizeOf and len do not read blobs", async () => {
+    const { tree, log, seqno } = await open();
+    fill(tree, seqno, 20);
+    await tree.flushActiveMemtable(0);
+    const reads = log.reads;
+    expect(tree.sizeOf(k(4), seqno.get())).toBe(big(4).length);
+    expect(tree.sizeOf(k(5), seqno.get())).toBe(small(5).length);
+    expect(tree.sizeOf(k(99), seqno.get())).toBeUndefined();
+    expect(tree.len(seqno.get())).toBe(20);
+    expect(log.reads).toBe(reads);
+    // Deleted by a range tombstone: no size either.
+    tree.removeRange(k(0), k(10), seqno.next());
+    expect(tree.sizeOf(k(4), seqno.get())).toBeUndefined();
+    expect(tree.len(seqno.get())).toBe(10);
+    await tree.close();
+  });
+
+  it("reopens with its blob files; the other kind of open fails with UNRECOVERABLE", async () => {
+    const { tree, fs, seqno } = await open();
+    fill(tree, seqno, 30);
+    await tree.flushActiveMemtable(0);
+    fill(tree, seqno, 30, 30);
+    await tree.flushActiveMemtable(0);
+    await tree.close();
+    await expect(Tree.open({ path: "/db", fs })).rejects.toSatisfy(isLsmError("UNRECOVERABLE"));
+    const again = await open(fs, seqno);
+    expect(again.tree.blobFileCount()).toBe(2);
+    expect(pairsOf(again.tree.iter(seqno.get()))).toEqual(Array.from({ length: 60 }, (_, i) => `${k(i)}=${expected(i)}`));
+    again.tree.verify();
+    await again.tree.close();
+
+    const plainFs = new MemFs();
+    const plain = await Tree.open({ path: "/db", fs: plainFs });
+    plain.insert("a", "b", 0);
+    await plain.flushActiveMemtable(0);
+    await plain.close();
+    await expect(open(plainFs)).rejects.toSatisfy(isLsmError("UNRECOVERABLE"));
+  });
+
+  it("removes orphan blob files on open and refuses a missing or changed one", async () => {
+    const { tree, fs, seqno } = await open();
+    fill(tree, seqno, 10);
+    await tree.flushActiveMemtable(0);
+    await tree.close();
+    // An orphan: written by a job that never got installed.
+    const orphan = fs.open("/db/blobs/77", { write: true, createNew: true });
+    orphan.write(enc("left over"));
+    orphan.close();
+    const again = await open(fs, seqno);
+    expect(fs.exists("/db/blobs/77")).toBe(false);
+    await again.tree.close();
+    // A listed file that changed is refused, naming it.
+    const listed = fs.readDir("/db/blobs").map((e) => e.fileName);
+    expect(listed).toHaveLength(1);
+    const file = fs.open(`/db/blobs/${listed[0]}`, { write: true, append: true });
+    file.write(enc("x"));
+    file.close();
+    await expect(open(fs, seqno)).rejects.toSatisfy((e: unknown) => isLsmError("CORRUPTION")(e) && String(e).includes(`/db/blobs/${listed[0]}`));
+    fs.removeFile(`/db/blobs/${listed[0]}`);
+    await expect(open(fs, seqno)).rejects.toSatisfy(isLsmError("UNRECOVERABLE"));
+  });
+
+  it("compaction carries handles without rewriting blobs; dropped data's files go once unreferenced", async () => {
+    const { tree, log, seqno } = await open();
+    fill(tree, seqno, 40);
+    await tree.flushActiveMemtable(0);
+    fill(tree, seqno, 40);
+    await tree.flushActiveMemtable(0);
+    expect(tree.blobFileCount()).toBe(2);
+    const reads = log.reads;
+    await tree.majorCompact(1 << 20, seqno.get());
+    // Handles moved; no blob was read or copied.
+    expect(log.reads).toBe(reads);
+    expect(tree.blobFileCount()).toBe(2);
+    expect(pairsOf(tree.iter(seqno.get()))).toEqual(Array.from({ length: 40 }, (_, i) => `${k(i)}=${expected(i)}`));
+    // clear() drops every table; the blob files stay listed until garbage collection (a later change).
+    await tree.close();
+  });
+
+  it("ingestion separates large values too, visible at finish", async () => {
+    const { tree, seqno } = await open();
+    tree.insert(k(5), "old", seqno.next());
+    const ingestion = tree.ingestion();
+    for (let i = 0; i < 30; i++) ingestion.write(k(i), expected(i));
+    expect(tree.blobFileCount()).toBe(0);
+    await ingestion.finish();
+    expect(tree.blobFileCount()).toBe(1);
+    expect(pairsOf(tree.iter(seqno.get()))).toEqual(Array.from({ length: 30 }, (_, i) => `${k(i)}=${expected(i)}`));
+    await tree.close();
+  });
+
+  it("an aborted ingestion leaves no blob file", async () => {
+    const { tree, fs } = await open();
+    const ingestion = tree.ingestion();
+    for (let i = 0; i < 30; i++) ingestion.write(k(i), expected(i));
+    await ingestion.abort();
+    expect(fs.readDir("/db/blobs")).toEqual([]);
+    await tree.close();
+  });
+
+  it("accepts values larger than a table holds, and merges onto separated bases", async () => {
+    const { tree, seqno } = await open(new MemFs(), new SequenceNumberCounter(), { mergeOperator: appendMerge({ separator: "+" }) });
+    // Above what a table holds (256 MiB blocks) only a blob file could take it; above the log's limit, nothing.
+    expect(() => tree.insert("huge", new Uint8Array(64 * 1024 * 1024 + 1), seqno.next())).toThrow(RangeError);
+    tree.insert("base", big(2), seqno.next());
+    await tree.flushActiveMemtable(0);
+    tree.merge("base", "m1", seqno.next());
+    await tree.flushActiveMemtable(0);
+    tree.merge("base", "m2", seqno.next());
+    const want = `${big(2)}+m1+m2`;
+    expect(dec(tree.get("base", seqno.get()))).toBe(want);
+    expect(pairsOf(tree.iter(seqno.get()))).toEqual([`base=${want}`]);
+    expect(pairsOf(tree.iter(seqno.get(), { reverse: true }))).toEqual([`base=${want}`]);
+    // Compaction collapses operands onto the separated base: the result is large, so separated again.
+    await tree.majorCompact(1 << 20, seqno.get());
+    expect(dec(tree.get("base", seqno.get()))).toBe(want);
+    const tables = [...tree.currentVersion().tables()];
+    expect(tables.reduce((n, t) => n + t.table.meta.mergeOperandCount, 0)).toBe(0);
+    expect(tables.reduce((n, t) => n + t.table.meta.indirectionCount, 0)).toBe(1);
+    await tree.close();
+  });
+
+  it("compaction filters see separated values (read on demand) and may replace them", async () => {
+    const seen: string[] = [];
+    const filter: CompactionFilter = {
+      name: "upper-big",
+      create: () => ({
+        filter(item) {
+          const value = dec(item.value()) as string;
+          seen.push(dec(item.key) as string);
+          if (value.length >= THRESHOLD && value.startsWith("0:")) return "destroy";
+          return value.length >= THRESHOLD ? { replace: enc(value.toUpperCase()) } : "keep";
+        },
+      }),
+    };
+    const { tree, seqno } = await open(new MemFs(), new SequenceNumberCounter(), { compactionFilter: filter });
+    fill(tree, seqno, 6);
+    await tree.flushActiveMemtable(0);
+    await tree.majorCompact(1 << 20, seqno.get());
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5].map((i) => k(i)));
+    expect(pairsOf(tree.iter(seqno.get()))).toEqual([1, 2, 3, 4, 5].map((i) => `${k(i)}=${i % 2 === 0 ? big(i).toUpperCase() : small(i)}`));
+    expect(keysOf(tree.iter(seqno.get()))).not.toContain(k(0));
+    await tree.close();
+  });
+
+  it("writes indirection entries only for values at or above the threshold", async () => {
+    const { tree, seqno } = await open();
+    tree.insert("below", "x".repeat(THRESHOLD - 1), seqno.next());
+    tree.insert("at", "x".repeat(THRESHOLD), seqno.next());
+    tree.remove("gone", seqno.next());
+    tree.merge("op", "y".repeat(THRESHOLD * 2), seqno.next());
+    await tree.flushActiveMemtable(0);
+    const meta = [...tree.currentVersion().tables()][0]?.table.meta;
+    expect(meta?.indirectionCount).toBe(1);
+    expect(meta?.mergeOperandCount).toBe(1);
+    expect(ValueKind.Indirection).toBe(4);
+    await tree.close();
+  });
+});
