@@ -3,7 +3,7 @@
 // every read; listing, recovering and deleting blob files). @talus/vlog tests the real blob format.
 import { describe, expect, it } from "vitest";
 import { MemFs } from "@talus/fs";
-import { appendMerge, SequenceNumberCounter, Tree, ValueKind, type CompactionFilter, type TreeOptions } from "../src/index.ts";
+import { appendMerge, Leveled, SequenceNumberCounter, Tree, ValueKind, type CompactionFilter, type TreeOptions } from "../src/index.ts";
 import { dec, enc } from "./helpers.ts";
 import { isLsmError, k, keysOf, pairsOf } from "./tree-support.ts";
 import { FakeValueLog } from "./value-log-support.ts";
@@ -119,11 +119,117 @@ describe("key-value separation hooks", () => {
     expect(tree.blobFileCount()).toBe(2);
     const reads = log.reads;
     await tree.majorCompact(1 << 20, seqno.get());
-    // Handles moved; no blob was read or copied.
+    // Handles moved; no blob was read or copied. The first file's values were all overwritten: dead.
     expect(log.reads).toBe(reads);
-    expect(tree.blobFileCount()).toBe(2);
+    expect(tree.blobFileCount()).toBe(1);
     expect(pairsOf(tree.iter(seqno.get()))).toEqual(Array.from({ length: 40 }, (_, i) => `${k(i)}=${expected(i)}`));
-    // clear() drops every table; the blob files stay listed until garbage collection (a later change).
+    await tree.close();
+  });
+
+  it("counts garbage from the tables' references and drops blob files nothing references", async () => {
+    const { tree, fs, seqno } = await open();
+    fill(tree, seqno, 40);
+    await tree.flushActiveMemtable(0);
+    const first = fs.readDir("/db/blobs").map((e) => e.fileName);
+    expect(tree.staleBlobBytes()).toBe(0);
+    // Overwrite half of the large values (keys 0, 4, 8, ...) with small ones.
+    for (let i = 0; i < 40; i += 4) tree.insert(k(i), "small now", seqno.next());
+    await tree.flushActiveMemtable(0);
+    // Both tables are live: the old versions still count until compaction drops them.
+    expect(tree.staleBlobBytes()).toBe(0);
+    await tree.majorCompact(1 << 20, seqno.get());
+    const overwritten = [0, 4, 8, 12, 16, 20, 24, 28, 32, 36].reduce((n, i) => n + big(i).length, 0);
+    expect(tree.staleBlobBytes()).toBe(overwritten);
+    expect(tree.blobFileCount()).toBe(1);
+    // Delete the rest; an iterator opened before keeps reading the old values meanwhile.
+    const before = tree.iter(seqno.get());
+    for (let i = 0; i < 40; i++) tree.remove(k(i), seqno.next());
+    await tree.flushActiveMemtable(0);
+    await tree.majorCompact(1 << 20, seqno.get());
+    expect(tree.tableCount()).toBe(0);
+    expect(tree.blobFileCount()).toBe(0);
+    expect(tree.staleBlobBytes()).toBe(0);
+    expect(fs.exists(`/db/blobs/${first[0]}`)).toBe(true);
+    expect(pairsOf(before)).toHaveLength(40);
+    // The iterator is done, and a change with a watermark above the old snapshots lets them go.
+    tree.insert("x", "y", seqno.next());
+    await tree.flushActiveMemtable(seqno.get());
+    expect(fs.readDir("/db/blobs")).toEqual([]);
+    await tree.close();
+    const again = await open(fs, seqno);
+    expect(again.tree.blobFileCount()).toBe(0);
+    await again.tree.close();
+  });
+
+  it("a merge compaction relocates the live values of a stale blob file, which then goes", async () => {
+    const { tree, log, fs, seqno } = await open();
+    fill(tree, seqno, 40);
+    await tree.flushActiveMemtable(0);
+    const [oldFile] = fs.readDir("/db/blobs").map((e) => e.fileName);
+    // Overwrite 12 of the 20 large values: after compaction 60% of the file is garbage.
+    for (let i = 0; i < 24; i += 2) tree.insert(k(i), `new${i}`, seqno.next());
+    await tree.flushActiveMemtable(0);
+    await tree.majorCompact(1 << 20, seqno.get());
+    expect(log.relocations).toBe(0);
+    const garbage = [...Array(12).keys()].reduce((n, j) => n + big(j * 2).length, 0);
+    expect(tree.staleBlobBytes()).toBe(garbage);
+    const snapshot = seqno.get();
+    // The next merge compaction finds the file stale and moves its 8 live values.
+    await tree.majorCompact(1 << 20, 0);
+    expect(log.relocations).toBe(8);
+    expect(tree.blobFileCount()).toBe(1);
+    expect(tree.staleBlobBytes()).toBe(0);
+    expect(fs.readDir("/db/blobs").map((e) => e.fileName)).toContain(oldFile);
+    const want = Array.from({ length: 40 }, (_, i) => `${k(i)}=${i < 24 && i % 2 === 0 ? `new${i}` : expected(i)}`);
+    expect(pairsOf(tree.iter(seqno.get()))).toEqual(want);
+    expect(pairsOf(tree.iter(snapshot))).toEqual(want);
+    // Once older snapshots may go, so does the old file.
+    tree.insert("zz", "1", seqno.next());
+    await tree.flushActiveMemtable(seqno.get());
+    expect(fs.readDir("/db/blobs").map((e) => e.fileName)).not.toContain(oldFile);
+    await tree.close();
+    const again = await open(fs, seqno);
+    expect(pairsOf(again.tree.range({ lt: "zz" }, seqno.get()))).toEqual(want);
+    await again.tree.close();
+  });
+
+  it("does not relocate a stale file that only tables outside the compaction reference", async () => {
+    const { tree, log, seqno } = await open();
+    fill(tree, seqno, 40);
+    await tree.flushActiveMemtable(0);
+    await tree.majorCompact(1 << 20, 0);
+    for (let i = 0; i < 24; i += 2) tree.insert(k(i), `new${i}`, seqno.next());
+    await tree.flushActiveMemtable(0);
+    await tree.majorCompact(1 << 20, seqno.get());
+    expect(tree.staleBlobBytes()).toBeGreaterThan(0);
+    // Two small L0 runs merge; the stale file's references live in the big run outside the merge.
+    tree.insert(k(1000), big(1000), seqno.next());
+    await tree.flushActiveMemtable(0);
+    tree.insert(k(1000), big(1001), seqno.next());
+    await tree.flushActiveMemtable(0);
+    const result = await tree.compact(new Leveled({ l0Threshold: 2 }), 0);
+    expect(result).toMatchObject({ action: "merged", tablesIn: 2 });
+    expect(log.relocations).toBe(0);
+    expect(tree.staleBlobBytes()).toBeGreaterThan(0);
+    await tree.close();
+  });
+
+  it("dropRange and clear make blob files dead", async () => {
+    const { tree, fs, seqno } = await open();
+    fill(tree, seqno, 40);
+    await tree.flushActiveMemtable(0);
+    fill(tree, seqno, 40, 100);
+    await tree.flushActiveMemtable(0);
+    expect(tree.blobFileCount()).toBe(2);
+    await tree.dropRange({ gte: k(100) });
+    expect(tree.blobFileCount()).toBe(1);
+    await tree.clear();
+    expect(tree.blobFileCount()).toBe(0);
+    // Reads at old seqnos keep the files until a change with a watermark above them.
+    expect(fs.readDir("/db/blobs")).toHaveLength(2);
+    tree.insert("x", "y", seqno.next());
+    await tree.flushActiveMemtable(seqno.get());
+    expect(fs.readDir("/db/blobs")).toEqual([]);
     await tree.close();
   });
 

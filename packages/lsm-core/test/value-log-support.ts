@@ -10,6 +10,10 @@ import { LsmError, type BlobFileInfo, type BlobReference, type BlobWriter, type 
 export class FakeValueLog implements ValueLog {
   readonly separationThreshold: number;
   readonly maxValueBytes = 64 * 1024 * 1024;
+  stalenessThreshold = 0.5;
+  ageCutoff = 1;
+  /** Values copied by `relocate`. */
+  relocations = 0;
   /** Blob reads served (`read` calls), so tests can tell a read that does not touch blobs. */
   reads = 0;
   readonly forgotten: number[] = [];
@@ -25,6 +29,7 @@ export class FakeValueLog implements ValueLog {
   newWriter(nextId: () => number): BlobWriter {
     const fs = this.#fs;
     const dir = this.#dir;
+    const log = this;
     let id: number | undefined;
     let chunks: Uint8Array[] = [];
     let offset = 0;
@@ -43,6 +48,10 @@ export class FakeValueLog implements ValueLog {
         chunks.push(value.slice());
         offset += value.length;
         return handle;
+      },
+      relocate(key, seqno, handle) {
+        log.relocations++;
+        return this.add(key, seqno, log.read(key, handle));
       },
       async finish() {
         if (id === undefined) return [];

@@ -8,6 +8,9 @@
  *   an `Indirection` entry (values already separated move through compactions as handles);
  * - resolves: reads turn an `Indirection` into the value through {@link ValueLog.read}, and `sizeOf`
  *   answers from {@link ValueLog.valueSize} without reading the blob;
+ * - collects garbage: a blob file's live part is what the tables of the current version reference
+ *   (../tree/blob-usage.ts); a file nothing references leaves the version; a merge compaction whose
+ *   inputs hold the only references to a stale file relocates them into new files;
  * - owns the files' lifecycle: the blob files a job wrote join the version in the same change as the
  *   job's tables; a blob file the current version no longer lists is deleted once no snapshot can
  *   reach it (through the tree's `DeletionPause`, like tables); recovery checks that every listed file
@@ -50,6 +53,11 @@ export interface BlobReference {
 export interface BlobWriter {
   /** Appends `value` and returns the handle to store in its place. */
   add(key: Uint8Array, seqno: number, value: Uint8Array): Uint8Array;
+  /**
+   * Copies the record `handle` points at (stored bytes as they are, no recompression) into this
+   * writer's files and returns its new handle: relocation out of a stale blob file.
+   */
+  relocate(key: Uint8Array, seqno: number, handle: Uint8Array): Uint8Array;
   /** Bytes written so far (for table sizing and progress). */
   readonly bytesWritten: number;
   /** Finishes and syncs every file started (none when nothing was added). */
@@ -63,6 +71,16 @@ export interface ValueLog {
   readonly separationThreshold: number;
   /** The largest value a blob file can hold: a blob tree accepts values up to this size. */
   readonly maxValueBytes: number;
+  /**
+   * A blob file whose garbage reaches this fraction of its value bytes is *stale*: merge compactions
+   * relocate its live values into new files (then it is dead and goes).
+   */
+  readonly stalenessThreshold: number;
+  /**
+   * Which stale files a compaction relocates: the oldest `ageCutoff` fraction of its candidates
+   * (rounded up, so one candidate is enough), oldest first, in (0, 1].
+   */
+  readonly ageCutoff: number;
   /** Starts the blob files of one job; new file ids come from `nextId`. */
   newWriter(nextId: () => number): BlobWriter;
   /**

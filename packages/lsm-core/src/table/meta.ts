@@ -33,7 +33,13 @@
  *                           `!range-tombstones` block
  * 24   merge operator       UTF-8 name of the tree's operator   no (absent = none configured)
  *                           when the table was written
+ * 25   blob references      count: varint, then per blob file   no (absent = none)
+ *                           its indirections point into, by id:
+ *                           id | entries | value bytes | stored bytes, all varints
  * ```
+ *
+ * Blob references are what a blob tree's garbage accounting sums up: a blob file's live bytes are the
+ * references of the tables in the current version, everything else in it is garbage.
  *
  * With range tombstones, min key and max key are the table's key range, widened to cover its
  * tombstones (see ../tree/table-store.ts), and min / max seqno include the tombstones' seqnos.
@@ -79,6 +85,8 @@ export interface TableProperties {
   readonly rangeTombstoneCount: number;
   /** Name of the merge operator configured when the table was written, or null. */
   readonly mergeOperator: string | null;
+  /** Per blob file, what this table's indirections reference there, by id (empty for most tables). */
+  readonly blobReferences: readonly TableBlobReference[];
 }
 
 /** Everything known about a table file: its properties plus what the footer says. */
@@ -126,6 +134,15 @@ const TAG_PREFIX_EXTRACTOR = 21;
 const TAG_COMPARATOR = 22;
 const TAG_RANGE_TOMBSTONE_COUNT = 23;
 const TAG_MERGE_OPERATOR = 24;
+const TAG_BLOB_REFERENCES = 25;
+
+/** The indirections of one table into one blob file. */
+export interface TableBlobReference {
+  readonly blobFileId: number;
+  readonly count: number;
+  readonly valueBytes: number;
+  readonly storedBytes: number;
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -147,6 +164,12 @@ export function encodeProperties(p: TableProperties): Uint8Array {
     scratch.reset();
     scratch.varint(p.rangeTombstoneCount);
     out.varint(TAG_RANGE_TOMBSTONE_COUNT).lengthPrefixed(scratch.bytes());
+  }
+  if (p.blobReferences.length > 0) {
+    const refs = new ByteWriter(8 + 16 * p.blobReferences.length);
+    refs.varint(p.blobReferences.length);
+    for (const r of p.blobReferences) refs.varint(r.blobFileId).varint(r.count).varint(r.valueBytes).varint(r.storedBytes);
+    out.varint(TAG_BLOB_REFERENCES).lengthPrefixed(refs.bytes());
   }
   return out.toBytes();
 }
@@ -189,6 +212,7 @@ export function decodeProperties(contents: Uint8Array, file: string, offset: num
   };
   const prefix = blobs.get(TAG_PREFIX_EXTRACTOR);
   const mergeName = blobs.get(TAG_MERGE_OPERATOR);
+  const refBytes = blobs.get(TAG_BLOB_REFERENCES);
   const props: TableProperties = {
     tableId: num("tableId"),
     createdAtMs: num("createdAtMs"),
@@ -214,9 +238,30 @@ export function decodeProperties(contents: Uint8Array, file: string, offset: num
     comparator: text(TAG_COMPARATOR, blobs.get(TAG_COMPARATOR) ?? missing(TAG_COMPARATOR)),
     rangeTombstoneCount: numbers.get(TAG_RANGE_TOMBSTONE_COUNT) ?? 0,
     mergeOperator: mergeName === undefined ? null : text(TAG_MERGE_OPERATOR, mergeName),
+    blobReferences: refBytes === undefined ? [] : decodeBlobReferences(refBytes, file, offset),
   };
   checkConsistency(props, file, offset);
   return props;
+}
+
+function decodeBlobReferences(bytes: Uint8Array, file: string, offset: number): TableBlobReference[] {
+  const out: TableBlobReference[] = [];
+  try {
+    const reader = new ByteReader(bytes);
+    const count = reader.varint();
+    // Each reference takes at least 4 bytes: a count the bytes cannot hold is garbage.
+    if (count > bytes.length / 4) throw new DecodeError(`${count} blob references in ${bytes.length} bytes`);
+    for (let i = 0; i < count; i++) {
+      const ref = { blobFileId: reader.varint(), count: reader.varint(), valueBytes: reader.varint(), storedBytes: reader.varint() };
+      if (i > 0 && ref.blobFileId <= (out[i - 1] as TableBlobReference).blobFileId) throw new DecodeError("blob references out of order");
+      out.push(ref);
+    }
+    if (!reader.atEnd()) throw new DecodeError("blob references have trailing bytes");
+  } catch (error) {
+    if (error instanceof DecodeError) throw corruption(file, `meta block at offset ${offset}: field ${TAG_BLOB_REFERENCES}: ${error.message}`);
+    throw error;
+  }
+  return out;
 }
 
 /** Cross-field checks that catch a meta block that parses but cannot describe a real table. */
@@ -232,4 +277,5 @@ function checkConsistency(p: TableProperties, file: string, offset: number): voi
   if (p.restartInterval < 1) bad("restart interval 0");
   if (p.codec > 255) bad(`codec id ${p.codec}`);
   if (p.filterBitsPerKey > 64) bad(`${p.filterBitsPerKey} filter bits per key`);
+  if (p.blobReferences.reduce((n, r) => n + r.count, 0) > p.indirectionCount) bad("blob references exceed the indirection count");
 }

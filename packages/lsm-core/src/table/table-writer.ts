@@ -76,6 +76,11 @@ export interface TableWriterOptions {
   readonly filterBitsPerKey?: number;
   /** Name of the tree's merge operator, recorded in the meta block (tables holding its results need it). */
   readonly mergeOperator?: string;
+  /**
+   * A blob tree's: which blob file an indirection's handle points into and how many bytes it holds
+   * there; the writer sums them per file into the meta block's blob references.
+   */
+  readonly blobReference?: (handle: Uint8Array) => { readonly blobFileId: number; readonly valueBytes: number; readonly storedBytes: number };
   /** Also records these prefixes of each key in the filter. */
   readonly prefixExtractor?: PrefixExtractor;
   /** Creation time recorded in the meta block; default `Date.now()` at `finish()`. */
@@ -120,6 +125,8 @@ export class TableWriter {
   #lastKind = -1;
   #minKey: Uint8Array | null = null;
   #stats = { entries: 0, distinct: 0, tombstones: 0, weak: 0, merges: 0, indirections: 0, keyBytes: 0, valueBytes: 0, dataSize: 0, blocks: 0 };
+  /** Blob references by blob file id (a blob tree's tables). */
+  readonly #blobRefs = new Map<number, { blobFileId: number; count: number; valueBytes: number; storedBytes: number }>();
   #minSeqno = Number.MAX_SAFE_INTEGER;
   #maxSeqno = 0;
   #rangeTombstones: readonly Fragment[] = [];
@@ -210,7 +217,10 @@ export class TableWriter {
     if (kind === ValueKind.Tombstone) stats.tombstones++;
     else if (kind === ValueKind.WeakTombstone) stats.weak++;
     else if (kind === ValueKind.MergeOperand) stats.merges++;
-    else if (kind === ValueKind.Indirection) stats.indirections++;
+    else if (kind === ValueKind.Indirection) {
+      stats.indirections++;
+      this.#referenceBlob(value);
+    }
     if (seqno < this.#minSeqno) this.#minSeqno = seqno;
     if (seqno > this.#maxSeqno) this.#maxSeqno = seqno;
     if (newKey) {
@@ -378,7 +388,21 @@ export class TableWriter {
       comparator: this.#order.comparator.name,
       rangeTombstoneCount: fragments.length,
       mergeOperator: this.#options.mergeOperator ?? null,
+      blobReferences: [...this.#blobRefs.values()].sort((a, b) => a.blobFileId - b.blobFileId),
     };
+  }
+
+  #referenceBlob(handle: Uint8Array): void {
+    const describe = this.#options.blobReference;
+    if (describe === undefined) return;
+    const ref = describe(handle);
+    const sum = this.#blobRefs.get(ref.blobFileId);
+    if (sum === undefined) this.#blobRefs.set(ref.blobFileId, { blobFileId: ref.blobFileId, count: 1, valueBytes: ref.valueBytes, storedBytes: ref.storedBytes });
+    else {
+      sum.count++;
+      sum.valueBytes += ref.valueBytes;
+      sum.storedBytes += ref.storedBytes;
+    }
   }
 
   #flushBlock(): void {

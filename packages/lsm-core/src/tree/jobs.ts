@@ -26,6 +26,7 @@ import { mergeFragmentLists, pruneFragments } from "../range-tombstone/fragments
 import { FilteredCursor } from "../compaction/compaction-filter.ts";
 import type { TableFile } from "./table-file.ts";
 import type { BlobFile } from "./blob-file.ts";
+import { isStale } from "./blob-usage.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import type { TreeState } from "./tree-state.ts";
 
@@ -170,7 +171,8 @@ async function merge(
     const readBlob = readBlobOf(state);
     const filtered = filter === undefined ? undefined : new FilteredCursor(cursor, filter, evict, readBlob);
     const stream = new CompactionStream(filtered ?? cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator, readBlob });
-    const { tables: outputs, blobs: blobOutputs } = await writeOutputs(state, stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict));
+    const relocate = relocationCandidates(state, version, inputs);
+    const { tables: outputs, blobs: blobOutputs } = await writeOutputs(state, stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict), relocate);
     try {
       filtered?.finish();
     } catch (error) {
@@ -253,6 +255,28 @@ function discard(outputs: readonly TableFile[], blobs: readonly BlobFile[] = [])
   for (const blob of blobs) blob.markObsolete();
 }
 
+/**
+ * The blob files a merge of `inputs` relocates (spec 5.4, with its rounding quirk fixed): stale but not
+ * dead files that the inputs reference and no table outside them does (else the old file would stay
+ * live anyway), the oldest `ageCutoff` of them rounded up. Relocating them in this compaction leaves
+ * them unreferenced: they leave the version in the same change.
+ */
+function relocationCandidates(state: TreeState, version: TreeVersion, inputs: ReadonlySet<number>): ReadonlySet<number> {
+  const log = state.options.valueLog;
+  if (log === undefined || version.blobFiles.length === 0) return new Set();
+  const referenced = new Set<number>();
+  const outside = new Set<number>();
+  for (const table of version.tables()) {
+    const into = inputs.has(table.id) ? referenced : outside;
+    for (const ref of table.table.meta.blobReferences) into.add(ref.blobFileId);
+  }
+  const stale = version.blobFiles
+    .filter((blob) => referenced.has(blob.id) && !outside.has(blob.id) && isStale(version, blob, log.stalenessThreshold))
+    .map((blob) => blob.id)
+    .sort((a, b) => a - b);
+  return new Set(stale.slice(0, Math.ceil(stale.length * log.ageCutoff)));
+}
+
 /** A blob tree's way of reading a separated value (for merges and filters), else undefined. */
 function readBlobOf(state: TreeState): ((key: Uint8Array, handle: Uint8Array) => Uint8Array) | undefined {
   const log = state.options.valueLog;
@@ -276,12 +300,13 @@ async function writeOutputs(
   targetSize: number,
   policyLevel: number,
   tombstones: readonly Fragment[],
+  relocate?: ReadonlySet<number>,
 ): Promise<{ tables: TableFile[]; blobs: BlobFile[] }> {
   const store = state.store;
   const blobWriter = store.blobs?.newWriter();
   let tables: TableFile[];
   try {
-    tables = await store.write(stream, level, targetSize, policyLevel, tombstones, blobWriter);
+    tables = await store.write(stream, level, targetSize, policyLevel, tombstones, blobWriter, relocate);
   } catch (error) {
     blobWriter?.abort();
     throw error;

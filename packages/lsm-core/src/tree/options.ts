@@ -154,6 +154,10 @@ function checkValueLog(log: ValueLog | undefined): ValueLog | undefined {
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > MAX_TABLE_VALUE_BYTES) {
     throw new RangeError(`valueLog.separationThreshold must be an integer in 1..${MAX_TABLE_VALUE_BYTES}, got ${String(threshold)}`);
   }
+  const staleness = log.stalenessThreshold;
+  if (typeof staleness !== "number" || !(staleness > 0 && staleness <= 1)) throw new RangeError(`valueLog.stalenessThreshold must be in (0, 1], got ${String(staleness)}`);
+  const cutoff = log.ageCutoff;
+  if (typeof cutoff !== "number" || !(cutoff > 0 && cutoff <= 1)) throw new RangeError(`valueLog.ageCutoff must be in (0, 1], got ${String(cutoff)}`);
   return log;
 }
 

@@ -22,9 +22,10 @@ import { ValueKind } from "../key/value-kind.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import { TombstoneShare } from "../range-tombstone/tombstone-share.ts";
 import { BlobStore } from "./blob-store.ts";
-import type { BlobWriter, ValueLog } from "../separation/value-log.ts";
+import type { BlobReference, BlobWriter, ValueLog } from "../separation/value-log.ts";
 
 const EMPTY = new Uint8Array(0);
+const NO_RELOCATION: ReadonlySet<number> = new Set();
 
 /** A directory that holds table files, and the filesystem it is on. */
 export interface TablesFolder {
@@ -37,6 +38,10 @@ export interface TablesFolder {
  * has non-blocking syncs), so a finished 64 MiB table does not wait for all of it at its final sync.
  */
 const BACKGROUND_SYNC_BYTES = 4 * 1024 * 1024;
+
+function blobReferenceOf(log: ValueLog): (handle: Uint8Array) => BlobReference {
+  return (handle) => log.reference(handle);
+}
 
 export class TableStore {
   readonly options: ResolvedOptions;
@@ -120,7 +125,8 @@ export class TableStore {
    * can. Returns the opened tables, synced and with their folder synced, in key order.
    *
    * With `blobs` (a blob tree's job), values of at least the value log's separation threshold are
-   * appended there and written as `Indirection` entries holding the handle; the caller finishes the
+   * appended there and written as `Indirection` entries holding the handle, and indirections into the
+   * blob files `relocate` names are copied there (a relocating compaction); the caller finishes the
    * blob writer and installs its files with the tables.
    *
    * `tombstones` (a fragment list) are shared out between the tables, each clipped to the part of the
@@ -144,6 +150,7 @@ export class TableStore {
     policyLevel = level,
     tombstones: readonly Fragment[] = [],
     blobs: BlobWriter | undefined = undefined,
+    relocate: ReadonlySet<number> = NO_RELOCATION,
   ): Promise<TableFile[]> {
     const folder = this.folderFor(level);
     const cmp = this.options.comparator;
@@ -172,6 +179,10 @@ export class TableStore {
         if (blobs !== undefined && kind === ValueKind.Value && value.length >= (this.options.valueLog as ValueLog).separationThreshold) {
           const seqno = stream.seqno();
           writer.add(key, seqno, ValueKind.Indirection, blobs.add(key, seqno, value));
+        } else if (blobs !== undefined && kind === ValueKind.Indirection && relocate.size > 0 && relocate.has((this.options.valueLog as ValueLog).reference(value).blobFileId)) {
+          // Out of a stale blob file: the value moves to a new file, the entry gets the new handle.
+          const seqno = stream.seqno();
+          writer.add(key, seqno, ValueKind.Indirection, blobs.relocate(key, seqno, value));
         } else {
           writer.add(key, stream.seqno(), kind, value);
         }
@@ -230,6 +241,7 @@ export class TableStore {
       backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
       ...(o.mergeOperator === undefined ? {} : { mergeOperator: o.mergeOperator.name }),
       ...(o.prefixExtractor === undefined ? {} : { prefixExtractor: o.prefixExtractor }),
+      ...(o.valueLog === undefined ? {} : { blobReference: blobReferenceOf(o.valueLog) }),
     });
   }
 

@@ -10,6 +10,7 @@
  */
 import type { TreeVersion } from "./tree-version.ts";
 import type { BlobFile } from "./blob-file.ts";
+import { deadBlobFiles } from "./blob-usage.ts";
 import { LsmError } from "../errors.ts";
 import { Memtable } from "../memtable/index.ts";
 import {
@@ -122,9 +123,13 @@ export class TreeState {
     return this.versionLock.run(async () => {
       const planned = plan();
       if (planned === undefined) return undefined;
-      const { next, change } = planned;
+      const { change } = planned;
+      // Blob files no table references any more leave the version in the same change (they are
+      // deleted once no snapshot reaches them).
+      const dead = this.treeKind === "blob" ? deadBlobFiles(planned.next) : [];
+      const next = dead.length === 0 ? planned.next : planned.next.withBlobFiles([], dead.map((b) => b.id));
       try {
-        await this.#install(next, change);
+        await this.#install(next, change, dead);
       } catch (error) {
         if (this.latest.version.id !== next.id) {
           for (const table of planned.outputs ?? []) table.markObsolete();
@@ -136,7 +141,7 @@ export class TreeState {
     });
   }
 
-  async #install(next: TreeVersion, change: ChangeOptions): Promise<void> {
+  async #install(next: TreeVersion, change: ChangeOptions, deadBlobs: readonly BlobFile[]): Promise<void> {
     const { fs, path } = this.options;
     const previousId = this.latest.version.id;
     let publishError: unknown;
@@ -164,6 +169,7 @@ export class TreeState {
       throw publishError;
     }
     for (const table of change.obsolete ?? []) table.markObsolete();
+    for (const blob of deadBlobs) blob.markObsolete();
     this.history.prune(change.gcWatermark);
     // The superseded version file is garbage now that `current` durably names its successor (old
     // snapshots live in memory, and checkpoints write versions from memory).

@@ -33,6 +33,7 @@ import { openVersion, publishVersion } from "./recovery.ts";
 import { clear, executeChoice, flush, type CompactionResult } from "./jobs.ts";
 import { PointReader, rangeIterator } from "./reads.ts";
 import { blobResolver, KEYS_ONLY } from "../separation/resolvers.ts";
+import { staleBlobBytes } from "./blob-usage.ts";
 import type { ValueResolver } from "../iter/visible-range.ts";
 import type { ValueLog } from "../separation/value-log.ts";
 import type { TableFile } from "./table-file.ts";
@@ -414,8 +415,9 @@ export class Tree {
     return this.#version().blobFiles.length;
   }
 
+  /** Stored bytes of blob files that no table references any more (garbage; 0 for a standard tree). */
   staleBlobBytes(): number {
-    return 0;
+    return staleBlobBytes(this.#version());
   }
 
   /** Entries in memtables plus entries in tables (old versions and tombstones included). */
