@@ -17,6 +17,7 @@ export { appendMerge, counterMerge, type MergeOperator } from "./merge/merge-ope
 export type { PrefixExtractor } from "./prefix/prefix-extractor.ts";
 export { Ingestion, type IngestionResult } from "./tree/ingestion.ts";
 export type { CompactionFilter, CompactionFilterItem, CompactionFilterRun, CompactionVerdict } from "./compaction/compaction-filter.ts";
+export { BLOBS_DIR_NAME } from "./version/index.ts";
 export { MAX_TABLE_VALUE_BYTES, Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
 export type { BlobFileInfo, BlobReference, BlobWriter, ValueLog } from "./separation/value-log.ts";

@@ -33,3 +33,6 @@ export {
   type StoredBlob,
 } from "./blob-file/index.ts";
 export { checkBlobHandle, decodeBlobHandle, encodeBlobHandle, MAX_BLOB_HANDLE_BYTES, type BlobHandle } from "./handle.ts";
+export { BlobTree, type BlobTreeOptions } from "./blob-tree/blob-tree.ts";
+export { BlobValueLog, MAX_OPEN_BLOB_FILES } from "./blob-tree/blob-value-log.ts";
+export { DEFAULT_AGE_CUTOFF, DEFAULT_SEPARATION_THRESHOLD, DEFAULT_STALENESS_THRESHOLD, type KvSeparationOptions } from "./blob-tree/options.ts";

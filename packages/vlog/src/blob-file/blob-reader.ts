@@ -107,6 +107,15 @@ export class BlobFile {
    * ```
    */
   read(handle: BlobHandle, key?: Uint8Array): Uint8Array {
+    const record = this.readStored(handle, key);
+    return decodeStoredValue(record.stored, record.codecId, record.uncompressedSize, this.path, handle.offset);
+  }
+
+  /**
+   * The record `handle` points at as stored (checked like {@link read}, not decompressed): what a
+   * relocation copies into another file with `copyRecord`.
+   */
+  readStored(handle: BlobHandle, key?: Uint8Array): StoredBlob {
     this.#checkOpen();
     checkBlobHandle(handle);
     if (key !== undefined && !(key instanceof Uint8Array)) throw new TypeError(`key must be a Uint8Array, got ${key === null ? "null" : typeof key}`);
@@ -136,7 +145,7 @@ export class BlobFile {
     const stored = body.subarray(header.keyLength);
     if (recordDataChecksum(recordKey, stored) !== header.dataChecksum) throw blobCorruption(this.path, `record at offset ${offset}: data checksum mismatch`);
     if (key !== undefined && BYTEWISE_COMPARATOR.compare(recordKey, key) !== 0) throw blobCorruption(this.path, `record at offset ${offset} holds another key than the one asked for`);
-    return decodeStoredValue(stored, header.codecId, header.uncompressedSize, this.path, offset);
+    return { key: recordKey, seqno: header.seqno, codecId: header.codecId, stored, uncompressedSize: header.uncompressedSize };
   }
 
   /**

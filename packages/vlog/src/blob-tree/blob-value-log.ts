@@ -1,0 +1,117 @@
+/**
+ * The {@link ValueLog} a blob tree hands to lsm-core: blob files in `<tree>/blobs/` in this package's
+ * format, handles encoded as in ../handle.ts. lsm-core decides when to separate, which files a version
+ * lists and when one is deleted; this decides how values are stored and read.
+ *
+ * Open files are cached (at most {@link MAX_OPEN_BLOB_FILES}, least recently used closed first): a read
+ * is then one positional read of the record.
+ *
+ * @module
+ */
+import type { Fs } from "@talus/fs";
+import type { BlobFileInfo, BlobReference, BlobWriter, ValueLog } from "@talus/lsm-core";
+import { BlobFile, blobFilePath, MAX_BLOB_VALUE_BYTES, RotatingBlobWriter, type BlobFileMeta } from "../blob-file/index.ts";
+import { decodeBlobHandle, encodeBlobHandle } from "../handle.ts";
+import type { ResolvedKvSeparation } from "./options.ts";
+
+export const MAX_OPEN_BLOB_FILES = 128;
+
+export class BlobValueLog implements ValueLog {
+  readonly separationThreshold: number;
+  readonly maxValueBytes = MAX_BLOB_VALUE_BYTES;
+  readonly stalenessThreshold: number;
+  readonly ageCutoff: number;
+  readonly dir: string;
+  readonly #fs: Fs;
+  readonly #options: ResolvedKvSeparation;
+  /** Insertion order is recency order: a hit moves the file to the end. */
+  readonly #open = new Map<number, BlobFile>();
+
+  constructor(fs: Fs, dir: string, options: ResolvedKvSeparation) {
+    this.#fs = fs;
+    this.dir = dir;
+    this.#options = options;
+    this.separationThreshold = options.separationThreshold;
+    this.stalenessThreshold = options.stalenessThreshold;
+    this.ageCutoff = options.ageCutoff;
+  }
+
+  newWriter(nextId: () => number): BlobWriter {
+    const writer = new RotatingBlobWriter(this.#fs, this.dir, { nextId, targetFileSize: this.#options.fileTargetSize, codec: this.#options.compression });
+    return {
+      get bytesWritten() {
+        return writer.bytesWritten;
+      },
+      add: (key, seqno, value) => encodeBlobHandle(writer.write(key, seqno, value)),
+      relocate: (key, seqno, handle) => {
+        const decoded = decodeBlobHandle(handle, "a relocated value's handle");
+        const stored = this.#file(decoded.blobFileId).readStored(decoded, key);
+        // The record keeps its key; the seqno is the entry's (an ingested entry reads as its global one).
+        return encodeBlobHandle(writer.copyRecord({ ...stored, seqno }));
+      },
+      finish: async () => (await writer.finishAsync()).map(toInfo),
+      abort: () => writer.abort(),
+    };
+  }
+
+  read(key: Uint8Array, handle: Uint8Array): Uint8Array {
+    const decoded = decodeBlobHandle(handle, "a table's value handle");
+    return this.#file(decoded.blobFileId).read(decoded, key);
+  }
+
+  valueSize(handle: Uint8Array): number {
+    return decodeBlobHandle(handle, "a table's value handle").uncompressedSize;
+  }
+
+  reference(handle: Uint8Array): BlobReference {
+    const decoded = decodeBlobHandle(handle, "a table's value handle");
+    return { blobFileId: decoded.blobFileId, valueBytes: decoded.uncompressedSize, storedBytes: decoded.storedSize };
+  }
+
+  describe(id: number): BlobFileInfo {
+    return toInfo(this.#file(id).meta);
+  }
+
+  verifyFile(id: number): void {
+    this.#file(id).verify();
+  }
+
+  forget(id: number): void {
+    const file = this.#open.get(id);
+    this.#open.delete(id);
+    file?.close();
+  }
+
+  close(): void {
+    for (const file of this.#open.values()) file.close();
+    this.#open.clear();
+  }
+
+  #file(id: number): BlobFile {
+    const cached = this.#open.get(id);
+    if (cached !== undefined) {
+      this.#open.delete(id);
+      this.#open.set(id, cached);
+      return cached;
+    }
+    const file = BlobFile.open(this.#fs, blobFilePath(this.dir, id), { expectedId: id });
+    this.#open.set(id, file);
+    if (this.#open.size > MAX_OPEN_BLOB_FILES) {
+      const [oldestId, oldest] = this.#open.entries().next().value as [number, BlobFile];
+      this.#open.delete(oldestId);
+      oldest.close();
+    }
+    return file;
+  }
+}
+
+function toInfo(meta: BlobFileMeta): BlobFileInfo {
+  return {
+    id: meta.id,
+    fileSize: meta.fileSize,
+    fileChecksum: meta.fileChecksum,
+    itemCount: meta.recordCount,
+    valueBytes: meta.uncompressedBytes,
+    storedBytes: meta.storedBytes,
+  };
+}
