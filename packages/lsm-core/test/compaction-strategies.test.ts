@@ -454,6 +454,16 @@ describe("Fifo", () => {
     expect(apply(v, all).tableCount).toBeLessThan(3);
   });
 
+  it("credits each dropped table with the blob bytes it references", () => {
+    // Three 1-byte tables referencing 30, 0 and 30 blob bytes; 60 blob bytes in all.
+    const v = version({ 0: [[{ ...t(1, "a", "a", 1, 1), referencedBlobBytes: 30 }, { ...t(2, "b", "b", 1, 2) }, { ...t(3, "c", "c", 1, 3), referencedBlobBytes: 30 }]] });
+    // 63 > 40: dropping the oldest frees 31 (32 left).
+    expect(new Fifo({ limitBytes: 40 }).choose(v, ctx([], 0, 60))).toEqual(drop([1]));
+    // 63 > 31: table 1 frees 31, table 2 only 1 (31 left, fits).
+    expect(new Fifo({ limitBytes: 31 }).choose(v, ctx([], 0, 60))).toEqual(drop([1, 2]));
+    expect(new Fifo({ limitBytes: 30 }).choose(v, ctx([], 0, 60))).toEqual(drop([1, 2, 3]));
+  });
+
   it("handles an L0 of several runs, ignores deeper levels, and waits while an L0 table is busy", () => {
     const v = version({ 0: [[t(1, "a", "z", 10, 30)], [t(2, "a", "z", 10, 10), t(3, "zz", "zz", 10, 20)]], 6: [[t(4, "a", "z", 1000, 0)]] });
     expect(new Fifo({ limitBytes: 10 }).choose(v, ctx())).toEqual(drop([2, 3]));

@@ -3,7 +3,7 @@
 // every read; listing, recovering and deleting blob files). @talus/vlog tests the real blob format.
 import { describe, expect, it } from "vitest";
 import { MemFs } from "@talus/fs";
-import { appendMerge, Leveled, SequenceNumberCounter, Tree, ValueKind, type CompactionFilter, type TreeOptions } from "../src/index.ts";
+import { appendMerge, Fifo, Leveled, SequenceNumberCounter, Tree, ValueKind, type CompactionFilter, type TreeOptions } from "../src/index.ts";
 import { dec, enc } from "./helpers.ts";
 import { isLsmError, k, keysOf, pairsOf } from "./tree-support.ts";
 import { FakeValueLog } from "./value-log-support.ts";
@@ -211,6 +211,29 @@ describe("key-value separation hooks", () => {
     expect(result).toMatchObject({ action: "merged", tablesIn: 2 });
     expect(log.relocations).toBe(0);
     expect(tree.staleBlobBytes()).toBeGreaterThan(0);
+    await tree.close();
+  });
+
+  it("FIFO counts blob bytes and frees the blob files of the tables it drops", async () => {
+    const { tree, fs, seqno } = await open();
+    for (let batch = 0; batch < 4; batch++) {
+      fill(tree, seqno, 20, batch * 100);
+      await tree.flushActiveMemtable(0);
+    }
+    expect(tree.blobFileCount()).toBe(4);
+    const tables = [...tree.currentVersion().tables()];
+    const tableBytes = tables.reduce((n, t) => n + t.size, 0);
+    const blobBytes = tree.currentVersion().blobFiles.reduce((n, b) => n + b.info.storedBytes, 0);
+    expect(tables.every((t) => t.referencedBlobBytes > 0)).toBe(true);
+    // Room for a bit more than half: the two oldest batches go with their blob files.
+    const limit = Math.ceil((tableBytes + blobBytes) * 0.55);
+    const result = await tree.compact(new Fifo({ limitBytes: limit }), seqno.get());
+    expect(result).toMatchObject({ action: "dropped", tablesIn: 2 });
+    expect(tree.blobFileCount()).toBe(2);
+    expect(keysOf(tree.iter(seqno.get()))[0]).toBe(k(200));
+    tree.insert("x", "y", seqno.next());
+    await tree.flushActiveMemtable(seqno.get());
+    expect(fs.readDir("/db/blobs")).toHaveLength(2);
     await tree.close();
   });
 

@@ -57,6 +57,13 @@ export class TableFile implements TableHandle, CursorSource {
     return this.table.rangeTombstones;
   }
 
+  /** Stored bytes in blob files that this table's indirections reference (FIFO credits them on a drop). */
+  get referencedBlobBytes(): number {
+    let sum = 0;
+    for (const ref of this.table.meta.blobReferences) sum += ref.storedBytes;
+    return sum;
+  }
+
   get rangeTombstoneCount(): number {
     return this.table.rangeTombstones.length;
   }

@@ -343,7 +343,9 @@ export class Tree {
     this.#state.checkOpen();
     if (typeof strategy?.choose !== "function") throw new TypeError("compact needs a compaction strategy (Leveled, SizeTiered, Fifo)");
     const state = this.#state;
-    const choice = strategy.choose(state.latest.version, { busy: state.busy, nowMs: Date.now() });
+    const version = state.latest.version;
+    const blobBytes = version.blobFiles.reduce((sum, blob) => sum + blob.info.storedBytes, 0);
+    const choice = strategy.choose(version, { busy: state.busy, nowMs: Date.now(), blobBytes });
     return state.track(executeChoice(state, choice, seqnoThreshold));
   }
 

@@ -20,6 +20,8 @@ export interface CompactionTable extends TableHandle {
   readonly createdAtMs: number;
   /** Range tombstone fragments the table holds (absent: none). */
   readonly rangeTombstoneCount?: number;
+  /** Stored bytes in blob files that the table's indirections reference (a blob tree's; absent: 0). */
+  readonly referencedBlobBytes?: number;
 }
 
 /** What the engine tells a strategy besides the version. */

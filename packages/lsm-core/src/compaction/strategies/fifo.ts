@@ -19,7 +19,10 @@ import {
 import { nonNegativeBytes, nonNegativeFinite, optionsObject } from "./options.ts";
 
 export interface FifoOptions {
-  /** Most bytes the tree may hold: L0 table sizes plus `context.blobBytes`. */
+  /**
+   * Most bytes the tree may hold: L0 table sizes plus `context.blobBytes`. Dropping a table frees its
+   * own size and the blob bytes it references (`referencedBlobBytes`).
+   */
   readonly limitBytes: number;
   /** Tables created at least this long ago are dropped; absent or 0 disables the TTL. */
   readonly ttlSeconds?: number;
@@ -73,7 +76,7 @@ export class Fifo implements CompactionStrategy {
       for (const table of tables) {
         if (table.createdAtMs <= cutoff) {
           dropped.push(table.id);
-          size -= table.size;
+          size -= freed(table);
         } else {
           alive.push(table);
         }
@@ -81,15 +84,21 @@ export class Fifo implements CompactionStrategy {
     }
 
     if (size > this.limitBytes) {
-      // Blob bytes are not credited per table (the strategy does not see which blobs a table links),
-      // so when blobs alone exceed the limit every table goes; the engine then drops orphaned blobs.
       alive.sort((a, b) => a.createdAtMs - b.createdAtMs || a.maxSeqno - b.maxSeqno || a.id - b.id);
       for (const table of alive) {
         if (size <= this.limitBytes) break;
         dropped.push(table.id);
-        size -= table.size;
+        size -= freed(table);
       }
     }
     return dropped.length === 0 ? NOTHING : dropChoice(dropped);
   }
+}
+
+/**
+ * What dropping `table` frees: its file and the blob bytes it references (a blob file goes once no
+ * table references it; blob bytes no table references are not credited to any table).
+ */
+function freed(table: CompactionTable): number {
+  return table.size + (table.referencedBlobBytes ?? 0);
 }
