@@ -17,8 +17,9 @@
  *    seqno below the sample was in a memtable or a table before the flush, so it is in the captured
  *    version; watermark 0 because a checkpoint must never drop history the source still serves.
  * 4. Capture the current version and link (or copy) every table of every level and every routed folder
- *    into the checkpoint's own `tables/` (routes are flattened: the checkpoint opens without them).
- * 5. fsync `tables/`, then write the captured version from memory as `v<id>` and `current` last: the live version file may be
+ *    into the checkpoint's own `tables/` (routes are flattened: the checkpoint opens without them), and,
+ *    for a blob tree, every blob file the version lists into `blobs/` (created with `tables/` at the claim).
+ * 5. fsync `tables/` (and `blobs/`), then write the captured version from memory as `v<id>` and `current` last: the live version file may be
  *    replaced meanwhile, and a checkpoint without `current` is refused on open, so a crash before this
  *    point can never pass for a complete checkpoint.
  * 6. fsync the target and its parent, so the whole checkpoint is durable (`tables/` was synced before
@@ -74,7 +75,9 @@ export async function createCheckpoint(tree: Tree, targetPath: string, options: 
   const target = normalizeTarget(targetPath);
   const fs = options.fs ?? tree.fs;
   const tablesDir = `${target}/tables`;
-  const hidden = claimTarget(fs, target);
+  const blobsDir = `${target}/blobs`;
+  const isBlobTree = tree.currentVersion().treeKind === "blob";
+  const hidden = claimTarget(fs, target, isBlobTree);
   const pause = tree.deletionPause.acquire();
   try {
     const seqno = tree.visibleSeqnoCounter.get();
@@ -86,13 +89,21 @@ export async function createCheckpoint(tree: Tree, targetPath: string, options: 
       totalBytes += linkOrCopy(table.fs, table.path, fs, `${tablesDir}/${table.id}`).bytes;
       sstFiles++;
     }
+    // A blob tree's values: every blob file the captured version lists (the pause keeps even those a
+    // relocation made obsolete meanwhile).
+    let blobFiles = 0;
+    for (const blob of version.blobFiles) {
+      totalBytes += linkOrCopy(blob.fs, blob.path, fs, `${blobsDir}/${blob.id}`).bytes;
+      blobFiles++;
+    }
     // The links must be durable before `current` can be: a crash must never leave a `current` whose
     // tables are missing (open would fail with UNRECOVERABLE instead of refusing with INVALID_DATA).
     fs.syncDirectory(tablesDir);
+    if (isBlobTree) fs.syncDirectory(blobsDir);
     tree.writeVersionInto(fs, target, version);
     fs.syncDirectory(target);
     fs.syncDirectory(parentOf(target));
-    return { sstFiles, blobFiles: 0, totalBytes, versionId: version.id, seqno };
+    return { sstFiles, blobFiles, totalBytes, versionId: version.id, seqno };
   } catch (error) {
     removePartial(fs, target, hidden);
     throw error;
@@ -109,11 +120,12 @@ const HIDDEN_PREFIX = ".talus-checkpoint-";
  * or kill can leave it empty. Returns the hidden name it was prepared under, which is ours until we remove
  * it. On failure nothing of ours is left behind.
  */
-function claimTarget(fs: Fs, target: string): string {
+function claimTarget(fs: Fs, target: string, withBlobs: boolean): string {
   if (fs.exists(target)) throw targetExists(target);
   const hidden = createHiddenDir(fs, parentOf(target));
   try {
     fs.createDir(`${hidden}/tables`);
+    if (withBlobs) fs.createDir(`${hidden}/blobs`);
     // The rename makes the target durable whenever the parent's entries are written back; `tables/` must
     // be durable by then, or a crash could still show the target without it.
     fs.syncDirectory(hidden);

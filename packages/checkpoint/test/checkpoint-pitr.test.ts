@@ -2,7 +2,7 @@
 // Node: a concurrent writer or compactor is an interleaved async task. The checkpoint's own flush yields to
 // the event loop every few thousand entries, so each concurrency scenario first fills the memtable with
 // ~50k entries and then schedules its writer/compactor through setImmediate before awaiting the checkpoint.
-// Real directories (StdFs), as upstream. Scenario 3 (BlobTree) is left out until the blob log exists.
+// Real directories (StdFs), as upstream. Scenario 3 (BlobTree) is in checkpoint-blob-tree.test.ts.
 import { chmodSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
