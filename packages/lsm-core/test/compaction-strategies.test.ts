@@ -483,8 +483,9 @@ describe("majorCompaction", () => {
   const v = version({ 0: l0Runs(wide(1, 2)), 2: [[t(5, "a", "b"), t(6, "c", "d")]], 6: [[t(9, "a", "z")]] });
 
   it("merges every table into L6", () => {
-    expect(majorCompaction(1234).choose(v, ctx())).toEqual(merge([1, 2, 5, 6, 9], 6, 1234, 6));
-    expect(majorCompaction(Infinity).choose(v, ctx())).toEqual(merge([1, 2, 5, 6, 9], 6, Infinity, 6));
+    // A blob tree's major compaction relocates every stale blob file, not just the oldest few.
+    expect(majorCompaction(1234).choose(v, ctx())).toEqual({ ...merge([1, 2, 5, 6, 9], 6, 1234, 6), relocateAllStale: true });
+    expect(majorCompaction(Infinity).choose(v, ctx())).toEqual({ ...merge([1, 2, 5, 6, 9], 6, Infinity, 6), relocateAllStale: true });
   });
 
   it("chooses nothing while any table is busy", () => {

@@ -127,7 +127,9 @@ describe("key-value separation hooks", () => {
   });
 
   it("counts garbage from the tables' references and drops blob files nothing references", async () => {
-    const { tree, fs, seqno } = await open();
+    const { tree, log, fs, seqno } = await open();
+    // Never stale: this test watches garbage accumulate, without relocation.
+    log.stalenessThreshold = 1;
     fill(tree, seqno, 40);
     await tree.flushActiveMemtable(0);
     const first = fs.readDir("/db/blobs").map((e) => e.fileName);
@@ -161,28 +163,29 @@ describe("key-value separation hooks", () => {
     await again.tree.close();
   });
 
-  it("a merge compaction relocates the live values of a stale blob file, which then goes", async () => {
+  it("a major compaction relocates the live values of blob files it leaves stale, which then go", async () => {
     const { tree, log, fs, seqno } = await open();
     fill(tree, seqno, 40);
     await tree.flushActiveMemtable(0);
     const [oldFile] = fs.readDir("/db/blobs").map((e) => e.fileName);
-    // Overwrite 12 of the 20 large values: after compaction 60% of the file is garbage.
+    const snapshot = seqno.get();
+    const before = Array.from({ length: 40 }, (_, i) => `${k(i)}=${expected(i)}`);
+    // Overwrite 12 of the 20 large values: once compacted, 60% of the file is garbage.
     for (let i = 0; i < 24; i += 2) tree.insert(k(i), `new${i}`, seqno.next());
     await tree.flushActiveMemtable(0);
-    await tree.majorCompact(1 << 20, seqno.get());
-    expect(log.relocations).toBe(0);
-    const garbage = [...Array(12).keys()].reduce((n, j) => n + big(j * 2).length, 0);
-    expect(tree.staleBlobBytes()).toBe(garbage);
-    const snapshot = seqno.get();
-    // The next merge compaction finds the file stale and moves its 8 live values.
-    await tree.majorCompact(1 << 20, 0);
+    // An iterator opened at the old snapshot pins what it reads.
+    const pinned = tree.iter(snapshot);
+    // The first pass drops the old versions and finds the file stale; a second pass moves its 8 live values.
+    const result = await tree.majorCompact(1 << 20, seqno.get());
+    expect(result).toMatchObject({ action: "merged", tablesIn: 2 });
     expect(log.relocations).toBe(8);
     expect(tree.blobFileCount()).toBe(1);
     expect(tree.staleBlobBytes()).toBe(0);
     expect(fs.readDir("/db/blobs").map((e) => e.fileName)).toContain(oldFile);
     const want = Array.from({ length: 40 }, (_, i) => `${k(i)}=${i < 24 && i % 2 === 0 ? `new${i}` : expected(i)}`);
     expect(pairsOf(tree.iter(seqno.get()))).toEqual(want);
-    expect(pairsOf(tree.iter(snapshot))).toEqual(want);
+    // The reader opened before still sees the old values, from the old file.
+    expect(pairsOf(pinned)).toEqual(before);
     // Once older snapshots may go, so does the old file.
     tree.insert("zz", "1", seqno.next());
     await tree.flushActiveMemtable(seqno.get());
@@ -193,8 +196,34 @@ describe("key-value separation hooks", () => {
     await again.tree.close();
   });
 
+  it("an incremental merge relocates only the oldest ageCutoff of its stale candidates (rounded up)", async () => {
+    const { tree, log, seqno } = await open();
+    log.stalenessThreshold = 1;
+    // Three blob files, one per flush, each with 10 large values of its own keys.
+    for (let f = 0; f < 3; f++) {
+      for (let i = 0; i < 10; i++) tree.insert(k(f * 100 + i), big(2 * i), seqno.next());
+      await tree.flushActiveMemtable(0);
+    }
+    // Overwrite 6 of each file's values, then fold everything into one table without relocating.
+    for (let f = 0; f < 3; f++) for (let i = 0; i < 6; i++) tree.insert(k(f * 100 + i), "small", seqno.next());
+    await tree.flushActiveMemtable(0);
+    await tree.majorCompact(1 << 20, seqno.get());
+    expect(tree.blobFileCount()).toBe(3);
+    // Now stale; a Leveled merge of L0 with that table relocates ceil(3 * 0.34) = 2 files: the two oldest.
+    log.stalenessThreshold = 0.5;
+    log.ageCutoff = 0.34;
+    tree.insert(k(5), big(5), seqno.next());
+    await tree.flushActiveMemtable(0);
+    const result = await tree.compact(new Leveled({ l0Threshold: 1 }), seqno.get());
+    expect(result.action).toBe("merged");
+    expect(log.relocations).toBe(8);
+    expect(tree.blobFileCount()).toBe(3);
+    await tree.close();
+  });
+
   it("does not relocate a stale file that only tables outside the compaction reference", async () => {
     const { tree, log, seqno } = await open();
+    log.stalenessThreshold = 1;
     fill(tree, seqno, 40);
     await tree.flushActiveMemtable(0);
     await tree.majorCompact(1 << 20, 0);
@@ -202,6 +231,7 @@ describe("key-value separation hooks", () => {
     await tree.flushActiveMemtable(0);
     await tree.majorCompact(1 << 20, seqno.get());
     expect(tree.staleBlobBytes()).toBeGreaterThan(0);
+    log.stalenessThreshold = 0.5;
     // Two small L0 runs merge; the stale file's references live in the big run outside the merge.
     tree.insert(k(1000), big(1000), seqno.next());
     await tree.flushActiveMemtable(0);

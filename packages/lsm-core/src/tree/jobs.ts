@@ -136,7 +136,7 @@ async function executeChoiceNow(state: TreeState, choice: CompactionChoice, gcWa
       return moved === undefined ? NOTHING : { action: "moved", destLevel: choice.destLevel, tablesIn: tables.length, tablesOut: tables.length };
     }
     case "merge":
-      return merge(state, choice.tableIds, choice.destLevel, choice.targetSize, gcWatermark, choice.canonicalLevel);
+      return merge(state, choice.tableIds, choice.destLevel, choice.targetSize, gcWatermark, choice.canonicalLevel, choice.relocateAllStale === true);
   }
 }
 
@@ -151,6 +151,7 @@ async function merge(
   targetSize: number,
   gcWatermark: number,
   policyLevel: number,
+  relocateAllStale = false,
 ): Promise<CompactionResult> {
   const pinned = state.latest;
   const version = pinned.version;
@@ -171,7 +172,7 @@ async function merge(
     const readBlob = readBlobOf(state);
     const filtered = filter === undefined ? undefined : new FilteredCursor(cursor, filter, evict, readBlob);
     const stream = new CompactionStream(filtered ?? cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator, readBlob });
-    const relocate = relocationCandidates(state, version, inputs);
+    const relocate = relocationCandidates(state, version, inputs, relocateAllStale);
     const { tables: outputs, blobs: blobOutputs } = await writeOutputs(state, stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict), relocate);
     try {
       filtered?.finish();
@@ -258,10 +259,10 @@ function discard(outputs: readonly TableFile[], blobs: readonly BlobFile[] = [])
 /**
  * The blob files a merge of `inputs` relocates (spec 5.4, with its rounding quirk fixed): stale but not
  * dead files that the inputs reference and no table outside them does (else the old file would stay
- * live anyway), the oldest `ageCutoff` of them rounded up. Relocating them in this compaction leaves
+ * live anyway), the oldest `ageCutoff` of them rounded up (all of them for a major compaction). Relocating them in this compaction leaves
  * them unreferenced: they leave the version in the same change.
  */
-function relocationCandidates(state: TreeState, version: TreeVersion, inputs: ReadonlySet<number>): ReadonlySet<number> {
+function relocationCandidates(state: TreeState, version: TreeVersion, inputs: ReadonlySet<number>, all: boolean): ReadonlySet<number> {
   const log = state.options.valueLog;
   if (log === undefined || version.blobFiles.length === 0) return new Set();
   const referenced = new Set<number>();
@@ -274,7 +275,7 @@ function relocationCandidates(state: TreeState, version: TreeVersion, inputs: Re
     .filter((blob) => referenced.has(blob.id) && !outside.has(blob.id) && isStale(version, blob, log.stalenessThreshold))
     .map((blob) => blob.id)
     .sort((a, b) => a - b);
-  return new Set(stale.slice(0, Math.ceil(stale.length * log.ageCutoff)));
+  return new Set(all ? stale : stale.slice(0, Math.ceil(stale.length * log.ageCutoff)));
 }
 
 /** A blob tree's way of reading a separated value (for merges and filters), else undefined. */

@@ -33,7 +33,7 @@ import { openVersion, publishVersion } from "./recovery.ts";
 import { clear, executeChoice, flush, type CompactionResult } from "./jobs.ts";
 import { PointReader, rangeIterator } from "./reads.ts";
 import { blobResolver, KEYS_ONLY } from "../separation/resolvers.ts";
-import { staleBlobBytes } from "./blob-usage.ts";
+import { isStale, staleBlobBytes } from "./blob-usage.ts";
 import type { ValueResolver } from "../iter/visible-range.ts";
 import type { ValueLog } from "../separation/value-log.ts";
 import type { TableFile } from "./table-file.ts";
@@ -353,7 +353,20 @@ export class Tree {
   majorCompact(targetSize: number, seqnoThreshold: number): Promise<CompactionResult> {
     if (!Number.isInteger(targetSize) && targetSize !== Number.POSITIVE_INFINITY) throw new RangeError("targetSize must be an integer or Infinity");
     if (targetSize < 1) throw new RangeError("targetSize must be positive");
-    return this.compact(majorCompaction(targetSize), seqnoThreshold);
+    return this.#state.track(this.#majorCompact(targetSize, seqnoThreshold));
+  }
+
+  async #majorCompact(targetSize: number, seqnoThreshold: number): Promise<CompactionResult> {
+    const first = await this.compact(majorCompaction(targetSize), seqnoThreshold);
+    const log = this.#state.options.valueLog;
+    if (log === undefined || first.action !== "merged") return first;
+    // What this pass dropped is known only now: blob files it left stale are relocated by a second
+    // pass, so one major compaction leaves no stale blob file. The second pass rewrites only tables
+    // (small: they hold handles) besides the live values it moves.
+    const version = this.#state.latest.version;
+    if (!version.blobFiles.some((blob) => isStale(version, blob, log.stalenessThreshold))) return first;
+    const second = await this.compact(majorCompaction(targetSize), seqnoThreshold);
+    return second.action === "merged" ? { ...second, tablesIn: first.tablesIn } : first;
   }
 
   /** Drops every table whose whole key range lies within `bounds` (memtables and partly covered tables stay). */

@@ -57,6 +57,8 @@ export interface MergeChoice {
   readonly destLevel: number;
   readonly targetSize: number;
   readonly canonicalLevel: number;
+  /** A blob tree relocates every stale blob file it can (not just the oldest `ageCutoff` of them): a major compaction. */
+  readonly relocateAllStale?: boolean;
 }
 
 /** Remove `tableIds` from the tree, data and all. */

@@ -36,12 +36,13 @@ export function majorCompaction(targetSize: number): CompactionStrategy {
     choose(version: Version<CompactionTable>, context: CompactionContext): CompactionChoice {
       const tables = [...version.tables()];
       if (tables.length === 0 || anyBusy(tables, context.busy)) return NOTHING;
-      return mergeChoice(
+      const choice = mergeChoice(
         tables.map((table) => table.id),
         lastLevel,
         targetSize,
         lastLevel,
       );
+      return choice.kind === "merge" ? { ...choice, relocateAllStale: true } : choice;
     },
   });
 }
