@@ -11,6 +11,8 @@ export {
   type OracleBatchOp,
   type OracleCompare,
   type OracleEntry,
+  type OracleFilterVerdict,
+  type OracleIngestEntry,
   type OracleKind,
   type OracleMergeOperator,
   type OracleRange,

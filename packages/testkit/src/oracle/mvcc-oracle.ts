@@ -16,10 +16,16 @@
  *   `T`; reads at `S <= T` do not see it, and a version at `T` or newer is not covered;
  * - {@link MvccOracle.applyBatch} writes several operations at one seqno, the later of two on one key
  *   winning, as a write batch does (several merges of one key all count, in batch order);
+ * - {@link MvccOracle.ingest} models a bulk ingestion: distinct keys in increasing order, every entry (a
+ *   value, tombstone or weak tombstone) at the ingestion's one seqno;
  * - {@link MvccOracle.clearAt} models `clear()` and table drops: reads at `S > stamp` stop seeing the
  *   versions older than the stamp (all of them, or those a predicate picks), reads at `S <= stamp` still do;
+ * - {@link MvccOracle.filterAt} models a compaction filter's verdicts, installed by a version change at
+ *   `stamp`: reads at `S > stamp` see the filtered versions (removed, destroyed or replaced), reads at
+ *   `S <= stamp` the versions as they were;
  * - {@link MvccOracle.retainOnly} and {@link MvccOracle.applyClears} model a reopen, after which only
- *   what was on disk exists and old snapshots no longer see cleared data.
+ *   what was on disk exists: old snapshots no longer see cleared data, and see filtered versions as the
+ *   newest reader does.
  *
  * @module
  */
@@ -78,6 +84,19 @@ export type OracleBatchOp =
   | { readonly op: "merge"; readonly key: Uint8Array; readonly value: Uint8Array }
   | { readonly op: "removeRange"; readonly start: Uint8Array; readonly end: Uint8Array | undefined };
 
+/** One entry of a bulk ingestion ({@link MvccOracle.ingest}). */
+export type OracleIngestEntry =
+  | { readonly kind: "value"; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly kind: "tombstone" | "weakTombstone"; readonly key: Uint8Array };
+
+/**
+ * What a compaction filter decided about one version ({@link MvccOracle.filterAt}), as the engine's
+ * verdicts: `"keep"`; `"remove"` (a tombstone at the version's seqno); `"removeWeak"` (a weak tombstone);
+ * `"destroy"` (gone without a tombstone: older versions show again); `{ replace }` (new bytes, the same
+ * kind: a merge operand stays an operand).
+ */
+export type OracleFilterVerdict = "keep" | "remove" | "removeWeak" | "destroy" | { readonly replace: Uint8Array };
+
 /** Range bounds in the tree's convention; when several lower (or upper) bounds are given, all apply. */
 export interface OracleRange {
   readonly gt?: Uint8Array;
@@ -97,8 +116,20 @@ export const bytewiseCompare: OracleCompare = (a, b) => Buffer.compare(a, b);
 
 interface KeyEntry {
   readonly key: Uint8Array;
-  /** Oldest first, distinct seqnos. */
+  /**
+   * Oldest first, distinct seqnos, except that a filter's replacement follows the version it replaced,
+   * at the same seqno (their lifetimes, {@link Lifetime}, never overlap).
+   */
   versions: OracleVersion[];
+}
+
+/**
+ * When a version filtered by {@link MvccOracle.filterAt} is visible: to reads at `from < S <= until`
+ * (a replacement has a `from`, a replaced or destroyed version an `until`).
+ */
+interface Lifetime {
+  readonly from: number;
+  readonly until: number;
 }
 
 /** A piece of the key space `[start, end)` and the newest range tombstone covering all of it. */
@@ -141,6 +172,10 @@ export class MvccOracle {
   #clears: ClearPoint[] = [];
   /** Ascending by seqno (ties in insertion order); never empty ranges. */
   #rangeTombstones: OracleRangeTombstone[] = [];
+  /** Versions a filter replaced or destroyed, and the replacements (until the next {@link applyClears}). */
+  #lifetimes = new Map<OracleVersion, Lifetime>();
+  /** The newest stamp {@link filterAt} was given (filters come in stamp order). */
+  #lastFilterStamp = -1;
   /** Per read seqno, the tombstones it sees as sorted disjoint fragments; dropped on every tombstone or clear change. */
   #fragmentCache = new Map<number, Fragment[]>();
   #versionCount = 0;
@@ -176,6 +211,29 @@ export class MvccOracle {
   /** Adds one version; a second version of the same key at the same seqno throws. */
   write(key: Uint8Array, seqno: number, kind: OracleKind, value: Uint8Array = EMPTY): void {
     this.#add(key, seqno, kind, value);
+  }
+
+  /**
+   * A bulk ingestion at `seqno`: every entry written at that one seqno, as an ingestion's `finish()` makes
+   * them visible (reads at `S <= seqno` see none of them). Keys must be strictly increasing by the
+   * comparator, as the tree requires, and none may have a version at `seqno` already; otherwise
+   * `RangeError` and nothing is written. Returns the number of entries.
+   */
+  ingest(entries: readonly OracleIngestEntry[], seqno: number): number {
+    checkSeqno(seqno);
+    let previous: Uint8Array | undefined;
+    for (const entry of entries) {
+      if (!(entry.key instanceof Uint8Array)) throw new TypeError("ingested keys must be Uint8Arrays");
+      if (entry.kind === "value" ? !(entry.value instanceof Uint8Array) : entry.kind !== "tombstone" && entry.kind !== "weakTombstone") {
+        throw new TypeError("an ingested entry is a value (with Uint8Array bytes), a tombstone or a weak tombstone");
+      }
+      if (previous !== undefined && this.compare(previous, entry.key) >= 0) throw new RangeError("ingested keys must be strictly increasing by the comparator");
+      previous = entry.key;
+      const { index, found } = this.#search(entry.key);
+      if (found && (this.#entries[index] as KeyEntry).versions.some((v) => v.seqno === seqno)) throw new RangeError(`key already has a version at seqno ${seqno}`);
+    }
+    for (const entry of entries) this.#add(entry.key, seqno, entry.kind, entry.kind === "value" ? entry.value : EMPTY);
+    return entries.length;
   }
 
   /**
@@ -383,7 +441,7 @@ export class MvccOracle {
     return out;
   }
 
-  /** Stored versions, cleared ones included until {@link applyClears}. */
+  /** Stored versions, cleared ones and those a filter replaced (with their replacements) included until {@link applyClears}. */
   get versionCount(): number {
     return this.#versionCount;
   }
@@ -416,14 +474,61 @@ export class MvccOracle {
   }
 
   /**
-   * Deletes the versions that the newest reader no longer sees because of a clear, and forgets the
-   * clears: old snapshots lose the cleared data too (what a reopen does, as the data was never kept on
-   * disk).
+   * Models a compaction filter whose compaction installed at `stamp` (a version change that does not
+   * preserve reads): `verdict` is asked about every value and merge operand version older than `stamp`
+   * that the newest reader can pick from (not hidden by a clear, nor replaced or destroyed by an earlier
+   * filter; tombstones are never asked, as a filter never sees them), and for reads at `S > stamp` each
+   * version reads as its verdict says, while reads at `S <= stamp` see it as before. A version holding
+   * several operands (a batch merged its key more than once) takes one verdict for all of them: a
+   * `replace` leaves one operand. The caller picks the versions the compaction's filter saw (e.g. from what
+   * the filter was asked); `verdict` may be called in any order, and if it throws nothing changes.
+   * Stamps must not decrease from one call to the next (`RangeError`), as compactions install in order.
+   * Returns how many versions changed (those not kept).
+   */
+  filterAt(stamp: number, verdict: (version: OracleVersion) => OracleFilterVerdict): number {
+    checkSeqno(stamp);
+    if (stamp < this.#lastFilterStamp) throw new RangeError(`filter stamps must not decrease: ${stamp} after ${this.#lastFilterStamp}`);
+    const changes: Array<{ entry: KeyEntry; version: OracleVersion; verdict: Exclude<OracleFilterVerdict, "keep"> }> = [];
+    for (const entry of this.#entries) {
+      for (const version of entry.versions) {
+        if (version.seqno >= stamp || isDeletion(version.kind) || this.#hidden(version, Number.POSITIVE_INFINITY)) continue;
+        const v = verdict(version);
+        if (v === "keep") continue;
+        if (v !== "remove" && v !== "removeWeak" && v !== "destroy" && !(typeof v === "object" && v !== null && v.replace instanceof Uint8Array)) {
+          throw new TypeError(`unknown filter verdict ${JSON.stringify(v)}`);
+        }
+        changes.push({ entry, version, verdict: v });
+      }
+    }
+    for (const { entry, version, verdict: v } of changes) {
+      const lifetime = this.#lifetimes.get(version);
+      this.#lifetimes.set(version, { from: lifetime?.from ?? -1, until: stamp });
+      if (v === "destroy") continue;
+      const replacement: OracleVersion =
+        v === "remove"
+          ? Object.freeze({ key: version.key, seqno: version.seqno, kind: "tombstone", value: EMPTY })
+          : v === "removeWeak"
+            ? Object.freeze({ key: version.key, seqno: version.seqno, kind: "weakTombstone", value: EMPTY })
+            : Object.freeze({ key: version.key, seqno: version.seqno, kind: version.kind, value: copy(v.replace) });
+      this.#lifetimes.set(replacement, { from: stamp, until: Number.POSITIVE_INFINITY });
+      entry.versions.splice(entry.versions.indexOf(version) + 1, 0, replacement);
+      this.#versionCount++;
+    }
+    this.#lastFilterStamp = stamp;
+    return changes.length;
+  }
+
+  /**
+   * Makes what the newest reader sees the only history, as a reopen does (the data was never kept on
+   * disk): deletes the versions it no longer sees because of a clear or a filter and forgets the clears;
+   * a filter's replacements become visible to every read (old snapshots lose the cleared data and see
+   * filtered versions as filtered).
    */
   applyClears(): void {
-    if (this.#clears.length === 0) return;
+    if (this.#clears.length === 0 && this.#lifetimes.size === 0) return;
     this.retainOnly((entry) => !this.#hidden(entry, Number.POSITIVE_INFINITY));
     this.#clears = [];
+    this.#lifetimes.clear();
     this.#fragmentCache.clear();
   }
 
@@ -438,7 +543,11 @@ export class MvccOracle {
     let count = 0;
     for (let read = 0; read < this.#entries.length; read++) {
       const entry = this.#entries[read] as KeyEntry;
-      entry.versions = entry.versions.filter((version) => keep(version));
+      entry.versions = entry.versions.filter((version) => {
+        if (keep(version)) return true;
+        this.#lifetimes.delete(version);
+        return false;
+      });
       if (entry.versions.length === 0) continue;
       count += entry.versions.length;
       this.#entries[write++] = entry;
@@ -452,6 +561,8 @@ export class MvccOracle {
     this.#entries.length = 0;
     this.#clears = [];
     this.#rangeTombstones = [];
+    this.#lifetimes.clear();
+    this.#lastFilterStamp = -1;
     this.#fragmentCache.clear();
     this.#versionCount = 0;
   }
@@ -462,6 +573,8 @@ export class MvccOracle {
     for (const entry of this.#entries) copy.#entries.push({ key: entry.key, versions: [...entry.versions] });
     copy.#clears = [...this.#clears];
     copy.#rangeTombstones = [...this.#rangeTombstones];
+    copy.#lifetimes = new Map(this.#lifetimes);
+    copy.#lastFilterStamp = this.#lastFilterStamp;
     copy.#versionCount = this.#versionCount;
     return copy;
   }
@@ -589,8 +702,12 @@ export class MvccOracle {
     return fragments;
   }
 
-  /** Whether a clear that a read at `readSeqno` sees hides `entry`. */
+  /** Whether a clear that a read at `readSeqno` sees hides `entry`, or a filter does (before or after it). */
   #hidden(entry: OracleEntry, readSeqno: number): boolean {
+    if (this.#lifetimes.size > 0 && entry.kind !== "rangeTombstone") {
+      const lifetime = this.#lifetimes.get(entry);
+      if (lifetime !== undefined && (readSeqno <= lifetime.from || readSeqno > lifetime.until)) return true;
+    }
     for (const clear of this.#clears) {
       if (clear.seqno >= readSeqno) break;
       if (entry.seqno < clear.seqno && (clear.hides === undefined || clear.hides(entry))) return true;
