@@ -7,6 +7,9 @@
  * (a range tombstone and a whole write batch included) takes the next seqno from the one counter;
  * structure changes take one too (as the engine does), so a sequence needs no explicit seqnos.
  *
+ * In the configurations with the model's compaction filter (tree-model-filter.ts), values starting
+ * with "X" and a verdict letter are "doomed": compactions remove, destroy or replace them.
+ *
  * To keep a failure found by the model test: copy the `{ name, config, ops }` block it prints into
  * {@link MODEL_REGRESSIONS}.
  *
@@ -55,6 +58,21 @@ export type ModelOp =
    * `cleared`, the `WriteBatch` first holds other operations and is `clear()`ed.
    */
   | { readonly op: "batch"; readonly ops: readonly BatchOp[]; readonly cleared?: boolean }
+  /**
+   * A bulk ingestion: `tree.ingestion()`, the `entries` written in the configuration's key order (the
+   * model sorts them; a key given twice must be refused with `RangeError`, the ingestion going on), then
+   * `finish()`, which flushes the memtables and makes every entry visible at one new seqno G (reads at
+   * `S <= G` see none of them). `between`: inserts (a seqno each, through the tree) made halfway through
+   * the entries, before `finish()`. With `abort`, `abort()` instead of `finish()`: nothing is ingested,
+   * and a `finish()` afterwards must reject. In GC watermark configurations a weak tombstone is
+   * ingested only on a key that `removeWeak` could delete, and not on a `between` key.
+   */
+  | {
+      readonly op: "ingest";
+      readonly entries: readonly IngestEntry[];
+      readonly between?: ReadonlyArray<{ readonly key: string; readonly value: string; readonly pad?: number }>;
+      readonly abort?: boolean;
+    }
   | { readonly op: "rotate" }
   /**
    * `flushActiveMemtable(W)`: everything written before it is durable once it finishes. With
@@ -95,6 +113,12 @@ export type BatchOp =
   | { readonly op: "remove"; readonly key: string }
   | { readonly op: "removeWeak"; readonly key: string }
   | { readonly op: "removeRange"; readonly start: string; readonly end: string };
+
+/** One entry of an `ingest`; values (and `pad`) as for `insert`. */
+export type IngestEntry =
+  | { readonly op: "insert"; readonly key: string; readonly value: string; readonly pad?: number }
+  | { readonly op: "remove"; readonly key: string }
+  | { readonly op: "removeWeak"; readonly key: string };
 
 export interface ModelRegression {
   readonly name: string;
@@ -219,6 +243,110 @@ export const MODEL_REGRESSIONS: readonly ModelRegression[] = [
       { op: "reopen" },
       { op: "merge", key: "c0", value: "+1" },
       { op: "flush" },
+      { op: "major" },
+    ],
+  },
+  {
+    // Ingestions over every kind of version (a value, a counter with operands, a range tombstone, the
+    // memtables, writes made while the ingestion is open), a repeated key, a bulk run over several
+    // tables, then flushes, compactions, reopens; in reverse key order. Hand-written for ingestion.
+    name: "ingestions over memtables, tables, counters and range tombstones",
+    config: "tiny-reverse",
+    ops: [
+      { op: "insert", key: "k01", value: "old" },
+      { op: "merge", key: "c0", value: "+5" },
+      { op: "fill", from: 0, count: 10, stride: 1, value: "f", pad: 60 },
+      { op: "flush" },
+      { op: "removeRange", start: "k05", end: "k01" },
+      { op: "insert", key: "k03", value: "memtable" },
+      { op: "rotate" },
+      { op: "insert", key: "k04", value: "active" },
+      {
+        op: "ingest",
+        entries: [
+          { op: "insert", key: "k01", value: "i1" },
+          { op: "insert", key: "k03", value: "i3" },
+          { op: "remove", key: "b003" },
+          { op: "insert", key: "c0", value: "100" },
+          { op: "removeWeak", key: "k04" },
+          { op: "insert", key: "k01", value: "refused" },
+          { op: "insert", key: "k02", value: "i2", pad: 90 },
+        ],
+        between: [{ key: "k02", value: "between" }, { key: "c1", value: "7" }],
+      },
+      { op: "merge", key: "c0", value: "+1" },
+      { op: "removeRange", start: "k03", end: "k00" },
+      { op: "hold", take: 2 },
+      {
+        op: "ingest",
+        entries: Array.from({ length: 30 }, (_, i) => ({ op: "insert" as const, key: `b${String(i * 3).padStart(3, "0")}`, value: `bulk${i}`, pad: 120 })),
+      },
+      { op: "leveled" },
+      { op: "drain" },
+      { op: "ingest", entries: [{ op: "insert", key: "k09", value: "aborted" }], abort: true },
+      { op: "sizeTiered" },
+      { op: "reopen" },
+      { op: "major" },
+      { op: "ingest", entries: [{ op: "remove", key: "k01" }, { op: "insert", key: "k03", value: "again" }] },
+      { op: "ingest", entries: [] },
+      { op: "reopen" },
+      { op: "major" },
+    ],
+  },
+  {
+    // Every verdict of the model's filter: destroy (an older value shows again), remove, removeWeak,
+    // replace, a replace into a remove (two compactions), last-level only; on raw operands; on ingested
+    // and unflushed values; an iterator held across the compactions; a reopen. Hand-written.
+    name: "compaction filter verdicts across compactions and a reopen",
+    config: "filter-tiny",
+    ops: [
+      { op: "insert", key: "k00", value: "base" },
+      { op: "insert", key: "k00", value: "Xdnewer" },
+      { op: "insert", key: "k01", value: "Xrgone" },
+      { op: "insert", key: "k02", value: "Xwweak" },
+      { op: "insert", key: "k03", value: "Xpswap", pad: 30 },
+      { op: "insert", key: "k04", value: "Xqchain" },
+      { op: "merge", key: "k05", value: "first" },
+      { op: "merge", key: "k05", value: "Xdop" },
+      { op: "merge", key: "k06", value: "Xpop" },
+      { op: "insert", key: "k07", value: "Xllast" },
+      { op: "hold", take: 1 },
+      { op: "flush" },
+      { op: "insert", key: "k01", value: "Xrsecond" },
+      { op: "flush" },
+      { op: "leveled" },
+      { op: "ingest", entries: [{ op: "insert", key: "k08", value: "Xringested" }, { op: "insert", key: "k09", value: "Xqingested" }] },
+      { op: "sizeTiered" },
+      { op: "major" },
+      { op: "drain" },
+      { op: "insert", key: "k10", value: "Xrunflushed" },
+      { op: "major" },
+      { op: "reopen" },
+      { op: "flush" },
+      { op: "major" },
+    ],
+  },
+  {
+    // The filter's remove and replace verdicts under a rising GC watermark: shadowed versions collected
+    // before and after, a replacement filtered again, a reopen. Hand-written.
+    name: "compaction filter under a GC watermark",
+    config: "filter-watermark-reverse-stdfs",
+    ops: [
+      { op: "insert", key: "k00", value: "v1" },
+      { op: "insert", key: "k00", value: "Xrv2" },
+      { op: "insert", key: "k01", value: "Xpa" },
+      { op: "insert", key: "k02", value: "Xqb" },
+      { op: "insert", key: "k03", value: "Xlc" },
+      { op: "flush" },
+      { op: "watermark", back: 2 },
+      { op: "major" },
+      { op: "insert", key: "k01", value: "Xrnewer" },
+      { op: "insert", key: "k00", value: "v3" },
+      { op: "watermark", back: 0 },
+      { op: "flush" },
+      { op: "leveled" },
+      { op: "major" },
+      { op: "reopen" },
       { op: "major" },
     ],
   },

@@ -7,469 +7,59 @@
 // (COUNTER_KEYS) that only ever hold 8-byte values; the oracle folds them the same way. The "raw-merge"
 // configuration has no operator: operands read as their own bytes.
 //
+// Bulk ingestion (`ingest`, every configuration): sorted entries through `tree.ingestion()`, visible at
+// the one seqno G finish() takes (checked just below, at and just above G); sometimes with writes made
+// while the ingestion is open, a key given twice (refused), or aborted. Compaction filters (the "filter-"
+// configurations, tree-model-filter.ts): the tree runs with a filter that removes, destroys or replaces
+// "doomed" values the generator writes; what the filter is asked is checked against the oracle, and the
+// oracle then applies the same verdicts from the seqno the compaction installed at (MvccOracle.filterAt),
+// so reads at every seqno stay exact: older snapshots see the data from before the compaction.
+// Configurations, keys, values and queries are in tree-model-support.ts.
+//
 // Environment: TALUS_MODEL_SEEDS (seeds per configuration), TALUS_MODEL_STEPS (operations per seed),
 // TALUS_MODEL_SEED (first seed; seeds are consecutive from it), TALUS_MODEL_CONFIG (only configurations
 // whose name contains it).
 import { afterEach, describe, expect, it } from "vitest";
 import { MemFs, StdFs, type Fs } from "@talus/fs";
-import { bytewiseSuccessor, MvccOracle, Random, useTempDirs, type OracleBatchOp, type OracleRange } from "@talus/testkit";
+import { bytewiseSuccessor, MvccOracle, Random, useTempDirs, type OracleBatchOp, type OracleIngestEntry } from "@talus/testkit";
+import { counterMerge, Leveled, LsmError, SEQNO_MAX, SequenceNumberCounter, SizeTiered, Tree, type CompactionResult, type EntryIterator, WriteBatch } from "../src/index.ts";
+import { MODEL_REGRESSIONS, type BatchOp, type IngestEntry, type ModelOp, type ModelRegression } from "./model-regressions.ts";
+import { DOOM_PREFIXES, missedByMajor, ModelFilter, versionId, type FilterRun } from "./tree-model-filter.ts";
 import {
-  counterMerge,
-  Leveled,
-  LsmError,
-  SEQNO_MAX,
-  SequenceNumberCounter,
-  SizeTiered,
-  Tree,
-  type Comparator,
-  type EntryIterator,
-  type RangeOptions,
-  type TreeOptions,
-  WriteBatch,
-} from "../src/index.ts";
-import type { LeveledOptions, SizeTieredOptions } from "../src/compaction/strategies/index.ts";
-import { MODEL_REGRESSIONS, type BatchOp, type ModelOp, type ModelRegression } from "./model-regressions.ts";
+  ABSENT,
+  ALL_KEYS,
+  answerOfList,
+  answerOfPairs,
+  BUFFER_PREFIX_CHANCE,
+  BULK_KEY_COUNT,
+  BULK_KEYS,
+  bulkKey,
+  bytes,
+  CONFIG_BY_NAME,
+  CONFIGS,
+  COUNTER_KEYS,
+  COUNTER_SET,
+  counterBytes,
+  describeMismatch,
+  describeQuery,
+  HOT_KEYS,
+  KEYS,
+  latin1,
+  lend,
+  oracleAnswer,
+  PREFIXES,
+  REMOVE_PREFIXES,
+  scribbled,
+  treeAnswer,
+  valueBytes,
+  type Answer,
+  type Bounds,
+  type ModelConfig,
+  type Query,
+  type Snap,
+} from "./tree-model-support.ts";
 
 const dirs = useTempDirs(afterEach);
-
-// ---- configurations -------------------------------------------------------------------------------
-
-type TreeSettings = Omit<TreeOptions, "path" | "fs" | "seqno" | "visibleSeqno">;
-
-interface ModelConfig {
-  readonly name: string;
-  readonly fs: "mem" | "std";
-  readonly tree: TreeSettings;
-  readonly leveled: LeveledOptions;
-  readonly sizeTiered: SizeTieredOptions;
-  readonly majorTarget: number;
-  /** Largest filler added to a value. */
-  readonly maxPad: number;
-  /** Flush and compact with a rising GC watermark W, and check reads at S >= W only. */
-  readonly watermark: boolean;
-  /** Default seeds and steps (scaled by the environment). */
-  readonly seeds: number;
-  readonly steps: number;
-  /**
-   * The tree merges with counterMerge: merges go to COUNTER_KEYS only, as le64 increments, and every
-   * value written to a counter key is 8 bytes. Without, merge operands are raw bytes on any key.
-   */
-  readonly counters: boolean;
-}
-
-const REVERSE: Comparator = { name: "reverse", compare: (a, b) => Buffer.compare(b, a) };
-const TINY_LEVELED: LeveledOptions = { tableTargetSize: 2048, l0Threshold: 2, levelRatio: [2] };
-const TINY_TIERED: SizeTieredOptions = { tableTargetSize: 2048, minMergeWidth: 2, sizeRatio: 1 };
-
-const CONFIGS: readonly ModelConfig[] = [
-  {
-    name: "tiny-memfs",
-    fs: "mem",
-    tree: { blockSize: 64, restartInterval: 1, flushTableSize: 1024 },
-    leveled: { tableTargetSize: 1024, l0Threshold: 2, levelRatio: [2] },
-    sizeTiered: { tableTargetSize: 1024, minMergeWidth: 2, sizeRatio: 1 },
-    majorTarget: 1024,
-    maxPad: 200,
-    watermark: false,
-    seeds: 3,
-    steps: 400,
-    counters: true,
-  },
-  {
-    name: "tiny-stdfs",
-    fs: "std",
-    tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048 },
-    leveled: { tableTargetSize: 3000, l0Threshold: 2 },
-    sizeTiered: { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 },
-    majorTarget: 3000,
-    maxPad: 200,
-    watermark: false,
-    seeds: 3,
-    steps: 300,
-    counters: true,
-  },
-  {
-    name: "tiny-reverse",
-    fs: "mem",
-    tree: { blockSize: 64, restartInterval: 2, flushTableSize: 2048, comparator: REVERSE },
-    leveled: TINY_LEVELED,
-    sizeTiered: TINY_TIERED,
-    majorTarget: 2048,
-    maxPad: 200,
-    watermark: false,
-    seeds: 3,
-    steps: 300,
-    counters: true,
-  },
-  {
-    name: "tiny-lz4-nofilter",
-    fs: "mem",
-    tree: { blockSize: 96, restartInterval: [1, 2, 3], flushTableSize: 2048, compression: "lz4", filterBitsPerKey: 0 },
-    leveled: TINY_LEVELED,
-    sizeTiered: TINY_TIERED,
-    majorTarget: 4096,
-    maxPad: 300,
-    watermark: false,
-    seeds: 3,
-    steps: 300,
-    counters: true,
-  },
-  {
-    name: "default-sizes",
-    fs: "mem",
-    tree: {},
-    leveled: { l0Threshold: 2 },
-    sizeTiered: { minMergeWidth: 2 },
-    majorTarget: 64 * 1024 * 1024,
-    maxPad: 3000,
-    watermark: false,
-    seeds: 3,
-    steps: 300,
-    counters: true,
-  },
-  {
-    name: "watermark-tiny",
-    fs: "mem",
-    tree: { blockSize: 64, restartInterval: 1, flushTableSize: 2048 },
-    leveled: TINY_LEVELED,
-    sizeTiered: TINY_TIERED,
-    majorTarget: 2048,
-    maxPad: 200,
-    watermark: true,
-    seeds: 3,
-    steps: 300,
-    counters: true,
-  },
-  {
-    name: "watermark-reverse-lz4",
-    fs: "mem",
-    tree: { blockSize: 80, restartInterval: 2, flushTableSize: 2048, comparator: REVERSE, compression: "lz4", filterBitsPerKey: 0 },
-    leveled: { tableTargetSize: 2048, l0Threshold: 2 },
-    sizeTiered: TINY_TIERED,
-    majorTarget: 2048,
-    maxPad: 200,
-    watermark: true,
-    seeds: 3,
-    steps: 300,
-    counters: true,
-  },
-  {
-    // No merge operator: merges of raw bytes on any key, read as the newest operand, never collapsed.
-    name: "raw-merge-watermark-tiny",
-    fs: "mem",
-    tree: { blockSize: 64, restartInterval: 1, flushTableSize: 2048 },
-    leveled: TINY_LEVELED,
-    sizeTiered: TINY_TIERED,
-    majorTarget: 2048,
-    maxPad: 200,
-    watermark: true,
-    seeds: 1,
-    steps: 300,
-    counters: false,
-  },
-];
-
-const CONFIG_BY_NAME = new Map(CONFIGS.map((c) => [c.name, c]));
-
-// ---- keys and values ------------------------------------------------------------------------------
-
-/** Keys the generator writes: a hot set first, then prefixes of each other, extreme bytes and long keys. */
-const KEYS: readonly string[] = [
-  ...Array.from({ length: 24 }, (_, i) => `k${String(i).padStart(2, "0")}`),
-  "k1",
-  "k",
-  "a",
-  "ab",
-  "abc",
-  "\u0000",
-  "\u0000\u0001",
-  "\u00ff",
-  "\u00ff\u00ff\u00ff",
-  "k05\u0000",
-  "m".repeat(40),
-  "L".repeat(300),
-];
-const HOT_KEYS = 8;
-/**
- * Keys merges go to in counter configurations (they take part in everything else too), between and
- * under other keys and prefixes. Their values are always 8 bytes there ({@link counterBytes}).
- */
-const COUNTER_KEYS: readonly string[] = ["c0", "c1", "c2", "c3", "c", "k05c", "ab+"];
-const COUNTER_SET: ReadonlySet<string> = new Set(COUNTER_KEYS);
-/** Keys `fill` writes in bulk. */
-const BULK_KEY_COUNT = 200;
-const bulkKey = (n: number): string => `b${String(n % BULK_KEY_COUNT).padStart(3, "0")}`;
-const BULK_KEYS: readonly string[] = Array.from({ length: BULK_KEY_COUNT }, (_, i) => bulkKey(i));
-/** Keys never written: probes for absent keys and range bounds between written ones. */
-const ABSENT: readonly string[] = ["j", "k0", "k235", "zz", "\u0000\u0000", "k05\u0001", "l", "\u00fe", "ab\u0000", "m".repeat(41), "b", "b0505", "b199\u0000"];
-/** Every key a sweep reads. */
-const ALL_KEYS: readonly string[] = [...KEYS, ...COUNTER_KEYS, ...BULK_KEYS, ...ABSENT];
-const PREFIXES: readonly string[] = ["k0", "k1", "k", "a", "ab", "\u0000", "\u00ff", "z", "k05", "m", "b1", "b05", "b"];
-/** Prefixes `removePrefix` deletes: narrow ones mostly, a few wide ones, and 0xff-only ones (unbounded). */
-const REMOVE_PREFIXES: readonly string[] = [
-  "k0",
-  "k1",
-  "k05",
-  "k2",
-  "ab",
-  "abc",
-  "a",
-  "\u0000",
-  "\u0000\u0001",
-  "\u00ff",
-  "\u00ff\u00ff",
-  "\u00ff\u00ff\u00ff",
-  "\u00ff\u00ff\u00ff\u00ff",
-  "m",
-  "L",
-  "z",
-  "b0",
-  "b05",
-  "b1",
-  "b19",
-  "b123",
-  "k",
-  "b",
-  "c",
-  "c1",
-];
-/** How often prefix queries pass a Buffer rather than a plain Uint8Array (see "prefix() with a Buffer prefix"). */
-const BUFFER_PREFIX_CHANCE = 0.5;
-
-const bytes = (s: string): Uint8Array => Buffer.from(s, "latin1");
-const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
-
-const padCache = new Map<string, Uint8Array>();
-/** `value` followed by `pad` filler bytes: half a repeated byte (compressible), half seeded noise. */
-function valueBytes(value: string, pad: number | undefined): Uint8Array {
-  if (pad === undefined || pad === 0) return bytes(value);
-  const cacheKey = `${value}/${pad}`;
-  const cached = padCache.get(cacheKey);
-  if (cached !== undefined) return cached;
-  let hash = 0;
-  for (let i = 0; i < value.length; i++) hash = (Math.imul(hash, 31) + value.charCodeAt(i)) | 0;
-  const half = pad >> 1;
-  const noise = new Random(hash ^ pad).bytes(pad - half);
-  const out = Buffer.concat([bytes(value), Buffer.alloc(half, 0x2e), noise]);
-  padCache.set(cacheKey, out);
-  return out;
-}
-
-/**
- * The 8 bytes a counter key holds for a written `value` (its `pad` is ignored): a decimal integer as
- * itself (merge increments: "+3", "-1"), anything else hashed to a 64-bit value, so that sums wrap.
- */
-function counterBytes(value: string): Uint8Array {
-  let n: bigint;
-  if (/^[+-]?\d+$/.test(value)) {
-    n = BigInt(value);
-  } else {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-    n = BigInt.asIntN(64, BigInt(h >>> 0) * 0x9e3779b97f4a7c15n);
-  }
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigInt64(0, BigInt.asIntN(64, n), true);
-  return out;
-}
-
-/** A short, readable rendering of bytes for messages. */
-function show(b: Uint8Array | undefined): string {
-  if (b === undefined) return "undefined";
-  const s = JSON.stringify(latin1(b));
-  return s.length <= 40 ? s : `${s.slice(0, 24)}…"(${b.length}B)`;
-}
-
-// ---- queries --------------------------------------------------------------------------------------
-
-interface Bounds {
-  readonly gt?: string;
-  readonly gte?: string;
-  readonly lt?: string;
-  readonly lte?: string;
-  readonly reverse?: boolean;
-  readonly limit?: number;
-}
-
-type Query =
-  | { readonly type: "get"; readonly key: string }
-  | { readonly type: "multiGet"; readonly keys: readonly string[] }
-  | { readonly type: "range"; readonly bounds: Bounds }
-  /** `asBuffer`: pass the prefix as a Buffer rather than a plain Uint8Array. */
-  | { readonly type: "prefix"; readonly prefix: string; readonly reverse?: boolean; readonly limit?: number; readonly asBuffer?: boolean }
-  | { readonly type: "len" }
-  | { readonly type: "first" }
-  | { readonly type: "last" }
-  | { readonly type: "isEmpty" };
-
-/**
- * A snapshot named so that it survives shrinking: the counter right after an operation ran, the seqno a
- * write operation took (`at`: a read there does not see it) or the one below (`before`), or fixed.
- */
-type Snap =
-  | { readonly kind: "current" }
-  | { readonly kind: "max" }
-  | { readonly kind: "zero" }
-  | { readonly kind: "after"; readonly op: ModelOp }
-  | { readonly kind: "at"; readonly op: ModelOp }
-  | { readonly kind: "before"; readonly op: ModelOp };
-
-function toRange(bounds: Bounds): RangeOptions & OracleRange {
-  const out: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array; reverse?: boolean; limit?: number } = {};
-  if (bounds.gt !== undefined) out.gt = bytes(bounds.gt);
-  if (bounds.gte !== undefined) out.gte = bytes(bounds.gte);
-  if (bounds.lt !== undefined) out.lt = bytes(bounds.lt);
-  if (bounds.lte !== undefined) out.lte = bytes(bounds.lte);
-  if (bounds.reverse !== undefined) out.reverse = bounds.reverse;
-  if (bounds.limit !== undefined) out.limit = bounds.limit;
-  return out;
-}
-
-/** An answer: `exact` is compared, `text` is printed; lists also keep their items for a diff. */
-interface Answer {
-  readonly exact: string;
-  readonly text: string;
-  readonly items?: readonly { readonly exact: string; readonly text: string }[];
-}
-
-function answerOf(value: Uint8Array | undefined | boolean | number): Answer {
-  if (value === undefined || typeof value === "boolean" || typeof value === "number") return { exact: String(value), text: String(value) };
-  return { exact: `b:${latin1(value)}`, text: show(value) };
-}
-
-function answerOfPairs(pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Answer {
-  const items = pairs.map(([k, v]) => ({ exact: `${latin1(k)}\u0001${latin1(v)}`, text: `${show(k)}=${show(v)}` }));
-  return { exact: items.map((i) => i.exact).join("\u0002"), text: `[${items.map((i) => i.text).join(", ")}]`, items };
-}
-
-/** Both answers, short: whole when small, otherwise counts, the first difference and what each side lacks. */
-function describeMismatch(got: Answer, want: Answer): string {
-  const a = got.items;
-  const b = want.items;
-  if (a === undefined || b === undefined || got.text.length + want.text.length < 600) return `  tree:   ${got.text}\n  oracle: ${want.text}`;
-  let first = 0;
-  while (first < a.length && first < b.length && a[first]?.exact === b[first]?.exact) first++;
-  const inA = new Set(a.map((i) => i.exact));
-  const inB = new Set(b.map((i) => i.exact));
-  const list = (items: ReadonlyArray<{ readonly text: string }>): string =>
-    items.length === 0 ? "none" : items.slice(0, 8).map((i) => i.text).join(", ") + (items.length > 8 ? `, … (${items.length})` : "");
-  return [
-    `  tree: ${a.length} entries, oracle: ${b.length}; first difference at #${first}: tree ${a[first]?.text ?? "(end)"}, oracle ${b[first]?.text ?? "(end)"}`,
-    `  only in tree:   ${list(a.filter((i) => !inB.has(i.exact)))}`,
-    `  only in oracle: ${list(b.filter((i) => !inA.has(i.exact)))}`,
-  ].join("\n");
-}
-
-function answerOfList(values: ReadonlyArray<Uint8Array | undefined>): Answer {
-  const parts = values.map((v) => answerOf(v));
-  return { exact: parts.map((p) => p.exact).join("\u0002"), text: `[${parts.map((p) => p.text).join(", ")}]` };
-}
-
-/**
- * Overwrites result bytes once the answer was taken from them (`scribbled` returns a copy to compare): a
- * tree that handed out views of its caches or memtables instead of copies shows up in later reads.
- */
-function scribbled<T extends Uint8Array | undefined | Array<[Uint8Array, Uint8Array]>>(result: T): T {
-  if (result === undefined) return result;
-  if (result instanceof Uint8Array) {
-    const copy = new Uint8Array(result) as T;
-    result.fill(0xee);
-    return copy;
-  }
-  const pairs = result as Array<[Uint8Array, Uint8Array]>;
-  const copies = pairs.map(([k, v]): [Uint8Array, Uint8Array] => [new Uint8Array(k), new Uint8Array(v)]);
-  for (const [k, v] of pairs) {
-    k.fill(0xee);
-    v.fill(0xee);
-  }
-  return copies as T;
-}
-
-/**
- * Passes `bytes` to a tree call as a fresh Buffer and overwrites it afterwards, so that a tree that kept
- * the caller's memory instead of copying shows up in later reads.
- */
-function lend<T>(b: Uint8Array, use: (lent: Buffer) => T): T {
-  const lent = Buffer.from(b);
-  const result = use(lent);
-  lent.fill(0xdd);
-  return result;
-}
-
-function treeAnswer(tree: Tree, q: Query, s: number): Answer {
-  switch (q.type) {
-    case "get":
-      return answerOf(scribbled(tree.get(bytes(q.key), s)));
-    case "multiGet":
-      return answerOfList(tree.multiGet(q.keys.map(bytes), s).map(scribbled));
-    case "range": {
-      // The bounds are overwritten between creating the iterator and using it: the tree must have copied them.
-      const bounds = toRange(q.bounds);
-      const iterator = tree.range(bounds, s);
-      for (const bound of [bounds.gt, bounds.gte, bounds.lt, bounds.lte]) if (bound instanceof Uint8Array) bound.fill(0xdd);
-      return answerOfPairs(scribbled([...iterator]));
-    }
-    case "prefix": {
-      const options: { reverse?: boolean; limit?: number } = {};
-      if (q.reverse !== undefined) options.reverse = q.reverse;
-      if (q.limit !== undefined) options.limit = q.limit;
-      const prefix = q.asBuffer === true ? bytes(q.prefix) : new Uint8Array(bytes(q.prefix));
-      return answerOfPairs(scribbled([...tree.prefix(prefix, s, options)]));
-    }
-    case "len":
-      return answerOf(tree.len(s));
-    case "first": {
-      const kv = tree.firstKeyValue(s);
-      return answerOfPairs(kv === undefined ? [] : [kv]);
-    }
-    case "last": {
-      const kv = tree.lastKeyValue(s);
-      return answerOfPairs(kv === undefined ? [] : [kv]);
-    }
-    case "isEmpty":
-      return answerOf(tree.isEmpty(s));
-  }
-}
-
-function oracleAnswer(oracle: MvccOracle, q: Query, s: number): Answer {
-  switch (q.type) {
-    case "get":
-      return answerOf(oracle.get(bytes(q.key), s));
-    case "multiGet":
-      return answerOfList(q.keys.map((k) => oracle.get(bytes(k), s)));
-    case "range":
-      return answerOfPairs(oracle.range(toRange(q.bounds), s));
-    case "prefix": {
-      const options: { reverse?: boolean; limit?: number } = {};
-      if (q.reverse !== undefined) options.reverse = q.reverse;
-      if (q.limit !== undefined) options.limit = q.limit;
-      return answerOfPairs(oracle.prefix(bytes(q.prefix), s, options));
-    }
-    case "len":
-      return answerOf(oracle.len(s));
-    case "first":
-      return answerOfPairs(oracle.range({ limit: 1 }, s));
-    case "last":
-      return answerOfPairs(oracle.range({ limit: 1, reverse: true }, s));
-    case "isEmpty":
-      return answerOf(oracle.len(s) === 0);
-  }
-}
-
-function describeQuery(q: Query): string {
-  switch (q.type) {
-    case "get":
-      return `get(${JSON.stringify(q.key)})`;
-    case "multiGet":
-      return `multiGet(${JSON.stringify(q.keys)})`;
-    case "range":
-      return `range(${JSON.stringify(q.bounds)})`;
-    case "prefix":
-      return `prefix(${JSON.stringify(q.prefix)}, ${JSON.stringify({ reverse: q.reverse, limit: q.limit })})`;
-    default:
-      return `${q.type}()`;
-  }
-}
 
 // ---- running a sequence ---------------------------------------------------------------------------
 
@@ -508,6 +98,14 @@ interface Stats {
   rangeTombstones: number;
   batches: number;
   mixedBatches: number;
+  /** Ingestions finished with at least one entry, their entries, empty ones and aborted ones. */
+  ingestions: number;
+  ingested: number;
+  emptyIngestions: number;
+  abortedIngestions: number;
+  /** Compactions that ran the model's compaction filter, and the verdicts other than keep, by kind. */
+  filterRuns: number;
+  verdicts: Record<string, number>;
 }
 
 const newStats = (): Stats => ({
@@ -528,6 +126,12 @@ const newStats = (): Stats => ({
   rangeTombstones: 0,
   batches: 0,
   mixedBatches: 0,
+  ingestions: 0,
+  ingested: 0,
+  emptyIngestions: 0,
+  abortedIngestions: 0,
+  filterRuns: 0,
+  verdicts: {},
 });
 
 /** A tree, its oracle, and what the model needs to know about the run so far. */
@@ -556,6 +160,8 @@ class Model {
   readonly stats = newStats();
   #tree: Tree | undefined;
   readonly #cleanup: () => void;
+  /** The compaction filter the tree runs with (configurations with `filter`). */
+  readonly filter: ModelFilter | undefined;
   /** Background jobs in flight; a job's failure is kept and thrown by the next settle. */
   readonly #jobs = new Set<Promise<void>>();
   #jobError: { error: unknown } | undefined;
@@ -569,6 +175,7 @@ class Model {
     const comparator = config.tree.comparator;
     const options = config.counters ? { mergeOperator: counterMerge } : {};
     this.oracle = comparator === undefined ? new MvccOracle(undefined, options) : new MvccOracle((a, b) => comparator.compare(a, b), options);
+    this.filter = config.filter === undefined ? undefined : new ModelFilter(config.filter, this.oracle, config.counters);
   }
 
   static async create(config: ModelConfig): Promise<Model> {
@@ -593,7 +200,14 @@ class Model {
   }
 
   #open(): Promise<Tree> {
-    return Tree.open({ ...this.config.tree, ...(this.config.counters ? { mergeOperator: counterMerge } : {}), path: this.path, fs: this.fs, seqno: this.seqno });
+    return Tree.open({
+      ...this.config.tree,
+      ...(this.config.counters ? { mergeOperator: counterMerge } : {}),
+      ...(this.filter === undefined ? {} : { compactionFilter: this.filter.filter }),
+      path: this.path,
+      fs: this.fs,
+      seqno: this.seqno,
+    });
   }
 
   /** Whether the configuration orders keys bytewise (removePrefix works). */
@@ -783,14 +397,40 @@ class Model {
       case "leveled":
       case "sizeTiered":
       case "major": {
-        const job =
-          op.op === "leveled"
-            ? tree.compact(new Leveled(config.leveled), w)
-            : op.op === "sizeTiered"
-              ? tree.compact(new SizeTiered(config.sizeTiered), w)
-              : tree.majorCompact(config.majorTarget, w);
-        if (op.background === true) this.#background(job.then((result) => this.#count(result.action)));
-        else this.#count((await job).action);
+        const filter = this.filter;
+        // With a filter, the model must know the seqno the compaction installs at: nothing else may run.
+        if (filter !== undefined && (op.background === true || this.#jobs.size > 0)) return "invalid";
+        filter?.begin();
+        let job: Promise<CompactionResult>;
+        try {
+          job =
+            op.op === "leveled"
+              ? tree.compact(new Leveled(config.leveled), w)
+              : op.op === "sizeTiered"
+                ? tree.compact(new SizeTiered(config.sizeTiered), w)
+                : tree.majorCompact(config.majorTarget, w);
+        } catch (error) {
+          filter?.end();
+          throw error;
+        }
+        if (op.background === true) {
+          this.#background(job.then((result) => this.#count(result.action)));
+          break;
+        }
+        let result: CompactionResult;
+        try {
+          result = await job;
+        } catch (error) {
+          filter?.end();
+          throw error;
+        }
+        if (filter !== undefined) this.#filtered(op, result, filter.end());
+        this.#count(result.action);
+        break;
+      }
+      case "ingest": {
+        const outcome = await this.#ingest(op);
+        if (outcome !== undefined) return outcome;
         break;
       }
       case "settle":
@@ -860,6 +500,8 @@ class Model {
         this.watermark = Math.max(this.watermark, seqno.get() - op.back, 0);
         break;
     }
+    const filterError = this.filter?.takeError();
+    if (filterError !== undefined) throw new Error(filterError);
     this.ops.push(op);
     this.#observe();
     this.snapOf.set(op, seqno.get());
@@ -950,6 +592,124 @@ class Model {
       if (b.op === "removeWeak") this.stats.weakRemoves++;
       if (b.op === "merge") this.stats.merges++;
     }
+    return undefined;
+  }
+
+  /**
+   * After a foreground compaction step in a configuration with a filter: checks what the filter was
+   * asked (it ran if and only if the step merged; a major compaction is at the last level and showed it
+   * every version it must have), then lets the oracle apply the same verdicts from the seqno the step
+   * installed at, the newest one taken.
+   */
+  #filtered(op: ModelOp, result: CompactionResult, run: FilterRun | undefined): void {
+    const { oracle } = this;
+    const filter = this.filter as ModelFilter;
+    const error = filter.takeError();
+    if (error !== undefined) throw new Error(error);
+    if (run === undefined) {
+      if (result.action === "merged") throw new Error("compaction filter: a merge compaction made no filter");
+      return;
+    }
+    if (result.action !== "merged") throw new Error(`compaction filter: a filter was made, but the compaction step ${result.action}`);
+    if (!run.finished) throw new Error("compaction filter: finish() was not called after a completed compaction");
+    if (op.op === "major") {
+      if (!run.isLastLevel) throw new Error("compaction filter: a major compaction's filter was told it is not at the last level");
+      const missed = missedByMajor(run, oracle, this.flushedBelow, filter.mode, this.config.counters);
+      if (missed !== undefined) throw new Error(`compaction filter: a major compaction never asked about ${missed}`);
+    }
+    const stamp = this.seqno.get() - 1;
+    const changed = oracle.filterAt(stamp, (v) => run.changes.get(versionId(v.key, v.seqno)) ?? "keep");
+    if (changed !== run.changes.size) throw new Error(`compaction filter: ${run.changes.size} verdicts, but ${changed} versions of the oracle changed`);
+    this.stats.filterRuns++;
+    for (const verdict of run.changes.values()) {
+      const kind = typeof verdict === "string" ? verdict : "replace";
+      this.stats.verdicts[kind] = (this.stats.verdicts[kind] ?? 0) + 1;
+    }
+  }
+
+  /**
+   * An `ingest` op: the entries in key order through `tree.ingestion()` (a repeated key must be refused),
+   * then `finish()` (or `abort()`); the oracle gets them at the ingestion's seqno G. With no background
+   * job, G is the newest seqno taken; otherwise a background compaction may have taken one after it,
+   * and G is read from the ingested tables' global seqno.
+   */
+  async #ingest(op: Extract<ModelOp, { op: "ingest" }>): Promise<"invalid" | undefined> {
+    const { tree, oracle, seqno } = this;
+    const compare = oracle.compare;
+    const between = op.between ?? [];
+    if (this.config.watermark) {
+      for (const e of op.entries) {
+        if (e.op === "removeWeak" && (!this.weakRemoveIsSafe(e.key) || between.some((b) => b.key === e.key))) return "invalid";
+      }
+    }
+    // Stable: of two entries with one key, the first is written and the second refused.
+    const sorted = [...op.entries].sort((a, b) => compare(bytes(a.key), bytes(b.key)));
+    const ingestion = tree.ingestion();
+    const written: OracleIngestEntry[] = [];
+    const writeBetween = (): void => {
+      for (const b of between) {
+        const s = seqno.next();
+        const value = this.valueOf(b.key, b.value, b.pad);
+        lend(bytes(b.key), (k) => lend(value, (v) => tree.insert(k, v, s)));
+        oracle.insert(bytes(b.key), value, s);
+      }
+    };
+    for (let i = 0; i < sorted.length; i++) {
+      if (i === sorted.length >> 1) writeBetween();
+      const e = sorted[i] as IngestEntry;
+      const key = bytes(e.key);
+      const value = e.op === "insert" ? this.valueOf(e.key, e.value, e.pad) : undefined;
+      const repeated = written.length > 0 && compare((written[written.length - 1] as OracleIngestEntry).key, key) === 0;
+      try {
+        // The caller's buffers are overwritten right after each call: the ingestion must copy them. Keys
+        // are lent as plain Uint8Arrays: the table writer keeps `key.slice()` of a table's first key as
+        // its minKey, a view for a Buffer, so a reused Buffer moves the table's minKey (reads then miss
+        // the first key, or finish() throws "minKey > maxKey").
+        lendPlain(key, (k) => (value !== undefined ? lend(value, (v) => ingestion.write(k, v)) : e.op === "remove" ? ingestion.writeTombstone(k) : ingestion.writeWeakTombstone(k)));
+      } catch (error) {
+        if (repeated && error instanceof RangeError) continue;
+        throw error;
+      }
+      if (repeated) throw new Error(`the ingestion accepted key ${JSON.stringify(e.key)} twice`);
+      written.push(value !== undefined ? { kind: "value", key, value } : { kind: e.op === "remove" ? "tombstone" : "weakTombstone", key });
+    }
+    if (sorted.length === 0) writeBetween();
+    if (ingestion.entries !== written.length) throw new Error(`the ingestion counts ${ingestion.entries} entries, ${written.length} were written`);
+    if (op.abort === true) {
+      await ingestion.abort();
+      let thrown: unknown;
+      try {
+        await ingestion.finish();
+      } catch (error) {
+        thrown = error;
+      }
+      if (!(thrown instanceof LsmError && thrown.code === "CLOSED")) throw new Error(`finish() after abort() should reject with CLOSED, got ${thrown === undefined ? "success" : String(thrown)}`);
+      this.stats.abortedIngestions++;
+      return undefined;
+    }
+    const before = seqno.get();
+    const concurrent = this.#jobs.size > 0;
+    const result = await ingestion.finish();
+    // finish() flushed every memtable first.
+    this.flushedBelow = Math.max(this.flushedBelow, before);
+    if (written.length === 0) {
+      if (result.tables !== 0 || result.entries !== 0) throw new Error(`an empty ingestion installed ${JSON.stringify(result)}`);
+      this.stats.emptyIngestions++;
+      return undefined;
+    }
+    if (result.entries !== written.length || result.tables < 1) throw new Error(`an ingestion of ${written.length} entries installed ${JSON.stringify(result)}`);
+    const globals = [...tree.currentVersion().tables()].map((t) => t.globalSeqno);
+    const newest = Math.max(0, ...globals);
+    const g = concurrent ? newest : seqno.get() - 1;
+    const tables = globals.filter((x) => x === g).length;
+    if (g < before || g >= seqno.get() || (g > 0 && (newest !== g || tables !== result.tables))) {
+      throw new Error(`ingestion seqno ${g} (counter ${before} before finish(), ${seqno.get()} after): the newest ingested table has global seqno ${newest}, ${tables} tables have it, finish() reported ${result.tables}`);
+    }
+    oracle.ingest(written, g);
+    this.writeSeqnoOf.set(op, g);
+    this.flushedBelow = Math.max(this.flushedBelow, g + 1);
+    this.stats.ingestions++;
+    this.stats.ingested += written.length;
     return undefined;
   }
 
@@ -1062,6 +822,14 @@ class Model {
   }
 }
 
+/** {@link lend} with a plain Uint8Array (whose `slice()` copies, unlike a Buffer's). */
+function lendPlain<T>(b: Uint8Array, use: (lent: Uint8Array) => T): T {
+  const lent = new Uint8Array(b);
+  const result = use(lent);
+  lent.fill(0xdd);
+  return result;
+}
+
 /** The bytewise successor of a prefix as a latin1 string, undefined for 0xff-only prefixes. */
 function bytewiseSuccessorString(prefix: string): string | undefined {
   const successor = bytewiseSuccessor(bytes(prefix));
@@ -1084,6 +852,8 @@ function keysOf(op: ModelOp): string[] {
       return op.ops.flatMap((b) => (b.op === "removeRange" ? [b.start, b.end] : [b.key]));
     case "fill":
       return fillInserts(op).map((i) => i.key);
+    case "ingest":
+      return [...op.entries.map((e) => e.key), ...(op.between ?? []).map((b) => b.key)];
     default:
       return [];
   }
@@ -1244,10 +1014,12 @@ function randomChecker(rng: Random): Checker {
   return (model, step, op) => {
     const snaps: Snap[] = [{ kind: "current" }, oldSnap(rng, model), oldSnap(rng, model)];
     if (rng.chance(0.1)) snaps.push({ kind: "zero" }, { kind: "max" });
-    // A range tombstone or batch just written: the seqno it took (where reads must not see it) too.
+    // A range tombstone, batch or ingestion just written: the seqno it took (where reads must not see it) too.
     if (model.writeSeqnoOf.has(op)) snaps.push({ kind: "at", op });
+    const ingested = op.op === "ingest" && model.writeSeqnoOf.has(op);
+    if (ingested) snaps.push({ kind: "before", op });
     const structural = !WRITES.has(op.op);
-    if (step % 10 === 9 || (structural && rng.chance(0.3))) {
+    if (step % 10 === 9 || ingested || (structural && rng.chance(0.3))) {
       const failure = sweep(model, step, snaps, rng);
       if (failure !== undefined) return failure;
     }
@@ -1295,8 +1067,8 @@ function exhaustiveCheck(model: Model, step: number, final: boolean): Failure | 
   // Pairwise bounds over at most 12 keys.
   const boundKeys = keys.filter((_, i) => i % Math.ceil(keys.length / 12) === 0);
   const snaps: Snap[] = [{ kind: "current" }, { kind: "zero" }, { kind: "max" }, ...model.snaps.map(({ op }): Snap => ({ kind: "after", op }))];
-  // Below and at every range tombstone's seqno (above it is the "after" snapshot).
-  for (const op of new Set(model.rangeOps.map((rt) => rt.op))) snaps.push({ kind: "before", op }, { kind: "at", op });
+  // Below and at every range tombstone's and ingestion's seqno (above it is the "after" snapshot).
+  for (const op of new Set([...model.rangeOps.map((rt) => rt.op), ...model.ops.filter((o) => o.op === "ingest")])) snaps.push({ kind: "before", op }, { kind: "at", op });
   const rangeQueries = (): Query[] => {
     const out: Query[] = [];
     const lowers: Array<Bounds> = [{}, ...boundKeys.map((k, i): Bounds => (i % 2 === 0 ? { gte: k } : { gt: k }))];
@@ -1331,13 +1103,15 @@ const exhaustiveFinal: Checker = (model, step) => exhaustiveCheck(model, step, t
 function generator(rng: Random, steps: number): (model: Model, step: number) => ModelOp | undefined {
   /** Whether the current model merges counters (set on every call). */
   let counters = false;
+  /** The doomed value prefixes of the configuration's compaction filter (set on every call; none without one). */
+  let doom: readonly string[] = [];
   /** A counter key, the first two hot. */
   const counterKey = (): string => (rng.chance(0.6) ? (COUNTER_KEYS[rng.int(2)] as string) : rng.pick(COUNTER_KEYS));
   /** A key to merge: a counter key in counter configurations, any key otherwise. */
   const mergeKey = (): string => (counters ? counterKey() : pickKey());
   /** A small le64 increment (counters) or raw operand bytes. */
-  const mergeValue = (prefix: string, step: number, maxPad: number): { value: string; pad?: number } =>
-    counters ? { value: String(rng.chance(0.1) ? rng.range(-1000, 1000) : rng.range(-3, 10)) } : value(prefix, step, maxPad);
+  const mergeValue = (prefix: string, step: number, maxPad: number, doomable = true): { value: string; pad?: number } =>
+    counters ? { value: String(rng.chance(0.1) ? rng.range(-1000, 1000) : rng.range(-3, 10)) } : value(prefix, step, maxPad, doomable);
   const pickKey = (): string => {
     if (counters && rng.chance(0.08)) return counterKey();
     const r = rng.float();
@@ -1345,13 +1119,18 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
     if (r < 0.65) return rng.pick(BULK_KEYS);
     return rng.pick(KEYS);
   };
-  const value = (prefix: string, step: number, maxPad: number): { value: string; pad?: number } => {
+  /** A value; with a compaction filter, sometimes a doomed one (unless not `doomable`). */
+  const value = (prefix: string, step: number, maxPad: number, doomable = true): { value: string; pad?: number } => {
+    if (doomable && doom.length > 0 && rng.chance(0.15)) prefix = `${rng.pick(doom)}${prefix}`;
     const r = rng.float();
     if (r < 0.05) return { value: "" };
     if (r < 0.7) return { value: `${prefix}${step}` };
     return { value: `${prefix}${step}`, pad: rng.chance(0.7) ? rng.int(40) : rng.int(maxPad + 1) };
   };
-  const background = (): { background?: boolean } => (rng.chance(0.3) ? { background: true } : {});
+  const background = (): { background?: boolean } => (doom.length === 0 && rng.chance(0.3) ? { background: true } : {});
+  /** A compaction step; with a compaction filter only in the foreground and with no job in flight (a settle first). */
+  const compaction = (model: Model, op: "leveled" | "sizeTiered" | "major"): ModelOp =>
+    model.filter !== undefined && model.backgroundJobs > 0 ? { op: "settle" } : { op, ...background() };
   /** Short ranges over the key space (by the configuration's order), sometimes wide, sometimes start >= end. */
   const rangeBounds = (model: Model): { start: string; end: string } => {
     const sorted = model.sortedKeys;
@@ -1366,7 +1145,8 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
     const r = rng.float();
     if (r < 0.45) return { op: "insert", key: pickKey(), ...value(`w${i}.`, step, model.config.maxPad) };
     if (r < 0.65) return { op: "remove", key: pickKey() };
-    if (r < 0.8) return { op: "merge", key: mergeKey(), ...mergeValue(`n${i}.`, step, model.config.maxPad) };
+    // (A batch may merge a key twice, into one version the filter sees as two operands: never doomed.)
+    if (r < 0.8) return { op: "merge", key: mergeKey(), ...mergeValue(`n${i}.`, step, model.config.maxPad, false) };
     if (r < 0.93) return { op: "removeRange", ...rangeBounds(model) };
     return { op: "removeWeak", key: pickKey() };
   };
@@ -1388,7 +1168,7 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
       ops.push(b);
       if (b.op !== "removeWeak" && rng.chance(0.15)) {
         // The same key again: the later operation is the newer one.
-        ops.push(b.op === "insert" ? { op: b.op, key: b.key, ...value(`x${i}.`, step, model.config.maxPad) } : b.op === "merge" ? { op: b.op, key: b.key, ...mergeValue(`x${i}.`, step, model.config.maxPad) } : b);
+        ops.push(b.op === "insert" ? { op: b.op, key: b.key, ...value(`x${i}.`, step, model.config.maxPad) } : b.op === "merge" ? { op: b.op, key: b.key, ...mergeValue(`x${i}.`, step, model.config.maxPad, false) } : b);
       }
     }
     if (kinds.size > 0 && rng.chance(0.12)) {
@@ -1400,10 +1180,37 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
     }
     return { op: "batch", ops, ...(rng.chance(0.1) ? { cleared: true } : {}) };
   };
+  /**
+   * A bulk ingestion of distinct keys (a few, or a run of bulk keys), mostly values; sometimes a key
+   * given twice (to be refused), inserts while it is open, or an abort.
+   */
+  const ingest = (model: Model, step: number): ModelOp => {
+    const r = rng.float();
+    const count = r < 0.06 ? 0 : r < 0.8 ? rng.range(1, 12) : rng.range(20, 80);
+    const keys = new Set<string>();
+    if (count >= 20) {
+      const from = rng.int(BULK_KEY_COUNT);
+      const stride = rng.pick([1, 1, 3]);
+      for (let i = 0; i < count; i++) keys.add(bulkKey(from + i * stride));
+    }
+    for (let i = 0; keys.size < count && i < count * 4; i++) keys.add(pickKey());
+    const between = rng.chance(0.15) ? Array.from({ length: rng.range(1, 3) }, () => ({ key: pickKey(), ...value("y", step, model.config.maxPad) })) : [];
+    const entries: IngestEntry[] = [];
+    for (const key of keys) {
+      const k = rng.float();
+      if (k < 0.8) entries.push({ op: "insert", key, ...value("i", step, model.config.maxPad) });
+      else if (k < 0.92 || between.some((b) => b.key === key) || !model.weakRemoveIsSafe(key)) entries.push({ op: "remove", key });
+      else entries.push({ op: "removeWeak", key });
+    }
+    // A key again (listed last, so refused: the model writes the first of equal keys).
+    if (entries.length > 0 && rng.chance(0.1)) entries.push({ op: "insert", key: rng.pick(entries).key, ...value("d", step, model.config.maxPad) });
+    return { op: "ingest", entries, ...(between.length > 0 ? { between } : {}), ...(rng.chance(0.08) ? { abort: true } : {}) };
+  };
   return (model, step) => {
     if (step >= steps) return undefined;
     const { config } = model;
     counters = config.counters;
+    doom = config.filter === undefined ? [] : DOOM_PREFIXES[config.filter];
     const table: Array<[number, () => ModelOp | undefined]> = [
       [30, () => ({ op: "insert", key: pickKey(), ...value("v", step, config.maxPad) })],
       [
@@ -1435,9 +1242,10 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
       [4, () => batch(model, step)],
       [3, () => ({ op: "rotate" })],
       [9, () => (rng.chance(0.3) && !model.pendingFlush ? { op: "flush", background: true } : { op: "flush" })],
-      [8, () => ({ op: "leveled", ...background() })],
-      [4, () => ({ op: "sizeTiered", ...background() })],
-      [1.5, () => ({ op: "major", ...background() })],
+      [3, () => ingest(model, step)],
+      [8, () => compaction(model, "leveled")],
+      [4, () => compaction(model, "sizeTiered")],
+      [1.5, () => compaction(model, "major")],
       [model.backgroundJobs > 0 ? 3 : 0, () => ({ op: "settle" })],
       [model.backgroundJobs > 0 ? 3 : 0, () => ({ op: "tick" })],
       [1, () => ({ op: "reopen" })],
@@ -1543,6 +1351,25 @@ async function shrink(config: ModelConfig, ops: readonly ModelOp[], failure: Fai
         await replace(i, plain);
       }
     }
+    if (op.op === "ingest") {
+      // Entries in shrinking chunks, then the inserts in between, then filler.
+      for (let chunk = Math.max(1, op.entries.length >> 1); ; chunk >>= 1) {
+        for (let end: number = op.entries.length; end > 0 && Date.now() < deadline; ) {
+          const start = Math.max(0, end - chunk);
+          const smaller: ModelOp = { ...op, entries: [...op.entries.slice(0, start), ...op.entries.slice(end)] };
+          if (await replace(i, smaller)) op = smaller;
+          end = start;
+        }
+        if (chunk <= 1) break;
+      }
+      if (op.op === "ingest" && op.between !== undefined && Date.now() < deadline) {
+        const { between: _between, ...plain } = op;
+        if (await replace(i, plain)) op = plain;
+      }
+      if (op.op === "ingest" && op.entries.some((e) => "pad" in e) && Date.now() < deadline) {
+        await replace(i, { ...op, entries: op.entries.map((e) => (e.op === "insert" ? { op: e.op, key: e.key, value: e.value } : e)) });
+      }
+    }
     if ((op.op === "insert" || op.op === "merge") && op.pad !== undefined && Date.now() < deadline) {
       const { pad: _pad, ...plain } = op;
       await replace(i, plain);
@@ -1605,6 +1432,7 @@ function nameHash(name: string): number {
 async function runConfig(config: ModelConfig): Promise<void> {
   const seeds = SEEDS ?? config.seeds;
   const steps = STEPS ?? config.steps;
+  const totals = { ingestions: 0, filterRuns: 0, verdicts: new Set<string>() };
   for (let i = 0; i < seeds; i++) {
     const seed = FIRST_SEED + i;
     const rng = new Random(seed ^ nameHash(config.name));
@@ -1618,6 +1446,17 @@ async function runConfig(config: ModelConfig): Promise<void> {
     if (result.failure !== undefined) throw new Error(await report(config, seed, result.ops, result.failure));
     // The generator only makes valid operations: an invalid one would end the run early, unnoticed.
     if (result.invalid) throw new Error(`model test "${config.name}" seed ${seed}: the generator made an invalid operation at step ${result.ops.length - 1}: ${JSON.stringify(result.ops[result.ops.length - 1])}`);
+    totals.ingestions += result.stats.ingestions;
+    totals.filterRuns += result.stats.filterRuns;
+    for (const kind of Object.keys(result.stats.verdicts)) totals.verdicts.add(kind);
+  }
+  // With the default seeds and steps, every configuration must have exercised what it is there for.
+  if (SEEDS === undefined && STEPS === undefined) {
+    expect(totals.ingestions, "ingestions with entries").toBeGreaterThan(0);
+    if (config.filter !== undefined) {
+      expect(totals.filterRuns, "compactions through the filter").toBeGreaterThan(0);
+      expect([...totals.verdicts].sort(), "verdicts applied").toEqual(config.filter === "all" ? ["destroy", "remove", "removeWeak", "replace"] : ["remove", "replace"]);
+    }
   }
 }
 
@@ -1701,6 +1540,31 @@ describe("Tree model test: kept regression sequences", () => {
       { op: "removePrefix", prefix: "\u00ff" },
       { op: "major" },
       { op: "batch", ops: [], cleared: true },
+      // Doomed values (filtered in the "filter-" configurations, plain values elsewhere) and ingestions.
+      { op: "insert", key: "k07", value: "Xrgone" },
+      { op: "insert", key: "k08", value: "Xpreplaced" },
+      { op: "insert", key: "k09", value: "Xdold" },
+      { op: "insert", key: "k09", value: "Xdnew" },
+      { op: "insert", key: "k10", value: "Xqtwice" },
+      { op: "insert", key: "k11", value: "Xwweak" },
+      { op: "insert", key: "k12", value: "Xllast" },
+      {
+        op: "ingest",
+        entries: [
+          { op: "insert", key: "k05", value: "i1", pad: 50 },
+          { op: "remove", key: "k07" },
+          { op: "insert", key: "k05", value: "refused" },
+          { op: "removeWeak", key: "k13" },
+          { op: "insert", key: "k14", value: "Xrin" },
+          { op: "insert", key: "\u0000", value: "first" },
+        ],
+        between: [{ key: "k06", value: "y1" }],
+      },
+      { op: "ingest", entries: [{ op: "insert", key: "k15", value: "never" }], abort: true },
+      { op: "ingest", entries: [] },
+      { op: "leveled" },
+      { op: "major" },
+      { op: "major" },
       { op: "reopen" },
       { op: "dropAll" },
       { op: "insert", key: "a", value: "3" },
