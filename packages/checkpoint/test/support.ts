@@ -1,11 +1,37 @@
 /**
  * Helpers shared by the checkpoint tests: a write model to check what a read at a seqno must return, tree
- * contents as plain maps, directory listings, and a delegating `Fs` to override single operations.
+ * contents as plain maps, directory listings, a delegating `Fs` to override single operations, and the two
+ * kinds of tree the sweeps run over (standard, and blob trees whose larger values live in blob files).
  */
 import { ForwardingFs, readFileBytes, writeFileBytes, type Fs } from "@talus/fs";
 
 export { readFileBytes as readBytes };
 import { LsmError, SEQNO_MAX, SequenceNumberCounter, Tree, type LsmErrorCode, type TreeOptions } from "@talus/lsm-core";
+import { BlobTree, type KvSeparationOptions } from "@talus/vlog";
+
+/** The kinds of tree the checkpoint sweeps run over. */
+export type TreeKind = "standard" | "blob";
+export const TREE_KINDS: readonly TreeKind[] = ["standard", "blob"];
+
+/**
+ * The blob trees of the sweeps: values of 64 bytes or more go to blob files. With {@link sweepValue}'s values
+ * about half of them are separated, so every flush writes a table and a blob file.
+ */
+export const BLOB_SEPARATION: KvSeparationOptions = { separationThreshold: 64, stalenessThreshold: 0.5, ageCutoff: 1 };
+
+/** Opens (creating if needed) a tree of `kind` at `options.path`; a blob tree with {@link BLOB_SEPARATION}. */
+export function openTree(kind: TreeKind, options: TreeOptions): Promise<Tree> {
+  return kind === "blob" ? BlobTree.open({ ...options, kvSeparation: BLOB_SEPARATION }) : Tree.open(options);
+}
+
+/**
+ * The value `fill` writes for record `i`: `${prefix}${i}` in a standard tree; in a blob tree every odd
+ * record gets a few hundred bytes instead (separated into a blob file), the even ones stay short (inline).
+ */
+export function sweepValue(kind: TreeKind, i: number, prefix = "value-"): string {
+  if (kind === "standard" || i % 2 === 0) return `${prefix}${i}`;
+  return `${prefix}${i}:`.padEnd(200 + (i % 7) * 40, String.fromCharCode(97 + (i % 26)));
+}
 
 const decoder = new TextDecoder();
 
@@ -70,6 +96,7 @@ export class Model {
 
 /** A tree with its counters and a model of everything written to it, following the README's writer convention. */
 export interface Source {
+  readonly kind: TreeKind;
   readonly tree: Tree;
   readonly seqno: SequenceNumberCounter;
   readonly visible: SequenceNumberCounter;
@@ -77,16 +104,16 @@ export interface Source {
   /** `s = seqno.next(); insert(k, v, s); visible.fetchMax(s + 1)`; returns `s`. */
   write(k: string, value: string): number;
   remove(k: string): number;
-  /** Writes `key(i, prefix)` = `${valuePrefix}${i}` for i in [from, to). */
+  /** Writes `key(i, prefix)` = `sweepValue(kind, i, valuePrefix)` (`${valuePrefix}${i}` in a standard tree) for i in [from, to). */
   fill(from: number, to: number, prefix?: string, valuePrefix?: string): void;
 }
 
 export type SourceOptions = Omit<TreeOptions, "seqno" | "visibleSeqno">;
 
-export async function openSource(options: SourceOptions, model = new Model()): Promise<Source> {
+export async function openSource(options: SourceOptions, model = new Model(), kind: TreeKind = "standard"): Promise<Source> {
   const seqno = new SequenceNumberCounter();
   const visible = new SequenceNumberCounter();
-  const tree = await Tree.open({ ...options, seqno, visibleSeqno: visible });
+  const tree = await openTree(kind, { ...options, seqno, visibleSeqno: visible });
   const write = (k: string, value: string): number => {
     const s = seqno.next();
     tree.insert(k, value, s);
@@ -102,9 +129,9 @@ export async function openSource(options: SourceOptions, model = new Model()): P
     return s;
   };
   const fill = (from: number, to: number, prefix = "key", valuePrefix = "value-"): void => {
-    for (let i = from; i < to; i++) write(key(i, prefix), `${valuePrefix}${i}`);
+    for (let i = from; i < to; i++) write(key(i, prefix), sweepValue(kind, i, valuePrefix));
   };
-  return { tree, seqno, visible, model, write, remove, fill };
+  return { kind, tree, seqno, visible, model, write, remove, fill };
 }
 
 /** Everything a read at `seqno` sees, decoded. */
@@ -129,10 +156,14 @@ export function diffMaps(actual: ReadonlyMap<string, string>, expected: Readonly
   return out;
 }
 
-/** Opens `path` as a standalone tree, returns what a read at `seqno` sees, and closes it. */
-export async function readTree(fs: Fs, path: string, seqno: number = SEQNO_MAX): Promise<Map<string, string>> {
-  const tree = await Tree.open({ path, fs });
+/**
+ * Opens `path` as a standalone tree of `kind`, returns what a read at `seqno` sees, and closes it. A blob
+ * tree is also verified end to end (every table and blob file), so every value it serves was readable.
+ */
+export async function readTree(fs: Fs, path: string, seqno: number = SEQNO_MAX, kind: TreeKind = "standard"): Promise<Map<string, string>> {
+  const tree = await openTree(kind, { path, fs });
   try {
+    if (kind === "blob") tree.verify();
     return contents(tree, seqno);
   } finally {
     await tree.close();
