@@ -65,11 +65,11 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
 /** Listed in db_bench but not run yet, with the reason printed in every report (none at present). */
 export const SKIPPED_WORKLOADS: Readonly<Record<string, string>> = {};
 
-export const ENGINE_NAMES = ["talus", "talus+compaction", "talus:prefix", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
+export const ENGINE_NAMES = ["talus", "talus+compaction", "talus:prefix", "talus:blob", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** The on-disk database an engine reads: the fast and plain paths of one library share their prefill. */
-export type StoreKind = "talus" | "talus+compaction" | "classic-level" | "lmdb";
+export type StoreKind = "talus" | "talus+compaction" | "talus:blob" | "classic-level" | "lmdb";
 
 export interface EngineInfo {
   readonly name: EngineName;
@@ -94,6 +94,12 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
     talus: true,
     path: "as talus, with prefixscan's 2-byte prefix extractor: prefix scans skip tables whose filter rules the prefix out (prefixscan only; reads talus' prefill)",
     workloads: ["prefixscan"],
+  },
+  "talus:blob": {
+    name: "talus:blob",
+    store: "talus:blob",
+    talus: true,
+    path: "BlobTree (key-value separation, values >= 1 KiB in blob files, the default kvSeparation) with talus+compaction's Leveled compaction",
   },
   "classic-level": { name: "classic-level", store: "classic-level", talus: false, path: "fastest documented: batch() chunks, getSync(), iterator nextv() and seek()" },
   "classic-level:plain": { name: "classic-level:plain", store: "classic-level", talus: false, path: "plain: await put(), await get(), for await over iterator()" },

@@ -101,6 +101,11 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
   const fsWritten0 = fsBytesWritten(db);
   const m = await runWorkload(job.workload, ctx);
   const fsWritten1 = fsBytesWritten(db);
+  let diskAfterMajor: number | undefined;
+  if (job.workload === "overwrite" && db.majorCompact !== undefined) {
+    await db.majorCompact();
+    diskAfterMajor = diskUsage(job.dir);
+  }
   const engineStats = db.stats();
   const t1 = performance.now();
   await db.close();
@@ -149,6 +154,7 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
       : {}),
     ...(userWritten !== undefined && wchar0 !== undefined && wchar1 !== undefined ? { wcharAmp: (wchar1 - wchar0) / userWritten } : {}),
     ...(info.fill ? { spaceAmp: diskBytes / liveBytes } : {}),
+    ...(diskAfterMajor === undefined ? {} : { spaceAmpCompacted: diskAfterMajor / liveBytes }),
     engineStats,
   };
 }

@@ -35,6 +35,7 @@ export function summarize(runs: readonly RunResult[]): Summary[] {
       writeAmp: opt((r) => r.writeAmp),
       wcharAmp: opt((r) => r.wcharAmp),
       spaceAmp: opt((r) => r.spaceAmp),
+      spaceAmpCompacted: opt((r) => r.spaceAmpCompacted),
       ingestFinishMs: opt((r) => r.ingest?.finishMs),
       ingestVerified: opt((r) => r.ingest?.verified),
       blocksPerScan: opt((r) => r.prefixBlocks?.blocksPerScan),
@@ -178,6 +179,33 @@ export const TARGETS: readonly TargetDef[] = [
     measure: opsRatio,
     met: (v) => v >= 1,
   },
+  // Key-value separation (issue #11), meant for --value-size 4096: write amplification with compaction,
+  // overwrite speed, and the disk space garbage collection leaves after a major compaction.
+  {
+    target: "fillrandom write amp (blob tree)",
+    workload: "fillrandom",
+    engines: ["talus:blob"],
+    goal: "<= 1.5",
+    measure: (t) => t.writeAmp?.median,
+    met: (v) => v <= 1.5,
+  },
+  {
+    target: "overwrite write amp (blob tree)",
+    workload: "overwrite",
+    engines: ["talus:blob"],
+    goal: "<= 1.5",
+    measure: (t) => t.writeAmp?.median,
+    met: (v) => v <= 1.5,
+  },
+  { target: "overwrite vs classic-level batched (blob tree)", workload: "overwrite", engines: ["talus:blob"], peer: "classic-level", goal: ">= 2x", measure: opsRatio, met: (v) => v >= 2 },
+  {
+    target: "overwrite + major compaction disk vs live data (blob tree)",
+    workload: "overwrite",
+    engines: ["talus:blob"],
+    goal: "<= 1.3x",
+    measure: (t) => t.spaceAmpCompacted?.median,
+    met: (v) => v <= 1.3,
+  },
   { target: "ingest vs fillseq (talus)", workload: "ingest", peerWorkload: "fillseq", goal: ">= 5x", measure: opsRatio, met: (v) => v >= 5 },
   {
     target: "prefixscan blocks read per scan, prefix extractor vs none",
@@ -306,7 +334,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     parts.push("");
   }
   if (report.targets.length > 0) {
-    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators; ingest: bulk ingestion; prefixscan: prefix extractors)"), "");
+    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators; ingest: bulk ingestion; prefixscan: prefix extractors; blob tree: key-value separation)"), "");
     const rows = report.targets.map((t) => [t.target, t.engine, t.peer, t.target.includes("(ms)") ? fmtFixed(t.measured, 2) : fmtRatio(t.measured), t.goal, t.met ? "yes" : "no"]);
     const columns: Column[] = [{ title: "target", align: "left" }, { title: "engine", align: "left" }, { title: "peer", align: "left" }, { title: "measured" }, { title: "goal" }, { title: "met", align: "left" }];
     parts.push(renderTable(columns, rows, markdown), "");

@@ -66,6 +66,8 @@ export interface RunResult {
   readonly wcharAmp?: number;
   /** Disk size per live user byte (fills and overwrite). */
   readonly spaceAmp?: number;
+  /** overwrite: disk space after an untimed major compaction, over the live data (Talus engines). */
+  readonly spaceAmpCompacted?: number;
   readonly engineStats: Readonly<Record<string, number | number[]>>;
 }
 
@@ -192,6 +194,7 @@ export interface Summary {
   readonly writeAmp?: Spread;
   readonly wcharAmp?: Spread;
   readonly spaceAmp?: Spread;
+  readonly spaceAmpCompacted?: Spread;
 }
 
 /** deleterange's figures over the repetitions (see {@link DeleteRangeResult}). */

@@ -16,6 +16,8 @@ export function openEngine(config: EngineConfig): Promise<BenchDb> {
       return openTalus(config, true);
     case "talus:prefix":
       return openTalus({ ...config, prefixExtractor: true }, false);
+    case "talus:blob":
+      return openTalus(config, true, true);
     case "classic-level":
       return openClassicLevel(config, true);
     case "classic-level:plain":

@@ -11,12 +11,15 @@
  *
  * ingest loads through `tree.ingestion()`: `write(key, value)` per op in key order (straight into table
  * files, no memtable), then `finish()` installs the tables as one L0 run at one new seqno. `talus:prefix`
- * (and Talus' prefix prefill) opens the tree with prefixscan's 2-byte prefix extractor.
+ * (and Talus' prefix prefill) opens the tree with prefixscan's 2-byte prefix extractor. `talus:blob` opens
+ * a BlobTree (default kvSeparation: values of 1 KiB and more in blob files) and runs `talus+compaction`'s
+ * compaction.
  *
  * @module
  */
 import { StdFs, type Fs } from "@talus/fs";
-import { counterMerge, Leveled, SequenceNumberCounter, Tree, type EntryIterator, type Ingestion } from "@talus/lsm-core";
+import { counterMerge, Leveled, SequenceNumberCounter, Tree, type EntryIterator, type Ingestion, type TreeOptions } from "@talus/lsm-core";
+import { BlobTree } from "@talus/vlog";
 import { CountingFs } from "../counting-fs.ts";
 import type { KeyStream, MergeStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
@@ -26,11 +29,12 @@ import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type S
 /** L0 runs at which writers wait for compaction to catch up (the variant with compaction only). */
 const L0_STALL_RUNS = 20;
 
-export async function openTalus(config: EngineConfig, compaction: boolean): Promise<BenchDb> {
+export async function openTalus(config: EngineConfig, compaction: boolean, blob = false): Promise<BenchDb> {
   const base: Fs = config.fs ?? new StdFs();
   const fs: Fs = config.countIo ? new CountingFs(base) : base;
   const seqno = new SequenceNumberCounter();
-  const tree = await Tree.open({
+  const open = blob ? (o: TreeOptions) => BlobTree.open(o) : (o: TreeOptions) => Tree.open(o);
+  const tree = await open({
     path: config.dir,
     fs,
     seqno,
@@ -101,6 +105,11 @@ class TalusDb implements BenchDb {
         ingestion.write(key, values.value(i));
       }
     }
+  }
+
+  async majorCompact(): Promise<void> {
+    await this.settle();
+    await this.#tree.majorCompact(64 * 1024 * 1024, this.#seqno.get());
   }
 
   /** `finish()`: flushes the memtables, then installs the ingested tables at one new seqno. */

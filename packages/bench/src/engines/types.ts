@@ -57,6 +57,11 @@ export interface BenchDb {
   write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
   /** What a user waits for after the last write before the data is persisted (flush, compaction): timed. */
   settle(): Promise<void>;
+  /**
+   * A full (major) compaction, untimed: overwrite measures the disk space it leaves (Talus engines
+   * only; a blob tree also collects its blob garbage there).
+   */
+  majorCompact?(): Promise<void>;
   get(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
   scanner(): Scanner;
   /** Seeks to key `i` and reads `1 + nexts` entries, for each op. */
