@@ -111,6 +111,24 @@ describe("ingestion", () => {
     expect([...tree.iter(seqno.get())].map(([key]) => dec(key))).toEqual(Array.from({ length: 400 }, (_, j) => k(j)));
     await tree.close();
   });
+
+  it("copies the keys it is handed: a caller reusing one Buffer for every key loses nothing", async () => {
+    // Buffer#slice is a view: a writer that "copied" the first key with slice() kept the caller's memory,
+    // so the table's smallest key changed when the caller refilled its buffer and reads below it missed.
+    const { tree, seqno } = await open();
+    const ingestion = tree.ingestion();
+    const scratch = Buffer.alloc(k(0).length);
+    for (let i = 0; i < 50; i++) {
+      scratch.write(k(i));
+      ingestion.write(scratch, `v${i}`);
+    }
+    scratch.fill(0x7a);
+    await ingestion.finish();
+    const now = seqno.get();
+    for (let i = 0; i < 50; i++) expect(dec(tree.get(k(i), now)), k(i)).toBe(`v${i}`);
+    tree.verify();
+    await tree.close();
+  });
 });
 
 const SEQNO_MAX_READ = Number.MAX_SAFE_INTEGER;

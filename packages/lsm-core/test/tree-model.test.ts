@@ -661,11 +661,8 @@ class Model {
       const value = e.op === "insert" ? this.valueOf(e.key, e.value, e.pad) : undefined;
       const repeated = written.length > 0 && compare((written[written.length - 1] as OracleIngestEntry).key, key) === 0;
       try {
-        // The caller's buffers are overwritten right after each call: the ingestion must copy them. Keys
-        // are lent as plain Uint8Arrays: the table writer keeps `key.slice()` of a table's first key as
-        // its minKey, a view for a Buffer, so a reused Buffer moves the table's minKey (reads then miss
-        // the first key, or finish() throws "minKey > maxKey").
-        lendPlain(key, (k) => (value !== undefined ? lend(value, (v) => ingestion.write(k, v)) : e.op === "remove" ? ingestion.writeTombstone(k) : ingestion.writeWeakTombstone(k)));
+        // The caller's buffers are overwritten right after each call: the ingestion must copy them.
+        lend(key, (k) => (value !== undefined ? lend(value, (v) => ingestion.write(k, v)) : e.op === "remove" ? ingestion.writeTombstone(k) : ingestion.writeWeakTombstone(k)));
       } catch (error) {
         if (repeated && error instanceof RangeError) continue;
         throw error;
@@ -820,14 +817,6 @@ class Model {
     this.#tree = undefined;
     this.#cleanup();
   }
-}
-
-/** {@link lend} with a plain Uint8Array (whose `slice()` copies, unlike a Buffer's). */
-function lendPlain<T>(b: Uint8Array, use: (lent: Uint8Array) => T): T {
-  const lent = new Uint8Array(b);
-  const result = use(lent);
-  lent.fill(0xdd);
-  return result;
 }
 
 /** The bytewise successor of a prefix as a latin1 string, undefined for 0xff-only prefixes. */

@@ -52,6 +52,7 @@
 import { ByteReader, DecodeError } from "../coding/byte-reader.ts";
 import { ByteWriter } from "../coding/byte-writer.ts";
 import { corruption } from "../errors.ts";
+import { copyBytes } from "../key/copy.ts";
 
 /** What the meta block records. */
 export interface TableProperties {
@@ -224,8 +225,8 @@ export function decodeProperties(contents: Uint8Array, file: string, offset: num
     indirectionCount: num("indirectionCount"),
     minSeqno: num("minSeqno"),
     maxSeqno: num("maxSeqno"),
-    minKey: (blobs.get(TAG_MIN_KEY) ?? missing(TAG_MIN_KEY)).slice(),
-    maxKey: (blobs.get(TAG_MAX_KEY) ?? missing(TAG_MAX_KEY)).slice(),
+    minKey: copyBytes(blobs.get(TAG_MIN_KEY) ?? missing(TAG_MIN_KEY)),
+    maxKey: copyBytes(blobs.get(TAG_MAX_KEY) ?? missing(TAG_MAX_KEY)),
     keyBytes: num("keyBytes"),
     valueBytes: num("valueBytes"),
     dataSize: num("dataSize"),

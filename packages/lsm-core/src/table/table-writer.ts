@@ -210,7 +210,7 @@ export class TableWriter {
     this.#block.add(key, seqno, kind, value);
     this.#lastSeqno = seqno;
     this.#lastKind = kind;
-    if (stats.entries === 0) this.#minKey = key.slice();
+    if (stats.entries === 0) this.#minKey = copyBytes(key);
     stats.entries++;
     stats.keyBytes += key.length;
     stats.valueBytes += value.length;
