@@ -61,13 +61,15 @@ async function setup(): Promise<Setup> {
 const largeCount = (s: Setup, keys: Iterable<string>): number => [...keys].filter((key) => (s.contents.get(key)?.length ?? 0) >= THRESHOLD).length;
 
 describe("BlobTree: which reads touch blob files", () => {
-  it("len() and sizeOf() read no blob, at any snapshot", async () => {
+  it("len(), sizeOf() and containsKey() read no blob, at any snapshot", async () => {
     const s = await setup();
     expect(s.tree.len(SEQNO_MAX)).toBe(s.contents.size);
     expect(s.tree.len(s.before)).toBe(N);
     for (let i = 0; i < N + 5; i++) {
       expect(s.tree.sizeOf(k(i), SEQNO_MAX), k(i)).toBe(s.contents.get(k(i))?.length);
       expect(s.tree.sizeOf(k(i), s.before), k(i)).toBe(i < N ? value(i).length : undefined);
+      expect(s.tree.containsKey(k(i), SEQNO_MAX), k(i)).toBe(s.contents.has(k(i)));
+      expect(s.tree.containsKey(k(i), s.before), k(i)).toBe(i < N);
     }
     expect(s.fs.reads, s.fs.paths.join(", ")).toBe(0);
     await s.tree.close();

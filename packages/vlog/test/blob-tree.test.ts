@@ -109,4 +109,25 @@ describe("BlobTree", () => {
     await expect(BlobTree.open({ path: "/db", fs: new MemFs(), kvSeparation: { stalenessThreshold: 2 } })).rejects.toThrow(RangeError);
     await expect(BlobTree.open({ path: "/db", fs: new MemFs(), kvSeparation: { compression: "zstd" as "lz4" } })).rejects.toThrow(RangeError);
   });
+
+  it("counts blob files in diskSpace()", async () => {
+    const { tree, fs, seqno } = await open();
+    for (let i = 0; i < 50; i++) tree.insert(key(i), "L".repeat(2000), seqno.next());
+    await tree.flushActiveMemtable(0);
+    const onDisk = (dir: string): number => fs.readDir(dir).reduce((n, e) => n + fs.metadata(e.path).len, 0);
+    const blobBytes = onDisk("/db/blobs");
+    expect(blobBytes).toBeGreaterThan(100_000);
+    expect(tree.diskSpace()).toBe(onDisk("/db/tables") + blobBytes);
+    await tree.close();
+  });
+
+  it("refuses to open when a blob file the version lists is missing, naming its path", async () => {
+    const { tree, fs, seqno } = await open();
+    tree.insert("a", "A".repeat(500), seqno.next());
+    await tree.flushActiveMemtable(0);
+    await tree.close();
+    const [entry] = fs.readDir("/db/blobs");
+    fs.removeFile(entry!.path);
+    await expect(open(fs, seqno)).rejects.toSatisfy((e: unknown) => e instanceof LsmError && e.code === "UNRECOVERABLE" && e.message.includes(entry!.path));
+  });
 });

@@ -59,7 +59,8 @@ export class BlobStore {
     }
     const missing = records.filter((r) => !seen.has(r.id)).map((r) => r.id);
     if (missing.length > 0) {
-      throw new LsmError("UNRECOVERABLE", `${this.#options.path}: blob files ${missing.join(", ")} listed by the current version are missing from ${this.dir}`);
+      const paths = missing.map((id) => this.#pathOf(id)).join(", ");
+      throw new LsmError("UNRECOVERABLE", `${this.#options.path}: the current version lists blob file${missing.length === 1 ? "" : "s"} that ${missing.length === 1 ? "is" : "are"} missing: ${paths}`);
     }
     const out = new Map<number, BlobFile>();
     for (const record of records) {

@@ -219,8 +219,9 @@ export class Tree {
     return this.#reader.get(this.#state.history.forRead(seqno), k, seqno);
   }
 
+  /** Whether `key` has a value as of `seqno`; answered like `sizeOf`, so a separated value is not read. */
   containsKey(key: Bytes, seqno: number): boolean {
-    return this.get(key, seqno) !== undefined;
+    return this.sizeOf(key, seqno) !== undefined;
   }
 
   /** The length of the value of `key`, or undefined. */
@@ -444,10 +445,12 @@ export class Tree {
     return n;
   }
 
-  /** Bytes of the current version's table files. */
+  /** Bytes of the current version's table files and, for a blob tree, its blob files. */
   diskSpace(): number {
+    const version = this.#version();
     let n = 0;
-    for (const t of this.#version().tables()) n += t.size;
+    for (const t of version.tables()) n += t.size;
+    for (const blob of version.blobFiles) n += blob.size;
     return n;
   }
 
