@@ -57,51 +57,63 @@ export const MAX_BLOB_HANDLE_BYTES = 32;
  */
 export function encodeBlobHandle(handle: BlobHandle): Uint8Array {
   checkBlobHandle(handle);
-  const fields = [handle.blobFileId, handle.offset, handle.storedSize, handle.uncompressedSize];
-  const out = new Uint8Array(fields.reduce((sum, field) => sum + varintLength(field), 0));
-  let at = 0;
-  for (const field of fields) at = putVarint(out, at, field);
+  const { blobFileId, offset, storedSize, uncompressedSize } = handle;
+  const out = new Uint8Array(varintLength(blobFileId) + varintLength(offset) + varintLength(storedSize) + varintLength(uncompressedSize));
+  putVarint(out, putVarint(out, putVarint(out, putVarint(out, 0, blobFileId), offset), storedSize), uncompressedSize);
   return out;
 }
 
 /**
- * Decodes the handle in `bytes` (all of them). Malformed bytes (a truncated or overlong varint, bytes
- * left over, sizes out of range) throw `LsmError` code `CORRUPTION`; `where` (say, the table and key
- * the handle was read from) goes into its message.
- *
- * @example
- * ```ts
- * decodeBlobHandle(Uint8Array.of(3, 12, 100, 100)); // { blobFileId: 3, offset: 12, storedSize: 100, uncompressedSize: 100 }
- * decodeBlobHandle(Uint8Array.of(3, 12, 100), "table 9"); // throws LsmError CORRUPTION: "corrupt blob handle (table 9): ..."
- * ```
+ * Decodes a handle, checking it the way a reader must before trusting it: four shortest-form varints
+ * and nothing after them, an offset past the file header, sizes within the format's limits. Throws
+ * `LsmError` code `CORRUPTION` otherwise (`where` says whose handle it was). Called for every
+ * separated entry a compaction carries and every blob read, so it allocates only the result.
  */
 export function decodeBlobHandle(bytes: Uint8Array, where?: string): BlobHandle {
-  const fail = (what: string): LsmError => new LsmError("CORRUPTION", `corrupt blob handle${where === undefined ? "" : ` (${where})`}: ${what}`);
-  if (bytes.length > MAX_BLOB_HANDLE_BYTES) throw fail(`${bytes.length} bytes, at most ${MAX_BLOB_HANDLE_BYTES}`);
-  const fields: number[] = [];
-  let at = 0;
-  for (let i = 0; i < 4; i++) {
-    const decoded = getVarint(bytes, at);
-    if (typeof decoded === "string") throw fail(decoded);
-    fields.push(decoded.value);
-    at = decoded.next;
-  }
-  if (at !== bytes.length) throw fail(`${bytes.length - at} bytes after the last field`);
-  const [blobFileId, offset, storedSize, uncompressedSize] = fields as [number, number, number, number];
+  if (bytes.length > MAX_BLOB_HANDLE_BYTES) throw corruptHandle(where, `${bytes.length} bytes, at most ${MAX_BLOB_HANDLE_BYTES}`);
+  const blobFileId = fieldAt(bytes, 0, where);
+  const offset = fieldAt(bytes, fieldEnd, where);
+  const storedSize = fieldAt(bytes, fieldEnd, where);
+  const uncompressedSize = fieldAt(bytes, fieldEnd, where);
+  if (fieldEnd !== bytes.length) throw corruptHandle(where, `${bytes.length - fieldEnd} bytes after the last field`);
   const handle: BlobHandle = { blobFileId, offset, storedSize, uncompressedSize };
   const problem = handleProblem(handle);
-  if (problem !== undefined) throw fail(problem);
+  if (problem !== undefined) throw corruptHandle(where, problem);
   return handle;
+}
+
+/** Where the field {@link fieldAt} decoded last ends (module state: decoding is synchronous). */
+let fieldEnd = 0;
+
+/** The varint at `at`, setting {@link fieldEnd}; one-byte fields (the common case) take the short path. */
+function fieldAt(bytes: Uint8Array, at: number, where: string | undefined): number {
+  const first = bytes[at];
+  if (first !== undefined && first < 0x80) {
+    fieldEnd = at + 1;
+    return first;
+  }
+  const decoded = getVarint(bytes, at);
+  if (typeof decoded === "string") throw corruptHandle(where, decoded);
+  fieldEnd = decoded.next;
+  return decoded.value;
+}
+
+function corruptHandle(where: string | undefined, what: string): LsmError {
+  return new LsmError("CORRUPTION", `corrupt blob handle${where === undefined ? "" : ` (${where})`}: ${what}`);
 }
 
 /** Throws `RangeError` unless `handle` is one a reader would accept (the rules of {@link decodeBlobHandle}). */
 export function checkBlobHandle(handle: BlobHandle): void {
-  const fields = { blobFileId: handle.blobFileId, offset: handle.offset, storedSize: handle.storedSize, uncompressedSize: handle.uncompressedSize };
-  for (const [name, value] of Object.entries(fields)) {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`blob handle ${name} must be a non-negative safe integer, got ${String(value)}`);
-  }
+  checkField("blobFileId", handle.blobFileId);
+  checkField("offset", handle.offset);
+  checkField("storedSize", handle.storedSize);
+  checkField("uncompressedSize", handle.uncompressedSize);
   const problem = handleProblem(handle);
   if (problem !== undefined) throw new RangeError(`invalid blob handle: ${problem}`);
+}
+
+function checkField(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`blob handle ${name} must be a non-negative safe integer, got ${String(value)}`);
 }
 
 /** What is wrong with a handle of integer fields, or undefined. */

@@ -94,6 +94,58 @@ describe.each(backends(dirs))("blob files on $name", (backend) => {
       expectReadsBack(place.fs, targetPath, relocated);
       expect(relocated.map((r) => Buffer.from(r.value))).toEqual(records.filter((r) => r.seqno % 2 === 1).map((r) => Buffer.from(r.value)));
     });
+    it("sequentialReader() reads what readStored() reads, in order, out of order, and past its window", () => {
+      const place = backend.make();
+      const rng = new Random(4);
+      // Values from tiny to larger than the window, so reads cross window edges and bypass it.
+      const values = Array.from({ length: 120 }, (_, i) => valueOf(rng, i % 40 === 0 ? 200_000 : rng.int(6000), i % 2 === 0));
+      const { path, records } = writeBlobFile(place, 1, values, codec);
+      const file = BlobFile.open(place.fs, path);
+      try {
+        const reader = file.sequentialReader(16 * 1024);
+        const same = (record: WrittenRecord): void => {
+          const direct = file.readStored(record.handle, record.key);
+          const windowed = reader.readStored(record.handle, record.key);
+          expect(Buffer.from(windowed.stored)).toEqual(Buffer.from(direct.stored));
+          expect({ ...windowed, stored: undefined, key: undefined }).toEqual({ ...direct, stored: undefined, key: undefined });
+        };
+        for (const record of records) same(record);
+        for (let i = 0; i < 60; i++) same(records[rng.int(records.length)] as WrittenRecord);
+        // Without the key, too.
+        const last = records.at(-1) as WrittenRecord;
+        expect(Buffer.from(reader.readStored(last.handle).key)).toEqual(Buffer.from(last.key));
+      } finally {
+        file.close();
+      }
+    });
+
+    it("a relocated record keeps the data checksum it was read with, and the copy verifies", () => {
+      const place = backend.make();
+      const rng = new Random(5);
+      const { path, records } = writeBlobFile(place, 1, Array.from({ length: 30 }, (_, i) => valueOf(rng, 5000, i % 2 === 0)), codec);
+      const source = BlobFile.open(place.fs, path);
+      const targetPath = `${place.dir}/2`;
+      const target = new BlobFileWriter(place.fs, targetPath, { blobFileId: 2, codec });
+      const reader = source.sequentialReader();
+      const relocated: WrittenRecord[] = [];
+      try {
+        for (const record of records) {
+          const stored = reader.readStored(record.handle, record.key);
+          expect(stored.dataChecksum).toBeTypeOf("number");
+          relocated.push({ ...record, seqno: record.seqno + 1000, handle: target.copyRecord({ ...stored, seqno: record.seqno + 1000 }) });
+        }
+      } finally {
+        source.close();
+      }
+      target.finish();
+      expectReadsBack(place.fs, targetPath, relocated);
+      const copy = BlobFile.open(place.fs, targetPath);
+      try {
+        copy.verify();
+      } finally {
+        copy.close();
+      }
+    });
   });
 
   it("copyRecord() recompresses a record whose codec is not the target file's", () => {
@@ -169,6 +221,8 @@ describe("blob file writer", () => {
     expect(() => writer.copyRecord({ key: enc("k"), seqno: 1, codecId: 0, stored: enc("ab"), uncompressedSize: 3 })).toThrow(RangeError);
     expect(() => writer.copyRecord({ key: enc("k"), seqno: 1, codecId: 1, stored: enc("abc"), uncompressedSize: 3 })).toThrow(RangeError);
     expect(() => writer.copyRecord({ key: enc("k"), seqno: 1, codecId: 99, stored: enc("ab"), uncompressedSize: 3 })).toThrow(RangeError);
+    expect(() => writer.copyRecord({ key: enc("k"), seqno: 1, codecId: 0, stored: enc("ab"), uncompressedSize: 2, dataChecksum: -1 })).toThrow(RangeError);
+    expect(() => writer.copyRecord({ key: enc("k"), seqno: 1, codecId: 0, stored: enc("ab"), uncompressedSize: 2, dataChecksum: 2 ** 32 })).toThrow(RangeError);
     expect(() => new BlobFileWriter(fs, "/b/2", { blobFileId: -1 })).toThrow(RangeError);
     expect(() => new BlobFileWriter(fs, "/b/2", { blobFileId: 2, codec: "zstd" as BlobCodecName })).toThrow(RangeError);
     expect(writer.recordCount).toBe(0);

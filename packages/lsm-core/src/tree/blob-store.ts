@@ -60,7 +60,7 @@ export class BlobStore {
     const missing = records.filter((r) => !seen.has(r.id)).map((r) => r.id);
     if (missing.length > 0) {
       const paths = missing.map((id) => this.#pathOf(id)).join(", ");
-      throw new LsmError("UNRECOVERABLE", `${this.#options.path}: the current version lists blob file${missing.length === 1 ? "" : "s"} that ${missing.length === 1 ? "is" : "are"} missing: ${paths}`);
+      throw new LsmError("UNRECOVERABLE", `${this.#options.path}: the current version lists ${missing.length === 1 ? "a blob file that is" : "blob files that are"} missing: ${paths}`);
     }
     const out = new Map<number, BlobFile>();
     for (const record of records) {

@@ -46,6 +46,12 @@ export interface StoredBlob {
   readonly codecId: number;
   readonly stored: Uint8Array;
   readonly uncompressedSize: number;
+  /**
+   * The record's data checksum as read, and checked, from the file it comes from: a copy of the record
+   * (same key, same stored bytes) reuses it instead of computing it again. Only a reader that verified
+   * it may set it; a record whose bytes were changed must not carry it.
+   */
+  readonly dataChecksum?: number;
 }
 
 const WRITE_BUFFER_BYTES = 256 * 1024;
@@ -77,6 +83,10 @@ export function checkStoredBlob(record: StoredBlob): void {
     throw new RangeError(`uncompressedSize must be an integer in 0..${MAX_BLOB_VALUE_BYTES}, got ${uncompressedSize}`);
   }
   if (codecId !== 0 && blobCodecById(codecId) === undefined) throw new RangeError(`codec ${codecId} is not one blob files support`);
+  const { dataChecksum } = record;
+  if (dataChecksum !== undefined && !(Number.isInteger(dataChecksum) && dataChecksum >= 0 && dataChecksum <= 0xffffffff)) {
+    throw new RangeError(`dataChecksum must be a 32-bit unsigned integer, got ${String(dataChecksum)}`);
+  }
   const sizesOk = codecId === 0 ? stored.length === uncompressedSize : stored.length > 0 && stored.length < uncompressedSize;
   if (!sizesOk) throw new RangeError(`a record of codec ${codecId} cannot store ${uncompressedSize} bytes in ${stored.length}`);
 }
@@ -175,7 +185,7 @@ export class BlobFileWriter {
     const { key, seqno, codecId, stored, uncompressedSize } = record;
     if (codecId === 0 || codecId === this.#codec.id) {
       this.#checkOpen();
-      return this.#append(key, seqno, codecId, stored, uncompressedSize);
+      return this.#append(key, seqno, codecId, stored, uncompressedSize, record.dataChecksum);
     }
     const sourceCodec = blobCodecById(codecId) as CompressionCodec; // checkStoredBlob made sure it exists
     const value = sourceCodec.decompress(stored, uncompressedSize);
@@ -231,17 +241,18 @@ export class BlobFileWriter {
     }
   }
 
-  #append(key: Uint8Array, seqno: number, codecId: number, stored: Uint8Array, uncompressedSize: number): BlobHandle {
+  #append(key: Uint8Array, seqno: number, codecId: number, stored: Uint8Array, uncompressedSize: number, dataChecksum = recordDataChecksum(key, stored)): BlobHandle {
     const offset = this.#written + this.#buffered;
-    encodeRecordHeader({ seqno, keyLength: key.length, codecId, uncompressedSize, storedSize: stored.length, dataChecksum: recordDataChecksum(key, stored) }, this.#header, 0);
+    encodeRecordHeader({ seqno, keyLength: key.length, codecId, uncompressedSize, storedSize: stored.length, dataChecksum }, this.#header, 0);
     this.#put(this.#header);
     this.#put(key);
     this.#put(stored);
     this.#recordCount++;
     this.#uncompressedBytes += uncompressedSize;
     this.#storedBytes += stored.length;
-    if (this.#minKey === undefined || BYTEWISE_COMPARATOR.compare(key, this.#minKey) < 0) this.#minKey = key.slice();
-    if (this.#maxKey === undefined || BYTEWISE_COMPARATOR.compare(key, this.#maxKey) > 0) this.#maxKey = key.slice();
+    // Copies: `slice()` of a caller's Buffer would be a view of memory the caller reuses.
+    if (this.#minKey === undefined || BYTEWISE_COMPARATOR.compare(key, this.#minKey) < 0) this.#minKey = new Uint8Array(key);
+    if (this.#maxKey === undefined || BYTEWISE_COMPARATOR.compare(key, this.#maxKey) > 0) this.#maxKey = new Uint8Array(key);
     return { blobFileId: this.id, offset, storedSize: stored.length, uncompressedSize };
   }
 

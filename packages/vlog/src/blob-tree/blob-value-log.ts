@@ -38,6 +38,9 @@ export class BlobValueLog implements ValueLog {
 
   newWriter(nextId: () => number): BlobWriter {
     const writer = new RotatingBlobWriter(this.#fs, this.dir, { nextId, targetFileSize: this.#options.fileTargetSize, codec: this.#options.compression });
+    // A job relocates the live records of a file in key order, the order they were written in: read
+    // through a window per source file rather than one system call per record.
+    const sources = new Map<number, ReturnType<BlobFile["sequentialReader"]>>();
     return {
       get bytesWritten() {
         return writer.bytesWritten;
@@ -45,8 +48,15 @@ export class BlobValueLog implements ValueLog {
       add: (key, seqno, value) => encodeBlobHandle(writer.write(key, seqno, value)),
       relocate: (key, seqno, handle) => {
         const decoded = decodeBlobHandle(handle, "a relocated value's handle");
-        const stored = this.#file(decoded.blobFileId).readStored(decoded, key);
-        // The record keeps its key; the seqno is the entry's (an ingested entry reads as its global one).
+        let source = sources.get(decoded.blobFileId);
+        if (source === undefined) {
+          source = this.#file(decoded.blobFileId).sequentialReader();
+          sources.set(decoded.blobFileId, source);
+        }
+        // A view into the window: copyRecord writes it out before the next read. The record keeps its
+        // key and data checksum (verified as read); the seqno is the entry's (an ingested entry reads as
+        // its global one).
+        const stored = source.readStored(decoded, key);
         return encodeBlobHandle(writer.copyRecord({ ...stored, seqno }));
       },
       finish: async () => (await writer.finishAsync()).map(toInfo),
