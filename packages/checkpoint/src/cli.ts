@@ -5,17 +5,24 @@
  * if it is, the open is refused with `LOCKED` (the tree's `LOCK` file is held) and nothing is written.
  * To checkpoint a tree your application has open, call `createCheckpoint` from the application.
  *
+ * It reads the tree's kind from its current version first (`readTreeKind`) and opens a blob tree with
+ * `BlobTree.open`, a standard tree with `Tree.open`. A directory that holds no tree is refused: opening
+ * it would create an empty tree in it.
+ *
  * @module
  */
 import { pathToFileURL } from "node:url";
-import { Tree } from "@talus/lsm-core";
+import { StdFs } from "@talus/fs";
+import { LsmError, readTreeKind, Tree, type TreeKind } from "@talus/lsm-core";
+import { BlobTree } from "@talus/vlog";
 import { createCheckpoint } from "./checkpoint.ts";
 
 const USAGE = `usage: talus-checkpoint <tree-dir> <target-dir>
 
 Creates a consistent checkpoint of the Talus tree in <tree-dir> at <target-dir> (which must not exist;
-its parent must). Table files are hard-linked when both are on one filesystem, copied otherwise. The
-checkpoint opens as an independent tree.
+its parent must). Table files, and the blob files of a blob tree (one created with BlobTree.open from
+@talus/vlog), are hard-linked when both are on one filesystem, copied otherwise. The checkpoint opens
+as an independent tree of the same kind.
 
 The tree must not be open in another process while this runs (it is refused
 with LOCKED if it is).`;
@@ -39,14 +46,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let tree: Tree | undefined;
   try {
     const started = performance.now();
-    tree = await Tree.open({ path: source });
+    const fs = new StdFs();
+    const kind = readTreeKind(fs, source);
+    if (kind === undefined) throw noTree(fs, source);
+    tree = await openTree(kind, fs, source);
     const info = await createCheckpoint(tree, target);
     const ms = performance.now() - started;
     io.out(`checkpoint of ${source} written to ${target}`);
-    io.out(`  tables:   ${info.sstFiles} (${formatBytes(info.totalBytes)})`);
-    io.out(`  version:  v${info.versionId}`);
-    io.out(`  seqno:    every record below ${info.seqno} is included`);
-    io.out(`  took:     ${ms.toFixed(1)} ms`);
+    io.out(`  tree:       ${kind}`);
+    io.out(`  tables:     ${info.sstFiles}`);
+    if (kind === "blob") io.out(`  blob files: ${info.blobFiles}`);
+    io.out(`  size:       ${formatBytes(info.totalBytes)}`);
+    io.out(`  version:    v${info.versionId}`);
+    io.out(`  seqno:      every record below ${info.seqno} is included`);
+    io.out(`  took:       ${ms.toFixed(1)} ms`);
     return 0;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
@@ -55,6 +68,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } finally {
     await tree?.close();
   }
+}
+
+/**
+ * Opens the tree as the kind its version records. A blob tree gets the default `kvSeparation`: those
+ * options only steer later writes and compactions, and the checkpoint does neither (its flush finds the
+ * memtable of a tree just opened empty), so the tree's data and blob files stay as they are.
+ */
+function openTree(kind: TreeKind, fs: StdFs, path: string): Promise<Tree> {
+  return kind === "blob" ? BlobTree.open({ path, fs }) : Tree.open({ path, fs });
+}
+
+/** The error for a path with no tree: opening it would create one, which is not a checkpoint's business. */
+function noTree(fs: StdFs, path: string): Error {
+  if (!fs.exists(path)) return Object.assign(new Error(`${path}: no Talus tree there (the directory does not exist); nothing was written`), { code: "ENOENT" });
+  return new LsmError("INVALID_DATA", `${path}: no Talus tree there (the directory has no \`current\` pointer); nothing was written`);
 }
 
 function formatBytes(bytes: number): string {

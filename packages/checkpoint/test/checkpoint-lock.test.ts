@@ -9,7 +9,7 @@ import { useTempDirs } from "@talus/testkit";
 import { Tree } from "@talus/lsm-core";
 import { createCheckpoint } from "../src/index.ts";
 import { runCli } from "../src/cli.ts";
-import { contents, diffMaps, isLsmError, openSource } from "./support.ts";
+import { contents, diffMaps, isLsmError, openSource, TREE_KINDS } from "./support.ts";
 
 const dirs = useTempDirs(afterEach);
 
@@ -48,9 +48,9 @@ describe("checkpoints of a locked tree", () => {
 });
 
 describe("talus-checkpoint and an open tree", () => {
-  it("is refused with LOCKED while the tree is open, and creates nothing", async () => {
+  it.each(TREE_KINDS)("is refused with LOCKED while the %s tree is open, and creates nothing", async (kind) => {
     const base = dirs.make("ck-lock-cli");
-    const src = await openSource({ path: join(base, "db") });
+    const src = await openSource({ path: join(base, "db") }, undefined, kind);
     src.fill(0, 10);
     const err: string[] = [];
     expect(await runCli([join(base, "db"), join(base, "backup")], { out: () => {}, err: (l) => err.push(l) })).toBe(1);

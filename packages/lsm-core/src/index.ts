@@ -18,6 +18,8 @@ export type { PrefixExtractor } from "./prefix/prefix-extractor.ts";
 export { Ingestion, type IngestionResult } from "./tree/ingestion.ts";
 export type { CompactionFilter, CompactionFilterItem, CompactionFilterRun, CompactionVerdict } from "./compaction/compaction-filter.ts";
 export { BLOBS_DIR_NAME } from "./version/index.ts";
+export { readTreeKind } from "./version/read-tree-kind.ts";
+export type { TreeKind } from "./version/version.ts";
 export { MAX_TABLE_VALUE_BYTES, Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
 export type { BlobFileInfo, BlobReference, BlobWriter, ValueLog } from "./separation/value-log.ts";
