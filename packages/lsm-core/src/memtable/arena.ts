@@ -19,6 +19,8 @@
  * @module
  */
 
+import type { ArenaChunkPool } from "./chunk-pool.ts";
+
 /** Size of the first shared chunk. */
 export const FIRST_CHUNK_BYTES = 8 * 1024;
 /** Size shared chunks double up to. */
@@ -28,12 +30,18 @@ export const DEDICATED_THRESHOLD_BYTES = MAX_CHUNK_BYTES / 4;
 
 export class Arena {
   /** Chunk i as a plain byte array. Starts with an empty chunk 0 so that a zero-byte entry always "fits". */
-  readonly #chunks: Uint8Array[] = [new Uint8Array(0)];
+  #chunks: Uint8Array[] = [new Uint8Array(0)];
+  readonly #pool: ArenaChunkPool | undefined;
   #current = 0;
   #pos = 0;
   #end = 0;
   #nextSize = FIRST_CHUNK_BYTES;
   #allocated = 0;
+
+  /** With a pool, full-size chunks come from it and go back to it on {@link recycle}. */
+  constructor(pool?: ArenaChunkPool) {
+    this.#pool = pool !== undefined && pool.chunkBytes === MAX_CHUNK_BYTES ? pool : undefined;
+  }
 
   /** Where the last {@link append} put its key: chunk index. */
   lastChunk = 0;
@@ -50,6 +58,8 @@ export class Arena {
       chunk = this.#current;
       offset = this.#pos;
       this.#pos += n;
+    } else if (this.#chunks.length === 0) {
+      throw new Error("Arena.append after recycle(): the memtable was retired");
     } else if (n > DEDICATED_THRESHOLD_BYTES) {
       chunk = this.#addChunk(n);
       offset = 0;
@@ -81,10 +91,22 @@ export class Arena {
     return this.#allocated;
   }
 
+  /**
+   * Gives the full-size chunks to the pool and forgets every chunk: the arena must not be read or
+   * written again (a read of a forgotten chunk fails loudly rather than seeing another memtable's
+   * bytes). REQUIRES: no view of its bytes is read any more.
+   */
+  recycle(): void {
+    const pool = this.#pool;
+    if (pool !== undefined) for (const chunk of this.#chunks) pool.give(chunk);
+    this.#chunks = [];
+    this.#pos = this.#end = 0;
+  }
+
   #addChunk(size: number): number {
-    // Zeroed memory: allocUnsafe would be marginally faster, but a bug that handed out unwritten bytes
-    // would then leak other data of the process.
-    const bytes = new Uint8Array(size);
+    // Zeroed memory (pooled chunks are zeroed when taken): allocUnsafe would be marginally faster, but
+    // a bug that handed out unwritten bytes would then leak other data of the process.
+    const bytes = size === MAX_CHUNK_BYTES && this.#pool !== undefined ? this.#pool.take() : new Uint8Array(size);
     this.#chunks.push(bytes);
     this.#allocated += size;
     return this.#chunks.length - 1;

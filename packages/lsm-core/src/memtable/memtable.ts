@@ -18,6 +18,7 @@
  *
  * @module
  */
+import type { ArenaChunkPool } from "./chunk-pool.ts";
 import type { Comparator } from "../key/comparator.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
@@ -50,10 +51,33 @@ export class Memtable {
   #tombstonesShared = false;
   #tombstoneCount = 0;
 
-  constructor(comparator: Comparator, id: number) {
+  /** Super versions listing this memtable (see {@link ref}). */
+  #refs = 0;
+  #retired = false;
+
+  /** With a pool, the arena's full-size chunks come from it and return to it once the memtable is retired. */
+  constructor(comparator: Comparator, id: number, pool?: ArenaChunkPool) {
     this.comparator = comparator;
     this.id = id;
-    this.#list = new SkipList(comparator);
+    this.#list = new SkipList(comparator, pool);
+  }
+
+  /** Counts a super version that lists this memtable. */
+  ref(): void {
+    if (this.#retired) throw new Error(`memtable ${this.id} was retired; it cannot be listed again`);
+    this.#refs++;
+  }
+
+  /**
+   * Drops a super version's count. The last one retires the memtable: its arena chunks go back to the
+   * pool for the next memtables. A super version drops its counts only once it has left the history
+   * and its last pin (iterators, jobs) is gone, so nothing can read the memtable any more; point reads
+   * are synchronous and copy what they return.
+   */
+  unref(): void {
+    if (--this.#refs > 0 || this.#retired) return;
+    this.#retired = true;
+    this.#list.recycleArena();
   }
 
   /**

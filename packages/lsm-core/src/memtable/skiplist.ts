@@ -44,6 +44,7 @@ import { isBytewise, type Comparator } from "../key/comparator.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import { EMPTY } from "../iter/cursor.ts";
 import { Arena } from "./arena.ts";
+import type { ArenaChunkPool } from "./chunk-pool.ts";
 import { compareBytes } from "../key/bytewise.ts";
 
 /** Tallest tower: with p = 1/4, 4^12 = 16M entries before the top level is crowded. */
@@ -75,7 +76,7 @@ function keyPrefix(key: Uint8Array): number {
 }
 
 export class SkipList {
-  readonly #arena = new Arena();
+  readonly #arena: Arena;
   readonly #comparator: Comparator;
   readonly #bytewise: boolean;
 
@@ -92,7 +93,8 @@ export class SkipList {
   /** The comparison of the node `#search` returned against the search key (meaningless if it returned 0). */
   #lastCompare = 0;
 
-  constructor(comparator: Comparator) {
+  constructor(comparator: Comparator, pool?: ArenaChunkPool) {
+    this.#arena = new Arena(pool);
     this.#comparator = comparator;
     this.#bytewise = isBytewise(comparator);
     this.#nodes = new Int32Array(INITIAL_SLOTS);
@@ -106,6 +108,11 @@ export class SkipList {
   /** Bytes of arena chunks allocated. */
   arenaBytes(): number {
     return this.#arena.allocatedBytes();
+  }
+
+  /** Hands the arena's chunks back to its pool; the list must not be read again. */
+  recycleArena(): void {
+    this.#arena.recycle();
   }
 
   /**

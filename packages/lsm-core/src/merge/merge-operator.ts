@@ -19,6 +19,9 @@ import { toValue, type Bytes } from "../key/validate.ts";
  *   `merge(k, b, [...a, merge(k, undefined, c), ...d])` must equal `merge(k, b, [...a, ...c, ...d])`, and
  *   `merge(k, merge(k, b, a), c)` must equal `merge(k, b, [...a, ...c])`.
  *
+ * The key, base and operands it is given are views of the engine's memory, valid during the call: copy
+ * any it keeps; returning one of them is fine.
+ *
  * Its `name` is written into the tables that hold its results: a tree whose tables hold operands
  * written under one operator refuses to open with another (or none), with `MERGE_OPERATOR`. A throwing
  * operator fails the read or the compaction that called it, with `MERGE_OPERATOR` (the error as cause).

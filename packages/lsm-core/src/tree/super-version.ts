@@ -38,6 +38,8 @@ export class SuperVersion {
     this.sealed = sealed;
     this.version = version;
     this.stamp = stamp;
+    active.ref();
+    for (const m of sealed) m.ref();
     let tombstones = sealed.some((m) => m.rangeTombstoneCount() > 0);
     let maxTableSeqno = -1;
     for (const table of version.tables()) {
@@ -55,7 +57,7 @@ export class SuperVersion {
     return this.#tombstonesBelowActive || this.active.rangeTombstoneCount() > 0;
   }
 
-  /** Keeps this snapshot's tables alive until the returned release function is called. */
+  /** Keeps this snapshot's tables and memtables alive until the returned release function is called. */
   pin(): () => void {
     this.#pins++;
     let released = false;
@@ -79,6 +81,9 @@ export class SuperVersion {
     // Each table was ref'd once by this super version's constructor.
     for (const table of this.version.tables()) table.unref();
     for (const blob of this.version.blobFiles) blob.unref();
+    // The last super version to let a memtable go recycles its arena (../memtable/chunk-pool.ts).
+    this.active.unref();
+    for (const m of this.sealed) m.unref();
   }
 }
 

@@ -12,7 +12,7 @@ import type { TreeVersion } from "./tree-version.ts";
 import type { BlobFile } from "./blob-file.ts";
 import { deadBlobFiles } from "./blob-usage.ts";
 import { LsmError } from "../errors.ts";
-import { Memtable } from "../memtable/index.ts";
+import { ArenaChunkPool, MAX_CHUNK_BYTES, Memtable } from "../memtable/index.ts";
 import {
   DeletionPause,
   joinPath,
@@ -83,13 +83,20 @@ export class TreeState {
   closing = false;
   closed = false;
   #nextMemtableId = 1;
+  /**
+   * Arena chunks of retired memtables, for the next ones, so a steady write load stops paying
+   * first-touch page faults. Up to 32 MiB idle per tree: two memtables of the common 16 MiB, one being
+   * filled while the previous one flushes (16 MiB left a third of the chunks fresh in the 4 KiB
+   * overwrite benchmark, 32 MiB a quarter).
+   */
+  readonly chunkPool = new ArenaChunkPool(MAX_CHUNK_BYTES, 32);
 
   constructor(options: ResolvedOptions, treeKind: TreeKind, store: TableStore, pause: DeletionPause, version: TreeVersion) {
     this.options = options;
     this.treeKind = treeKind;
     this.store = store;
     this.pause = pause;
-    this.history = new SuperVersionHistory(new SuperVersion(new Memtable(options.comparator, 0), [], version, 0));
+    this.history = new SuperVersionHistory(new SuperVersion(new Memtable(options.comparator, 0, this.chunkPool), [], version, 0));
   }
 
   get latest(): SuperVersion {
@@ -97,7 +104,7 @@ export class TreeState {
   }
 
   newMemtable(): Memtable {
-    return new Memtable(this.options.comparator, this.#nextMemtableId++);
+    return new Memtable(this.options.comparator, this.#nextMemtableId++, this.chunkPool);
   }
 
   /** Seals the active memtable (if it holds anything) behind a fresh one. Consumes no seqno. */

@@ -401,6 +401,7 @@ export class Tree {
       while (state.jobs.size > 0) await Promise.allSettled([...state.jobs]);
       const current = state.latest.version;
       state.history.retireAll();
+      state.chunkPool.clear();
       for (const table of current.tables()) table.closeReader();
       await state.pause.idle();
       state.options.valueLog?.close();
