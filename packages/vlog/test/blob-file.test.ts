@@ -37,7 +37,10 @@ describe.each(backends(dirs))("blob files on $name", (backend) => {
       expect(Buffer.from(meta.minKey).toString()).toBe("key-0000");
       expect(Buffer.from(meta.maxKey).toString()).toBe(`key-${String(values.length - 1).padStart(4, "0")}`);
       const bytes = readFile(place.fs, path);
-      expect(meta.fileChecksum).toBe(checksum(bytes.subarray(0, records.at(-1)!.handle.offset + RECORD_HEADER_SIZE + 8 + records.at(-1)!.handle.storedSize)));
+      // The file checksum chains the file header and every record header, in file order.
+      let chained = checksum(bytes.subarray(0, BLOB_FILE_HEADER_SIZE));
+      for (const record of records) chained = checksum(bytes.subarray(record.handle.offset, record.handle.offset + RECORD_HEADER_SIZE), chained);
+      expect(meta.fileChecksum).toBe(chained);
       expect(bytes.subarray(0, 8)).toEqual(BLOB_MAGIC);
       expect(bytes.subarray(bytes.length - 8)).toEqual(BLOB_MAGIC);
       if (codec === "none") expect(meta.storedBytes).toBe(meta.uncompressedBytes);

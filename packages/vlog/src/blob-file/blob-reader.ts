@@ -12,7 +12,7 @@ import { checksum } from "../coding/checksum.ts";
 import { blobCorruption } from "../errors.ts";
 import { checkBlobHandle, type BlobHandle } from "../handle.ts";
 import type { StoredBlob } from "./blob-writer.ts";
-import { READ_AHEAD_BYTES, ReadAheadWindow, readExactly } from "./file-reads.ts";
+import { ReadAheadWindow, readExactly } from "./file-reads.ts";
 import { BLOB_FOOTER_TAIL_SIZE, blobFooterOffset, decodeBlobFooter, decodeBlobFooterTail, type BlobFileMeta } from "./footer.ts";
 import { BLOB_FILE_HEADER_SIZE, checkBlobFileHeader, decodeRecordHeader, RECORD_HEADER_SIZE, recordDataChecksum, recordSize, type RecordHeader } from "./format.ts";
 import { decodeStoredValue } from "./stored-value.ts";
@@ -181,7 +181,12 @@ export class BlobFile {
    * }
    * ```
    */
-  *scan(): Generator<BlobRecord, void, undefined> {
+  scan(): Generator<BlobRecord, void, undefined> {
+    return this.#records(undefined);
+  }
+
+  /** {@link scan}, handing each record header's bytes to `onHeader` before the record is checked further. */
+  *#records(onHeader: ((header: Uint8Array) => void) | undefined): Generator<BlobRecord, void, undefined> {
     this.#checkOpen();
     const path = this.path;
     const end = this.#recordsEnd;
@@ -191,7 +196,9 @@ export class BlobFile {
     while (offset < end) {
       this.#checkOpen();
       if (offset + RECORD_HEADER_SIZE > end) throw blobCorruption(path, `record at offset ${offset}: header runs past the last record (records end at ${end})`);
-      const header = decodeRecordHeader(window.view(offset, RECORD_HEADER_SIZE, "record header"), 0, path, offset);
+      const headerBytes = window.view(offset, RECORD_HEADER_SIZE, "record header");
+      const header = decodeRecordHeader(headerBytes, 0, path, offset);
+      onHeader?.(headerBytes);
       const size = recordSize(header.keyLength, header.storedSize);
       if (offset + size > end) throw blobCorruption(path, `record at offset ${offset} (${size} bytes) runs past the last record (records end at ${end})`);
       const body = window.copy(offset + RECORD_HEADER_SIZE, size - RECORD_HEADER_SIZE, "record");
@@ -224,16 +231,13 @@ export class BlobFile {
   verify(): void {
     this.#checkOpen();
     const path = this.path;
-    let crc = 0;
-    for (let at = 0; at < this.#recordsEnd; at += READ_AHEAD_BYTES) {
-      crc = checksum(readExactly(this.#file, path, at, Math.min(READ_AHEAD_BYTES, this.#recordsEnd - at), "data"), crc);
-    }
-    if (crc !== this.meta.fileChecksum) throw blobCorruption(path, "file checksum mismatch");
+    // The file checksum chains the file header and the record headers (each holding its data CRC).
+    let crc = checksum(readExactly(this.#file, path, 0, BLOB_FILE_HEADER_SIZE, "file header"));
     let uncompressed = 0;
     let stored = 0;
     let minKey: Uint8Array | undefined;
     let maxKey: Uint8Array | undefined;
-    for (const record of this.scan()) {
+    for (const record of this.#records((header) => (crc = checksum(header, crc)))) {
       record.value();
       uncompressed += record.uncompressedSize;
       stored += record.stored.length;
@@ -241,6 +245,7 @@ export class BlobFile {
       if (maxKey === undefined || BYTEWISE_COMPARATOR.compare(record.key, maxKey) > 0) maxKey = record.key;
     }
     const meta = this.meta;
+    if (crc !== meta.fileChecksum) throw blobCorruption(path, "file checksum mismatch");
     if (uncompressed !== meta.uncompressedBytes || stored !== meta.storedBytes) {
       throw blobCorruption(path, `the records hold ${uncompressed} value bytes stored in ${stored}, the footer says ${meta.uncompressedBytes} in ${meta.storedBytes}`);
     }

@@ -9,8 +9,9 @@
  * ```
  *
  * Records go through a 256 KiB buffer (a value at least half that size is written straight from the
- * caller's bytes instead of being copied), and the CRC-32 of everything before the footer is computed on
- * the way: the footer's file checksum. `finish()` writes the footer, syncs and closes the file; making
+ * caller's bytes instead of being copied), and the footer's file checksum, the CRC-32 of the file header
+ * and of every record header in order, is computed on the way (each record header carries its record's
+ * data CRC, so the checksum stands for every byte without a second pass over the values). `finish()` writes the footer, syncs and closes the file; making
  * its directory entry durable is the caller's job ({@link RotatingBlobWriter} syncs the directory once
  * for all its files). Until `finish()` returns, the file has no footer and every reader refuses it: a
  * crash mid-write leaves a torn file, never a short one that reads as whole.
@@ -144,7 +145,9 @@ export class BlobFileWriter {
     this.#createdAtMs = createdAt;
     this.#fs = fs;
     this.#file = fs.open(path, { write: true, createNew: true });
-    this.#put(encodeBlobFileHeader());
+    const fileHeader = encodeBlobFileHeader();
+    this.#crc = checksum(fileHeader);
+    this.#put(fileHeader);
   }
 
   /** Records added so far. */
@@ -244,6 +247,7 @@ export class BlobFileWriter {
   #append(key: Uint8Array, seqno: number, codecId: number, stored: Uint8Array, uncompressedSize: number, dataChecksum = recordDataChecksum(key, stored)): BlobHandle {
     const offset = this.#written + this.#buffered;
     encodeRecordHeader({ seqno, keyLength: key.length, codecId, uncompressedSize, storedSize: stored.length, dataChecksum }, this.#header, 0);
+    this.#crc = checksum(this.#header, this.#crc);
     this.#put(this.#header);
     this.#put(key);
     this.#put(stored);
@@ -309,10 +313,9 @@ export class BlobFileWriter {
     this.#writeOut(bytes);
   }
 
-  /** Writes `bytes` to the file, folding them into the running file checksum. */
+  /** Writes `bytes` to the file. */
   #writeOut(bytes: Uint8Array): void {
     this.#guard(() => this.#file.write(bytes));
-    this.#crc = checksum(bytes, this.#crc);
     this.#written += bytes.length;
   }
 

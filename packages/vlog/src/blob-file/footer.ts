@@ -9,7 +9,7 @@
  *   16     8     uncompressed bytes: u64     sum of the records' value lengths
  *   24     8     stored bytes: u64           sum of their stored lengths (<= uncompressed bytes)
  *   32     8     created at: u64             milliseconds since the Unix epoch
- *   40     4     file checksum: u32          CRC-32 of bytes [0, footer offset): header and records
+ *   40     4     file checksum: u32          CRC-32 of the file header and each record header, in order
  *   44     1     codec: u8                   the codec the writer tried on every value (0 none, 1 lz4)
  *   45     2     min key length m: u16       1..65535
  *   47     m     min key                     the smallest key of the file, bytewise
