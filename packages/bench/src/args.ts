@@ -26,6 +26,8 @@ export interface RunOptions {
   readonly dir: string | undefined;
   readonly json: string | undefined;
   readonly writeDocs: boolean;
+  /** Which results section of docs/BENCHMARKS.md --write-docs rewrites ("results", the default, or a named one). */
+  readonly docsSection: string;
   readonly seed: number;
   /** Ops per batch on batched paths, and ops between event-loop yields everywhere. */
   readonly batch: number;
@@ -69,6 +71,7 @@ export const DEFAULTS: RunOptions = {
   dir: undefined,
   json: undefined,
   writeDocs: false,
+  docsSection: "results",
   seed: 1,
   batch: 1000,
   memtableMb: 16,
@@ -100,6 +103,8 @@ Options:
   --dir PATH            where the databases go (default the OS temp dir)
   --json FILE           write every measurement as JSON
   --write-docs          rewrite the results section of docs/BENCHMARKS.md
+  --docs-section NAME   the section --write-docs rewrites: between <!-- results:NAME:start --> and
+                        <!-- results:NAME:end --> (default: the main one, <!-- results:start -->)
   --seed N              key/value seed (default 1)
   --batch N             ops per batch on batched paths and between event-loop yields (default 1000)
   --memtable-mb N       Talus flush threshold in MiB (default 16)
@@ -181,6 +186,12 @@ export function parseArgs(argv: readonly string[]): Command {
       case "--write-docs":
         o.writeDocs = true;
         break;
+      case "--docs-section": {
+        const name = value();
+        if (name !== "results" && !/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`--docs-section takes lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
+        o.docsSection = name;
+        break;
+      }
       case "--seed":
         o.seed = integer(flag, value(), 0, 0xffffffff);
         break;

@@ -67,8 +67,8 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       if (options.writeDocs) {
         const { DEFAULT_DOCS_PATH, writeDocs } = await import("./docs.ts");
-        writeDocs(report);
-        console.log(`updated ${DEFAULT_DOCS_PATH}`);
+        writeDocs(report, DEFAULT_DOCS_PATH, options.docsSection);
+        console.log(`updated ${DEFAULT_DOCS_PATH} (section ${options.docsSection})`);
       }
       return report.failures.length > 0 ? 1 : 0;
     }

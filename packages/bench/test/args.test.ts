@@ -25,13 +25,13 @@ describe("parseArgs", () => {
   it("reads every flag", () => {
     const o = run([
       "--num", "5000", "--reads", "300", "--value-size", "64", "--key-size", "24", "--workloads", "readseq,fillseq",
-      "--engines", "lmdb,talus", "--reps", "3", "--dir", "/tmp/x", "--json", "out.json", "--write-docs", "--seed", "9",
+      "--engines", "lmdb,talus", "--reps", "3", "--dir", "/tmp/x", "--json", "out.json", "--write-docs", "--docs-section", "blob-4k", "--seed", "9",
       "--batch", "50", "--memtable-mb", "2.5", "--talus-compression", "lz4", "--talus-cache-mb", "32", "--cache-mb", "128", "--seek-nexts", "11",
       "--max-seconds", "3", "--cpu-prof", "--keep",
     ]);
     expect(o).toMatchObject({
       num: 5000, reads: 300, valueSize: 64, keySize: 24, workloads: ["readseq", "fillseq"], engines: ["lmdb", "talus"], reps: 3,
-      dir: "/tmp/x", json: "out.json", writeDocs: true, seed: 9, batch: 50, memtableMb: 2.5, talusCompression: "lz4",
+      dir: "/tmp/x", json: "out.json", writeDocs: true, docsSection: "blob-4k", seed: 9, batch: 50, memtableMb: 2.5, talusCompression: "lz4",
       talusCacheMb: 32, cacheMb: 128, seekNexts: 11, maxSeconds: 3, cpuProfDir: "profiles", keep: true,
     });
   });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DOCS_PATH, replaceResultsSection, RESULTS_END, RESULTS_START, resultsSection } from "../src/docs.ts";
+import { DEFAULT_DOCS_PATH, replaceResultsSection, RESULTS_END, RESULTS_START, resultsSection, sectionMarkers } from "../src/docs.ts";
 import { loadReport } from "../src/compare.ts";
 import { fileURLToPath } from "node:url";
 
@@ -33,8 +33,20 @@ describe("the docs results section", () => {
     expect(section).toContain("Talus / best peer (lmdb): talus 0.50x");
   });
 
-  it("the repository's docs/BENCHMARKS.md has the markers", () => {
+  it("rewrites a named section and leaves the others alone", () => {
+    const blob = sectionMarkers("blob-4k");
+    expect(blob).toEqual({ start: "<!-- results:blob-4k:start -->", end: "<!-- results:blob-4k:end -->" });
+    const two = `${doc}\n${blob.start}\nold blob\n${blob.end}\n`;
+    const out = replaceResultsSection(two, "new blob", "blob-4k");
+    expect(out).toBe(`${doc}\n${blob.start}\nnew blob\n${blob.end}\n`);
+    expect(() => replaceResultsSection(doc, "x", "blob-16k")).toThrow("has no");
+    expect(() => sectionMarkers("Bad Name")).toThrow(RangeError);
+    const report = loadReport(fileURLToPath(new URL("./fixtures/a.json", import.meta.url)));
+    expect(resultsSection(report, "blob-4k")).toContain("--write-docs --docs-section blob-4k");
+  });
+
+  it("the repository's docs/BENCHMARKS.md has the markers of every section", () => {
     const text = readFileSync(DEFAULT_DOCS_PATH, "utf8");
-    expect(() => replaceResultsSection(text, "x")).not.toThrow();
+    for (const section of ["results", "blob-4k", "blob-16k"]) expect(() => replaceResultsSection(text, "x", section), section).not.toThrow();
   });
 });
