@@ -343,11 +343,16 @@ export class Tree {
     assertSeqno(seqnoThreshold, "seqnoThreshold");
     this.#state.checkOpen();
     if (typeof strategy?.choose !== "function") throw new TypeError("compact needs a compaction strategy (Leveled, SizeTiered, Fifo)");
+    return this.#state.track(this.#compactStep(strategy, seqnoThreshold));
+  }
+
+  /** One compaction step chosen by `strategy` now, for a job already accepted (not checked, not tracked). */
+  #compactStep(strategy: CompactionStrategy, seqnoThreshold: number): Promise<CompactionResult> {
     const state = this.#state;
     const version = state.latest.version;
     const blobBytes = version.blobFiles.reduce((sum, blob) => sum + blob.info.storedBytes, 0);
     const choice = strategy.choose(version, { busy: state.busy, nowMs: Date.now(), blobBytes });
-    return state.track(executeChoice(state, choice, seqnoThreshold));
+    return executeChoice(state, choice, seqnoThreshold);
   }
 
   /** Merges every table into the last level, in tables of `targetSize` bytes. */
@@ -363,10 +368,12 @@ export class Tree {
     if (log === undefined || first.action !== "merged") return first;
     // What this pass dropped is known only now: blob files it left stale are relocated by a second
     // pass, so one major compaction leaves no stale blob file. The second pass rewrites only tables
-    // (small: they hold handles) besides the live values it moves.
+    // (small: they hold handles) besides the live values it moves. It is part of this job, accepted
+    // before any close() began, so it runs even once close() has (which waits for it): not through
+    // compact(), which refuses new work then.
     const version = this.#state.latest.version;
     if (!version.blobFiles.some((blob) => isStale(version, blob, log.stalenessThreshold))) return first;
-    const second = await this.compact(majorCompaction(targetSize), seqnoThreshold);
+    const second = await this.#compactStep(majorCompaction(targetSize), seqnoThreshold);
     return second.action === "merged" ? { ...second, tablesIn: first.tablesIn } : first;
   }
 
