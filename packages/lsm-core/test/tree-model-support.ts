@@ -1,9 +1,11 @@
-// Configurations, keys, values and queries of the tree model test (tree-model.test.ts): what a run is
-// made of and how its answers are compared, apart from the model itself.
+// Configurations, keys, values and queries of the tree model test (tree-model.test.ts, driven by
+// tree-model-driver.ts): what a run is made of and how its answers are compared, apart from the model
+// itself.
 import { Random, type MvccOracle, type OracleRange } from "@talus/testkit";
 import type { Comparator, RangeOptions, Tree, TreeOptions } from "../src/index.ts";
 import type { LeveledOptions, SizeTieredOptions } from "../src/compaction/strategies/index.ts";
 import type { ModelOp } from "./model-regressions.ts";
+import type { ModelTarget } from "./tree-model-driver.ts";
 
 // ---- configurations -------------------------------------------------------------------------------
 
@@ -35,6 +37,15 @@ export interface ModelConfig {
    * the seqno each installs at. Undefined: no filter.
    */
   readonly filter?: "all" | "gc";
+  /**
+   * Large values: with this chance a generated value gets `minPad..maxPad` filler bytes, otherwise the
+   * usual sizes (mostly short). For blob trees, to separate a known share of the values. Undefined: none.
+   */
+  readonly largeValues?: { readonly chance: number; readonly minPad: number };
+  /** Generator weights of operations other than the defaults (tree-model-driver.ts `generator`), e.g. more major compactions. */
+  readonly weights?: Partial<Record<ModelOp["op"], number>>;
+  /** How the tree is opened and what more is checked (tree-model-driver.ts); undefined: a plain Tree. */
+  readonly target?: ModelTarget;
 }
 
 export const REVERSE: Comparator = { name: "reverse", compare: (a, b) => Buffer.compare(b, a) };
