@@ -33,11 +33,11 @@ const MAX_ATTEMPTS = 8;
  * ```ts
  * import { StdFs } from "@talus/fs";
  * import { readTreeKind, Tree } from "@talus/lsm-core";
- * import { BlobTree } from "@talus/vlog";
  *
  * const kind = readTreeKind(new StdFs(), "/var/db/orders");
  * if (kind === undefined) throw new Error("/var/db/orders holds no tree");
- * const tree = kind === "blob" ? await BlobTree.open({ path: "/var/db/orders" }) : await Tree.open({ path: "/var/db/orders" });
+ * // A blob tree opens with BlobTree.open of @talus/vlog (which lsm-core does not depend on).
+ * if (kind === "standard") console.log((await Tree.open({ path: "/var/db/orders" })).tableCount());
  * ```
  */
 export function readTreeKind(fs: Fs, dir: string): TreeKind | undefined {
