@@ -66,7 +66,7 @@ export interface RunResult {
   readonly wcharAmp?: number;
   /** Disk size per live user byte (fills and overwrite). */
   readonly spaceAmp?: number;
-  /** overwrite: disk space after an untimed major compaction, over the live data (Talus engines). */
+  /** overwrite: disk space after the database is reopened, major-compacted (untimed) and closed, over the live data (Talus engines). */
   readonly spaceAmpCompacted?: number;
   readonly engineStats: Readonly<Record<string, number | number[]>>;
 }
