@@ -16,7 +16,7 @@ import { ForwardingFs, type Fs, type FsFile, type FsOpenOptions } from "@talus/f
 import { CrashFs, PowerCutError, type CrashOptions } from "@talus/testkit";
 import { Leveled, SEQNO_MAX, SequenceNumberCounter, type CompactionStrategy, type Ingestion, type Tree } from "@talus/lsm-core";
 import type { KvSeparationOptions } from "../src/index.ts";
-import { dec, entriesAt, expectCleanBlobTreeDir, expectReadsAgree, openBlobTree, splitEntry, staleBlobFileIds, versionBlobIds, viewAt } from "./blob-tree-support.ts";
+import { dec, entriesAt, expectCleanBlobTreeDir, expectReadsAgree, openBlobTree, ScriptedBlobTree, splitEntry, staleBlobFileIds, versionBlobIds, viewAt } from "./blob-tree-support.ts";
 
 // Small blob files and tables, so that each job writes several of each (more sync points).
 const KV: KvSeparationOptions = { separationThreshold: 64, fileTargetSize: 1500 };
@@ -31,47 +31,9 @@ const keyRange = (prefix: string, from: number, to: number): string[] => Array.f
 const value = (phase: string, key: string, small = false): string => (small ? `${phase}:${key}` : `${phase}:${key}:`.padEnd(90 + (key.charCodeAt(key.length - 1) % 7) * 11, phase.toLowerCase()));
 
 /** A tree being driven through a scenario, with what it should hold. */
-class Ctx {
-  readonly fs: Fs;
-  readonly seqno = new SequenceNumberCounter();
-  tree!: Tree;
-  /** seqno.get() at the end of each phase: reads there see one more phase each. */
-  readonly boundaries: number[] = [];
-  readonly keys = new Set<string>(["absent", "zzz"]);
-  /** Contents at SEQNO_MAX as the writes say. */
-  readonly model = new Map<string, string>();
-
+class Ctx extends ScriptedBlobTree {
   constructor(fs: Fs) {
-    this.fs = fs;
-  }
-
-  async open(kv: KvSeparationOptions = KV): Promise<void> {
-    this.tree = await openBlobTree(this.fs, this.seqno, kv, EXTRA);
-  }
-
-  put(phase: string, keys: readonly string[], small = (_: string): boolean => false): void {
-    for (const key of keys) {
-      const v = value(phase, key, small(key));
-      this.tree.insert(key, v, this.seqno.next());
-      this.model.set(key, v);
-      this.keys.add(key);
-    }
-  }
-
-  del(keys: readonly string[]): void {
-    for (const key of keys) {
-      this.tree.remove(key, this.seqno.next());
-      this.model.delete(key);
-      this.keys.add(key);
-    }
-  }
-
-  endPhase(): void {
-    this.boundaries.push(this.seqno.get());
-  }
-
-  modelLines(): string[] {
-    return [...this.model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, v]) => `${key}=${v}`);
+    super(fs, { kv: KV, extra: EXTRA, value, missingKeys: ["absent", "zzz"] });
   }
 }
 

@@ -18,6 +18,7 @@ import {
   expectReadsAgree,
   openBlobTree,
   rejectionOf,
+  ScriptedBlobTree,
   staleBlobFileIds,
   tableFileIds,
   versionBlobIds,
@@ -34,41 +35,11 @@ const keyRange = (prefix: string, from: number, to: number): string[] => Array.f
 const value = (phase: string, key: string, small = false): string => (small ? `${phase}:${key}` : `${phase}:${key}:`.padEnd(90 + (key.charCodeAt(key.length - 1) % 5) * 13, phase.toLowerCase()));
 
 /** A blob tree on a FaultFs, and what it should read. */
-class Scenario {
-  readonly fs = new FaultFs(new MemFs());
-  readonly seqno = new SequenceNumberCounter();
-  tree!: Tree;
-  readonly boundaries: number[] = [];
-  readonly keys = new Set<string>(["absent"]);
-  readonly model = new Map<string, string>();
+class Scenario extends ScriptedBlobTree {
+  declare readonly fs: FaultFs;
 
-  async open(kv: KvSeparationOptions = KV): Promise<void> {
-    this.tree = await openBlobTree(this.fs, this.seqno, kv, EXTRA);
-  }
-
-  put(phase: string, keys: readonly string[], small = (_: string): boolean => false): void {
-    for (const key of keys) {
-      const v = value(phase, key, small(key));
-      this.tree.insert(key, v, this.seqno.next());
-      this.model.set(key, v);
-      this.keys.add(key);
-    }
-  }
-
-  del(keys: readonly string[]): void {
-    for (const key of keys) {
-      this.tree.remove(key, this.seqno.next());
-      this.model.delete(key);
-      this.keys.add(key);
-    }
-  }
-
-  endPhase(): void {
-    this.boundaries.push(this.seqno.get());
-  }
-
-  expected(): string[] {
-    return [...this.model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
+  constructor() {
+    super(new FaultFs(new MemFs()), { kv: KV, extra: EXTRA, value, missingKeys: ["absent"] });
   }
 }
 
@@ -236,7 +207,7 @@ async function failOnce(job: Job, kind: FsOpKind, after: number, error: FaultErr
   await job.run(s);
   job.done(s);
   await s.tree.flushActiveMemtable(0);
-  expect(entriesAt(s.tree), `${context}: after the retry`).toEqual(s.expected());
+  expect(entriesAt(s.tree), `${context}: after the retry`).toEqual(s.modelLines());
   const viewAfter = viewAt(s.tree, s.boundaries);
   expectNoOrphans("after the retry");
   s.tree.verify();

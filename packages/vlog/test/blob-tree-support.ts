@@ -193,3 +193,60 @@ export function staleBlobFileIds(tree: Tree, threshold: number): number[] {
     .map((blob) => blob.id)
     .sort((a, b) => a - b);
 }
+
+/**
+ * A blob tree driven through phases of writes by a scenario test, with the contents it should hold:
+ * `value(phase, key, small)` makes each value (large, so separated, unless `small`).
+ */
+export class ScriptedBlobTree {
+  readonly fs: Fs;
+  readonly seqno = new SequenceNumberCounter();
+  tree!: Tree;
+  /** seqno.get() at the end of each phase: reads there see one more phase each. */
+  readonly boundaries: number[] = [];
+  /** Every key written or deleted, plus the extra keys given (never written: reads must miss them). */
+  readonly keys: Set<string>;
+  /** Contents at SEQNO_MAX as the writes say. */
+  readonly model = new Map<string, string>();
+  readonly #kv: KvSeparationOptions;
+  readonly #extra: TreeExtras;
+  readonly #value: (phase: string, key: string, small: boolean) => string;
+
+  constructor(fs: Fs, options: { kv: KvSeparationOptions; extra: TreeExtras; value: (phase: string, key: string, small: boolean) => string; missingKeys: readonly string[] }) {
+    this.fs = fs;
+    this.#kv = options.kv;
+    this.#extra = options.extra;
+    this.#value = options.value;
+    this.keys = new Set(options.missingKeys);
+  }
+
+  async open(kv: KvSeparationOptions = this.#kv): Promise<void> {
+    this.tree = await openBlobTree(this.fs, this.seqno, kv, this.#extra);
+  }
+
+  put(phase: string, keys: readonly string[], small = (_: string): boolean => false): void {
+    for (const key of keys) {
+      const v = this.#value(phase, key, small(key));
+      this.tree.insert(key, v, this.seqno.next());
+      this.model.set(key, v);
+      this.keys.add(key);
+    }
+  }
+
+  del(keys: readonly string[]): void {
+    for (const key of keys) {
+      this.tree.remove(key, this.seqno.next());
+      this.model.delete(key);
+      this.keys.add(key);
+    }
+  }
+
+  endPhase(): void {
+    this.boundaries.push(this.seqno.get());
+  }
+
+  /** The model's contents as `key=value` lines in key order. */
+  modelLines(): string[] {
+    return [...this.model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, v]) => `${key}=${v}`);
+  }
+}
