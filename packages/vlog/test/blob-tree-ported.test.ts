@@ -1,4 +1,4 @@
-// The reference engine's blob-tree integration tests (/work/shared/reference/reference-test-suite.md),
+// The reference engine's blob-tree integration tests,
 // ported to BlobTree: basics, garbage accounting, relocation, dropRange, FIFO, multiGet, flush eviction,
 // ingestion and recovery. Each test names the reference file it ports.
 //
