@@ -145,6 +145,20 @@ export interface TableBlobReference {
   readonly storedBytes: number;
 }
 
+/** Blob references summed per blob file id, as a table writer and a version's garbage accounting keep them. */
+export type BlobReferenceSums = Map<number, { blobFileId: number; count: number; valueBytes: number; storedBytes: number }>;
+
+/** Adds `count` references of `valueBytes` (stored in `storedBytes`) into blob file `blobFileId` to `sums`. */
+export function addBlobReference(sums: BlobReferenceSums, blobFileId: number, count: number, valueBytes: number, storedBytes: number): void {
+  const sum = sums.get(blobFileId);
+  if (sum === undefined) sums.set(blobFileId, { blobFileId, count, valueBytes, storedBytes });
+  else {
+    sum.count += count;
+    sum.valueBytes += valueBytes;
+    sum.storedBytes += storedBytes;
+  }
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 

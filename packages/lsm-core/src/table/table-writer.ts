@@ -33,7 +33,7 @@ import { encodeFooter, FOOTER_SIZE, type Footer } from "./footer.ts";
 import { encodeFileHeader, FILE_HEADER_SIZE, MAX_BLOCK_BYTES, TABLE_FORMAT_VERSION, type BlockHandle } from "./format.ts";
 import { IndexBlockBuilder } from "./index-block.ts";
 import { KeyOrder } from "./keys.ts";
-import { encodeProperties, type TableMeta, type TableProperties } from "./meta.ts";
+import { addBlobReference, encodeProperties, type BlobReferenceSums, type TableMeta, type TableProperties } from "./meta.ts";
 import { encodeMetaindex } from "./metaindex.ts";
 import { syncFile } from "../io/async-sync.ts";
 import { copyBytes } from "../key/copy.ts";
@@ -126,7 +126,7 @@ export class TableWriter {
   #minKey: Uint8Array | null = null;
   #stats = { entries: 0, distinct: 0, tombstones: 0, weak: 0, merges: 0, indirections: 0, keyBytes: 0, valueBytes: 0, dataSize: 0, blocks: 0 };
   /** Blob references by blob file id (a blob tree's tables). */
-  readonly #blobRefs = new Map<number, { blobFileId: number; count: number; valueBytes: number; storedBytes: number }>();
+  readonly #blobRefs: BlobReferenceSums = new Map();
   #minSeqno = Number.MAX_SAFE_INTEGER;
   #maxSeqno = 0;
   #rangeTombstones: readonly Fragment[] = [];
@@ -396,13 +396,7 @@ export class TableWriter {
     const describe = this.#options.blobReference;
     if (describe === undefined) return;
     const ref = describe(handle);
-    const sum = this.#blobRefs.get(ref.blobFileId);
-    if (sum === undefined) this.#blobRefs.set(ref.blobFileId, { blobFileId: ref.blobFileId, count: 1, valueBytes: ref.valueBytes, storedBytes: ref.storedBytes });
-    else {
-      sum.count++;
-      sum.valueBytes += ref.valueBytes;
-      sum.storedBytes += ref.storedBytes;
-    }
+    addBlobReference(this.#blobRefs, ref.blobFileId, 1, ref.valueBytes, ref.storedBytes);
   }
 
   #flushBlock(): void {

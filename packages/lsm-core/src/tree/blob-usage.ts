@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { TableBlobReference } from "../table/meta.ts";
+import { addBlobReference, type BlobReferenceSums, type TableBlobReference } from "../table/meta.ts";
 import type { BlobFile, BlobGarbage } from "./blob-file.ts";
 import type { TreeVersion } from "./tree-version.ts";
 
@@ -20,17 +20,9 @@ const liveByVersion = new WeakMap<TreeVersion, Live>();
 export function liveBlobReferences(version: TreeVersion): Live {
   let live = liveByVersion.get(version);
   if (live !== undefined) return live;
-  const sums = new Map<number, { blobFileId: number; count: number; valueBytes: number; storedBytes: number }>();
+  const sums: BlobReferenceSums = new Map();
   for (const table of version.tables()) {
-    for (const ref of table.table.meta.blobReferences) {
-      const sum = sums.get(ref.blobFileId);
-      if (sum === undefined) sums.set(ref.blobFileId, { ...ref });
-      else {
-        sum.count += ref.count;
-        sum.valueBytes += ref.valueBytes;
-        sum.storedBytes += ref.storedBytes;
-      }
-    }
+    for (const ref of table.table.meta.blobReferences) addBlobReference(sums, ref.blobFileId, ref.count, ref.valueBytes, ref.storedBytes);
   }
   live = sums;
   liveByVersion.set(version, live);

@@ -2,9 +2,8 @@
  * A table as the tree holds it: the open reader, where its file lives, and how many snapshots
  * (super versions) still reference it.
  *
- * Invariant: a table file is deleted only when it is obsolete (no longer in the current version) AND no
- * super version references it (no reader, iterator or job can reach it). Deletion goes through the
- * tree's {@link DeletionPause}, so a checkpoint in flight sees every file it captured.
+ * Deleted only once obsolete and unreferenced (./file-lifetime.ts holds the invariant), through the
+ * tree's {@link DeletionPause}.
  *
  * @module
  */
@@ -15,6 +14,7 @@ import type { Table } from "../table/index.ts";
 import type { DeletionPause, TableHandle } from "../version/index.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import { GlobalSeqnoCursor } from "../iter/global-seqno-cursor.ts";
+import { FileLifetime } from "./file-lifetime.ts";
 
 export class TableFile implements TableHandle, CursorSource {
   readonly id: number;
@@ -23,12 +23,9 @@ export class TableFile implements TableHandle, CursorSource {
   readonly path: string;
   /** The level whose folder holds the file (a moved table keeps its folder). */
   readonly folderLevel: number;
-  readonly #pause: DeletionPause;
+  readonly #lifetime: FileLifetime;
   /** The seqno every entry reads as (an ingested table), or 0: entries carry their own. */
   #globalSeqno = 0;
-  #refs = 0;
-  #obsolete = false;
-  #deleted = false;
 
   constructor(table: Table, fs: Fs, path: string, folderLevel: number, pause: DeletionPause) {
     this.id = table.meta.tableId;
@@ -36,7 +33,17 @@ export class TableFile implements TableHandle, CursorSource {
     this.fs = fs;
     this.path = path;
     this.folderLevel = folderLevel;
-    this.#pause = pause;
+    this.#lifetime = new FileLifetime(() => {
+      // The release of a reader or a job must not fail because a handle could not be closed or a file
+      // deleted: the file is an orphan then, and the next open removes it.
+      try {
+        table.close();
+      } catch {
+        // Unlinking below does not need the handle closed.
+      }
+      // Off the event loop where the filesystem can; a failure leaves an orphan for the next open.
+      pause.deleteInBackgroundOrDefer(fs, path);
+    });
   }
 
   get minKey(): Uint8Array {
@@ -114,40 +121,24 @@ export class TableFile implements TableHandle, CursorSource {
   }
 
   ref(): void {
-    this.#refs++;
+    this.#lifetime.ref();
   }
 
   unref(): void {
-    this.#refs--;
-    this.#deleteIfUnneeded();
+    this.#lifetime.unref();
   }
 
   /** The current version no longer lists this table; delete it once nothing references it. */
   markObsolete(): void {
-    this.#obsolete = true;
-    this.#deleteIfUnneeded();
+    this.#lifetime.markObsolete();
   }
 
   get isDeleted(): boolean {
-    return this.#deleted;
+    return this.#lifetime.isDeleted;
   }
 
   /** Releases the reader without deleting the file (the tree is closing). */
   closeReader(): void {
     this.table.close();
-  }
-
-  #deleteIfUnneeded(): void {
-    if (!this.#obsolete || this.#refs > 0 || this.#deleted) return;
-    this.#deleted = true;
-    // The release of a reader or a job must not fail because a handle could not be closed or a file
-    // deleted: the file is an orphan then, and the next open removes it.
-    try {
-      this.table.close();
-    } catch {
-      // Unlinking below does not need the handle closed.
-    }
-    // Off the event loop where the filesystem can; a failure leaves an orphan for the next open.
-    this.#pause.deleteInBackgroundOrDefer(this.fs, this.path);
   }
 }
