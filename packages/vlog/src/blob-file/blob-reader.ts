@@ -58,6 +58,8 @@ export class BlobFile {
   /** Where the records end and the footer begins. */
   readonly #recordsEnd: number;
   #closed = false;
+  /** One positional read of exactly the bytes asked for (made once: every blob read goes through it). */
+  readonly #readExactly = (position: number, length: number, what: string): Uint8Array => readExactly(this.#file, this.path, position, length, what);
 
   private constructor(path: string, file: FsFile, meta: BlobFileMeta, recordsEnd: number) {
     this.path = path;
@@ -119,7 +121,7 @@ export class BlobFile {
    * relocation copies into another file with `copyRecord`.
    */
   readStored(handle: BlobHandle, key?: Uint8Array): StoredBlob {
-    return this.#readStored(handle, key, (position, length, what) => readExactly(this.#file, this.path, position, length, what));
+    return this.#readStored(handle, key, this.#readExactly);
   }
 
   /**
@@ -141,22 +143,21 @@ export class BlobFile {
     checkBlobHandle(handle);
     if (key !== undefined && !(key instanceof Uint8Array)) throw new TypeError(`key must be a Uint8Array, got ${key === null ? "null" : typeof key}`);
     const { offset, storedSize } = handle;
-    const where = (): string => `handle (offset ${offset}, stored size ${storedSize}, value size ${handle.uncompressedSize})`;
-    if (handle.blobFileId !== this.id) throw blobCorruption(this.path, `${where()} names blob file ${handle.blobFileId}, this is blob file ${this.id}`);
+    if (handle.blobFileId !== this.id) throw blobCorruption(this.path, `${describeHandle(handle)} names blob file ${handle.blobFileId}, this is blob file ${this.id}`);
     // A record holds a key of at least one byte.
     const knownKeyLength = key?.length ?? 1;
     if (offset + recordSize(knownKeyLength, storedSize) > this.#recordsEnd) {
-      throw blobCorruption(this.path, `${where()} points past the last record (records end at ${this.#recordsEnd})`);
+      throw blobCorruption(this.path, `${describeHandle(handle)} points past the last record (records end at ${this.#recordsEnd})`);
     }
     let header: RecordHeader;
     let body: Uint8Array;
     if (key !== undefined) {
       const bytes = fetch(offset, recordSize(key.length, storedSize), "record");
-      header = this.#headerFor(handle, bytes, where);
+      header = this.#headerFor(handle, bytes);
       if (header.keyLength !== key.length) throw blobCorruption(this.path, `record at offset ${offset} holds a key of ${header.keyLength} bytes, not the ${key.length}-byte key asked for`);
       body = bytes.subarray(RECORD_HEADER_SIZE);
     } else {
-      header = this.#headerFor(handle, fetch(offset, RECORD_HEADER_SIZE, "record header"), where);
+      header = this.#headerFor(handle, fetch(offset, RECORD_HEADER_SIZE, "record header"));
       if (offset + recordSize(header.keyLength, storedSize) > this.#recordsEnd) {
         throw blobCorruption(this.path, `record at offset ${offset} runs past the last record (records end at ${this.#recordsEnd})`);
       }
@@ -261,10 +262,10 @@ export class BlobFile {
   }
 
   /** Decodes the header at the front of `bytes` and checks it against `handle`. */
-  #headerFor(handle: BlobHandle, bytes: Uint8Array, where: () => string): RecordHeader {
+  #headerFor(handle: BlobHandle, bytes: Uint8Array): RecordHeader {
     const header = decodeRecordHeader(bytes, 0, this.path, handle.offset);
     if (header.storedSize !== handle.storedSize || header.uncompressedSize !== handle.uncompressedSize) {
-      throw blobCorruption(this.path, `${where()} does not match the record there (stored size ${header.storedSize}, value size ${header.uncompressedSize})`);
+      throw blobCorruption(this.path, `${describeHandle(handle)} does not match the record there (stored size ${header.storedSize}, value size ${header.uncompressedSize})`);
     }
     return header;
   }
@@ -272,4 +273,9 @@ export class BlobFile {
   #checkOpen(): void {
     if (this.#closed) throw new LsmError("CLOSED", `blob file ${this.path} is closed`);
   }
+}
+
+/** A handle in an error message. */
+function describeHandle(handle: BlobHandle): string {
+  return `handle (offset ${handle.offset}, stored size ${handle.storedSize}, value size ${handle.uncompressedSize})`;
 }
