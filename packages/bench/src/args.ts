@@ -6,6 +6,7 @@
  */
 import { ENGINE_NAMES, ENGINES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, type EngineName, type TalusCompression, type WorkloadName } from "./catalog.ts";
 import { PREFIX_MAX_NUM } from "./data.ts";
+import { isDocsSectionName } from "./docs.ts";
 
 export class ArgError extends Error {
   override readonly name = "ArgError";
@@ -188,7 +189,7 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case "--docs-section": {
         const name = value();
-        if (name !== "results" && !/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`--docs-section takes lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
+        if (!isDocsSectionName(name)) throw new ArgError(`--docs-section takes lower-case letters, digits and dashes, got ${JSON.stringify(name)}`);
         o.docsSection = name;
         break;
       }

@@ -19,10 +19,15 @@ export const DEFAULT_DOCS_PATH = fileURLToPath(new URL("../../../docs/BENCHMARKS
 /** The default results section; others (`--docs-section blob-4k`) have markers `<!-- results:blob-4k:start -->`. */
 export const DEFAULT_SECTION = "results";
 
+/** What a section name may be: it goes into HTML comments and command lines. */
+export function isDocsSectionName(name: string): boolean {
+  return /^[a-z0-9][a-z0-9-]*$/.test(name);
+}
+
 /** The start and end markers of results section `section`. */
 export function sectionMarkers(section: string): { start: string; end: string } {
   if (section === DEFAULT_SECTION) return { start: RESULTS_START, end: RESULTS_END };
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(section)) throw new RangeError(`a docs section name is lower-case letters, digits and dashes, got ${JSON.stringify(section)}`);
+  if (!isDocsSectionName(section)) throw new RangeError(`a docs section name is lower-case letters, digits and dashes, got ${JSON.stringify(section)}`);
   return { start: `<!-- results:${section}:start -->`, end: `<!-- results:${section}:end -->` };
 }
 
