@@ -20,6 +20,17 @@ for (const pkg of readdirSync("packages")) {
   const r = JSON.parse(readFileSync(report, "utf8"));
   const brokenSuites = r.testResults.filter((s) => s.status === "failed" && s.assertionResults.length === 0).length;
   console.log(`${pkg}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped, ${brokenSuites} suites failed to load`);
+  // Named here, next to the closing line, because a long log is often read from its tail only.
+  for (const suite of r.testResults) {
+    for (const test of suite.assertionResults) {
+      if (test.status !== "failed") continue;
+      const reason = String(test.failureMessages?.[0] ?? "").split("\n")[0].slice(0, 300);
+      console.log(`  FAILED ${suite.name.replace(process.cwd() + "/", "")} > ${test.fullName}: ${reason}`);
+    }
+    if (suite.status === "failed" && suite.assertionResults.length === 0) {
+      console.log(`  FAILED TO LOAD ${suite.name.replace(process.cwd() + "/", "")}: ${String(suite.message ?? "").split("\n")[0].slice(0, 300)}`);
+    }
+  }
   passed += r.numPassedTests;
   failed += r.numFailedTests + brokenSuites;
 }

@@ -1,4 +1,7 @@
-import { MemFs } from "@talus/fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MemFs, StdFs } from "@talus/fs";
 import { SequenceNumberCounter, Tree } from "@talus/lsm-core";
 import { describe, expect, it } from "vitest";
 import { CountingFs } from "../src/counting-fs.ts";
@@ -40,5 +43,35 @@ describe("CountingFs", () => {
     expect(fs.counts.bytesWritten).toBeGreaterThanOrEqual(tree.diskSpace());
     expect(fs.counts.bytesWritten).toBeGreaterThan(100_000);
     await tree.close();
+  });
+
+  it("counts what a compaction on a worker thread writes, into the same counters", async () => {
+    const written: number[] = [];
+    for (const workers of [false, 1] as const) {
+      const dir = mkdtempSync(join(tmpdir(), "talus-counting-"));
+      try {
+        const fs = new CountingFs(new StdFs());
+        expect(fs.threadShare()?.exportName).toBe("CountingStdFs");
+        const seqno = new SequenceNumberCounter();
+        const tree = await Tree.open({ path: dir, fs, seqno, workers });
+        for (let round = 0; round < 3; round++) {
+          for (let i = 0; i < 1000; i++) tree.insert(`key${String(i).padStart(6, "0")}`, `v${round}`.repeat(50), seqno.next());
+          await tree.flushActiveMemtable(0);
+        }
+        const before = fs.counts.bytesWritten;
+        await tree.majorCompact(1 << 20, seqno.get());
+        // The merged table (a third of what the flushes wrote, in LZ4) was counted wherever it was written.
+        expect(fs.counts.bytesWritten - before).toBeGreaterThan(tree.diskSpace() / 2);
+        written.push(fs.counts.bytesWritten);
+        await tree.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(written[1]).toBe(written[0]);
+  });
+
+  it("offers no thread share over a filesystem other threads cannot use", () => {
+    expect(new CountingFs(new MemFs()).threadShare()).toBeUndefined();
   });
 });

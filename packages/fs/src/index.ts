@@ -3,7 +3,7 @@
  *
  * @module
  */
-export type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest } from "./types.ts";
+export type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest, FsThreadShare } from "./types.ts";
 export { KERNEL_BACKEND_ID } from "./backend-id.ts";
 export { COPY_CHUNK_BYTES, copyFileAcross } from "./copy.ts";
 export { fsError, hasCode, type FsError, type FsErrorFields } from "./errors.ts";

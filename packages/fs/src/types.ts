@@ -113,6 +113,21 @@ export interface FsLock {
 }
 
 /**
+ * How another thread (a `worker_threads` worker) opens the same filesystem as an {@link Fs}: the
+ * module to import (an absolute URL or a package name), the name of the class it exports, and the
+ * arguments to construct it with. See {@link Fs.threadShare}.
+ */
+export interface FsThreadShare {
+  readonly module: string;
+  readonly exportName: string;
+  /**
+   * Constructor arguments, structured-cloneable (a `SharedArrayBuffer` among them is shared, not
+   * copied: a wrapper can keep counters both threads update). Default none.
+   */
+  readonly args?: readonly unknown[];
+}
+
+/**
  * A filesystem backend. Paths are strings in the backend's own namespace.
  *
  * @example
@@ -222,4 +237,21 @@ export interface Fs {
    * ```
    */
   tryLock(path: string): FsLock | undefined;
+  /**
+   * How a worker thread gets a filesystem that sees the same files as this one; absent (or returning
+   * `undefined`, for a wrapper whose answer depends on what it wraps) when there is none: an in-memory volume lives in one thread's heap, and a wrapper that must see every call
+   * (fault injection, crash simulation, I/O counting) cannot let another thread go around it. Engines
+   * run jobs on worker threads only for filesystems that have it, and inline otherwise.
+   *
+   * @example
+   * ```ts
+   * const share = fs.threadShare?.();
+   * if (share !== undefined) {
+   *   // in the worker:
+   *   const module = await import(share.module);
+   *   const sameFs: Fs = new module[share.exportName]();
+   * }
+   * ```
+   */
+  threadShare?(): FsThreadShare | undefined;
 }

@@ -32,7 +32,32 @@ export type LsmErrorCode =
    * The tree directory (or one of its level-route directories) is open elsewhere, in this process or
    * another: its `LOCK` file is held. Close the other tree first; nothing was read or changed.
    */
-  | "LOCKED";
+  | "LOCKED"
+  /**
+   * The worker thread running a job died (or could not start) before reporting: the job did nothing,
+   * the tree is as it was, and the next job gets a fresh thread. The thread's error is the cause.
+   */
+  | "WORKER_FAILED";
+
+const CODES: ReadonlySet<string> = new Set<LsmErrorCode>([
+  "INVALID_DATA",
+  "CORRUPTION",
+  "UNRECOVERABLE",
+  "COMPARATOR_MISMATCH",
+  "ROUTE_MISMATCH",
+  "MIXED_OPERATION_BATCH",
+  "MERGE_OPERATOR",
+  "COMPACTION_FILTER",
+  "CLOSED",
+  "UNSUPPORTED_FORMAT",
+  "LOCKED",
+  "WORKER_FAILED",
+]);
+
+/** Whether `code` is one of the engine's stable codes. */
+export function isLsmErrorCode(code: unknown): code is LsmErrorCode {
+  return typeof code === "string" && CODES.has(code);
+}
 
 /**
  * An engine error with a stable {@link LsmErrorCode}.

@@ -15,6 +15,7 @@ export type { RangeOptions } from "./iter/bounds.ts";
 export { WriteBatch, type BatchOperation } from "./batch/write-batch.ts";
 export { appendMerge, counterMerge, type MergeOperator } from "./merge/merge-operator.ts";
 export type { PrefixExtractor } from "./prefix/prefix-extractor.ts";
+export { fromModule, type WorkerExport } from "./executor/worker-export.ts";
 export { Ingestion, type IngestionResult } from "./tree/ingestion.ts";
 export type { CompactionFilter, CompactionFilterItem, CompactionFilterRun, CompactionVerdict } from "./compaction/compaction-filter.ts";
 export { BLOBS_DIR_NAME } from "./version/index.ts";

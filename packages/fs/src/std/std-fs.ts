@@ -4,7 +4,7 @@ import { KERNEL_BACKEND_ID } from "../backend-id.ts";
 import { copyFileAcross } from "../copy.ts";
 import { fsError, hasCode } from "../errors.ts";
 import { openFlags, validateOpenOptions } from "../open-options.ts";
-import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest } from "../types.ts";
+import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest, FsThreadShare } from "../types.ts";
 import { StdFile } from "./std-file.ts";
 import { lockScope, takeFileLock, type LockScope } from "./std-lock.ts";
 
@@ -137,6 +137,11 @@ export class StdFs implements Fs {
       // Different devices cannot share an inode; an independent durable copy is the next best thing.
       copyFileAcross(this, src, this, dst);
     }
+  }
+
+  /** The real disk is the same from every thread: a worker imports this module and makes its own `StdFs`. */
+  threadShare(): FsThreadShare {
+    return { module: import.meta.url, exportName: "StdFs" };
   }
 
   backendId(): string | undefined {

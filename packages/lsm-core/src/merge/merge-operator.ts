@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { fromModule } from "../executor/worker-export.ts";
 import { LsmError } from "../errors.ts";
 import { toValue, type Bytes } from "../key/validate.ts";
 
@@ -89,7 +90,7 @@ function le64(bytes: Uint8Array, what: string): bigint {
  * tree.merge("count", inc, seqno.next());
  * ```
  */
-export const counterMerge: MergeOperator = {
+export const counterMerge: MergeOperator = fromModule({
   name: "counter-le64",
   merge(_key, base, operands) {
     let sum = base === undefined ? 0n : le64(base, "the base value");
@@ -98,7 +99,7 @@ export const counterMerge: MergeOperator = {
     new DataView(out.buffer).setBigInt64(0, BigInt.asIntN(64, sum), true);
     return out;
   },
-};
+}, import.meta.url, "counterMerge");
 
 /**
  * Concatenation: the base (if any) and then every operand, oldest first, with `separator` between two
@@ -116,7 +117,7 @@ export const counterMerge: MergeOperator = {
 export function appendMerge(options: { separator?: Bytes } = {}): MergeOperator {
   const separator = options.separator === undefined ? new Uint8Array(0) : new Uint8Array(toValue(options.separator, "separator"));
   const name = separator.length === 0 ? "append" : `append:${Buffer.from(separator).toString("hex")}`;
-  return {
+  return fromModule({
     name,
     merge(_key, base, operands) {
       const items = base === undefined ? operands : [base, ...operands];
@@ -134,5 +135,5 @@ export function appendMerge(options: { separator?: Bytes } = {}): MergeOperator 
       });
       return out;
     },
-  };
+  }, import.meta.url, "appendMerge", [{ separator }]);
 }

@@ -29,6 +29,8 @@ import type { BlobFile } from "./blob-file.ts";
 import { isStale } from "./blob-usage.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import type { TreeState } from "./tree-state.ts";
+import { JobClaims } from "../executor/shared-ids.ts";
+import { claimsCapacity, describeMergeJob, mergeOnWorker, type MergePlan } from "./worker-merge.ts";
 
 /** What a compaction step did. */
 export interface CompactionResult {
@@ -159,7 +161,7 @@ async function merge(
   for (const id of ids) state.busy.add(id);
   const release = pinned.pin();
   const inputs = new Set(ids);
-  const cursor = inputCursor(state, version, inputs);
+  const filter = state.options.compactionFilter;
   try {
     const cmp = state.options.comparator;
     const tombstones = mergeFragmentLists(
@@ -168,18 +170,11 @@ async function merge(
     );
     // At the bottom of the tree, range tombstones below the watermark go too (with what they cover).
     const evict = nothingBelow(state, version, destLevel, inputs);
-    const filter = state.options.compactionFilter;
-    const readBlob = readBlobOf(state);
-    const filtered = filter === undefined ? undefined : new FilteredCursor(cursor, filter, evict, readBlob);
-    const stream = new CompactionStream(filtered ?? cursor, { comparator: cmp, gcWatermark, evictTombstones: evict, tombstones, mergeOperator: state.options.mergeOperator, readBlob });
-    const relocate = relocationCandidates(state, version, inputs, relocateAllStale);
-    const { tables: outputs, blobs: blobOutputs } = await writeOutputs(state, stream, destLevel, targetSize, policyLevel, pruneFragments(cmp, tombstones, gcWatermark, evict), relocate);
-    try {
-      filtered?.finish();
-    } catch (error) {
-      discard(outputs, blobOutputs);
-      throw error;
-    }
+    const plan: MergePlan = { ids, destLevel, policyLevel, targetSize, gcWatermark, evictTombstones: evict, tombstones, outputTombstones: pruneFragments(cmp, tombstones, gcWatermark, evict) };
+    const claims = state.options.workers > 0 ? new JobClaims(claimsCapacity(state, version, plan)) : undefined;
+    const job = claims === undefined ? undefined : describeMergeJob(state, version, plan, claims);
+    const { tables: outputs, blobs: blobOutputs } =
+      job === undefined || claims === undefined ? await mergeInline(state, version, inputs, plan, relocateAllStale) : { tables: await mergeOnWorker(state, job, claims, destLevel), blobs: [] };
     const merged = await state.commit(() => {
       const current = state.latest.version;
       if (ids.some((id) => current.getTable(id) === undefined)) {
@@ -195,9 +190,37 @@ async function merge(
     if (merged === undefined) return NOTHING;
     return { action: "merged", destLevel, tablesIn: ids.length, tablesOut: outputs.length };
   } finally {
-    cursor.close();
     release();
     for (const id of ids) state.busy.delete(id);
+  }
+}
+
+/** A merge on the main thread, in slices: the only way for blob trees and callbacks a worker cannot load. */
+async function mergeInline(state: TreeState, version: TreeVersion, inputs: ReadonlySet<number>, plan: MergePlan, relocateAllStale: boolean): Promise<{ tables: TableFile[]; blobs: BlobFile[] }> {
+  const cursor = inputCursor(state, version, inputs);
+  try {
+    const filter = state.options.compactionFilter;
+    const readBlob = readBlobOf(state);
+    const filtered = filter === undefined ? undefined : new FilteredCursor(cursor, filter, plan.evictTombstones, readBlob);
+    const stream = new CompactionStream(filtered ?? cursor, {
+      comparator: state.options.comparator,
+      gcWatermark: plan.gcWatermark,
+      evictTombstones: plan.evictTombstones,
+      tombstones: plan.tombstones,
+      mergeOperator: state.options.mergeOperator,
+      readBlob,
+    });
+    const relocate = relocationCandidates(state, version, inputs, relocateAllStale);
+    const outputs = await writeOutputs(state, stream, plan.destLevel, plan.targetSize, plan.policyLevel, plan.outputTombstones, relocate);
+    try {
+      filtered?.finish();
+    } catch (error) {
+      discard(outputs.tables, outputs.blobs);
+      throw error;
+    }
+    return outputs;
+  } finally {
+    cursor.close();
   }
 }
 

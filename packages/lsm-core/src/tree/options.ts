@@ -16,6 +16,12 @@ import { codecByName, type Codec } from "../table/index.ts";
 import type { ValueLog } from "../separation/value-log.ts";
 import { MAX_BLOCK_BYTES } from "../table/format.ts";
 import { MAX_KEY_BYTES } from "../key/validate.ts";
+import type { JobCallbacks } from "../executor/merge-job.ts";
+import { workerExportOf, type WorkerExport } from "../executor/worker-export.ts";
+import { defaultWorkerCount } from "../executor/worker-pool.ts";
+
+/** The most worker threads a tree may ask for. */
+const MAX_WORKERS = 64;
 
 /**
  * The largest value a table entry can hold (a data block holds at least one entry). Larger values need key-value
@@ -83,6 +89,26 @@ export interface TreeOptions {
    * {@link ValueLog}). The hook `@talus/vlog`'s `BlobTree` fills in; a tree opened with one is a blob tree.
    */
   readonly valueLog?: ValueLog;
+  /**
+   * Worker threads for merge compactions: how many (1..64), or `false` for none. Default: on when the
+   * tree's filesystem can be used from another thread (`StdFs`; not `MemFs` or the testkit's wrappers),
+   * with one thread on a 2-core machine and up to 4 on bigger ones; the threads are shared by every
+   * tree of the process that asks for the same number.
+   *
+   * A merge still runs inline (on the main thread, in slices that yield to the event loop) when a
+   * worker cannot run it the same way: a blob tree (its value log lives in this thread), a comparator,
+   * merge operator, compaction filter or prefix extractor given as a plain function or object rather
+   * than tagged with {@link fromModule}, a custom compression codec, or input or output tables on a
+   * filesystem without {@link Fs.threadShare}. Flushes, moves, drops and every version change always
+   * run on the main thread. Both executors write the same tables.
+   *
+   * @example
+   * ```ts
+   * const tree = await Tree.open({ path: "/db", workers: 2 }); // merges on two threads of their own
+   * const inline = await Tree.open({ path: "/db2", workers: false }); // everything on the main thread
+   * ```
+   */
+  readonly workers?: number | false;
 }
 
 export interface ResolvedOptions {
@@ -103,6 +129,10 @@ export interface ResolvedOptions {
   readonly fileCache: FileDescriptorCache;
   readonly flushTableSize: number;
   readonly valueLog: ValueLog | undefined;
+  /** Worker threads for merges; 0: every job inline. */
+  readonly workers: number;
+  /** How a worker loads the tree's callbacks, or undefined when one of them cannot be loaded there. */
+  readonly workerCallbacks: JobCallbacks | undefined;
 }
 
 export const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
@@ -141,7 +171,37 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     fileCache: options.fileCache ?? new FileDescriptorCache(positiveInteger("maxOpenFiles", options.maxOpenFiles, DEFAULT_MAX_OPEN_FILES, 1)),
     flushTableSize: positiveInteger("flushTableSize", options.flushTableSize, DEFAULT_TABLE_SIZE, 1),
     valueLog: checkValueLog(options.valueLog),
+    workers: resolveWorkers(options.workers, fs),
+    workerCallbacks: workerCallbacks(options, comparator),
   };
+}
+
+function resolveWorkers(workers: number | false | undefined, fs: Fs): number {
+  if (workers === undefined) return fs.threadShare === undefined ? 0 : defaultWorkerCount();
+  if (workers === false) return 0;
+  if (!Number.isInteger(workers) || workers < 0 || workers > MAX_WORKERS) throw new RangeError(`workers must be false or an integer in 0..${MAX_WORKERS}, got ${String(workers)}`);
+  return workers;
+}
+
+/** Each callback with the worker export it was tagged with; undefined when one has none. */
+function workerCallbacks(options: TreeOptions, comparator: Comparator): JobCallbacks | undefined {
+  const tagged = (callback: { readonly name: string } | ((key: Uint8Array) => unknown) | undefined): { name: string; from: WorkerExport } | null | undefined => {
+    if (callback === undefined) return undefined;
+    const from = workerExportOf(callback);
+    return from === undefined ? null : { name: callback.name, from };
+  };
+  const out: { -readonly [K in keyof JobCallbacks]: JobCallbacks[K] } = {};
+  if (comparator !== BYTEWISE_COMPARATOR) {
+    const c = tagged(comparator);
+    if (c === null || c === undefined) return undefined;
+    out.comparator = c;
+  }
+  for (const key of ["mergeOperator", "compactionFilter", "prefixExtractor"] as const) {
+    const c = tagged(options[key]);
+    if (c === null) return undefined;
+    if (c !== undefined) out[key] = c;
+  }
+  return out;
 }
 
 function checkValueLog(log: ValueLog | undefined): ValueLog | undefined {

@@ -11,7 +11,8 @@
 import type { Fs } from "@talus/fs";
 import { LsmError } from "../errors.ts";
 import { newCacheNamespace } from "../cache/index.ts";
-import { Table, TableWriter, type TableOpenOptions } from "../table/index.ts";
+import { Table, TableWriter, type TableOpenOptions, type TableWriterOptions, type WrittenTable } from "../table/index.ts";
+import { SharedIdCounter } from "../executor/shared-ids.ts";
 import { DeletionPause, joinPath, LEVEL_COUNT, removeQuietly, TABLES_DIR_NAME } from "../version/index.ts";
 import type { CompactionStream } from "../compaction/compaction-stream.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -20,11 +21,10 @@ import { syncDirectory } from "../io/async-sync.ts";
 import { Slice } from "../sched/turns.ts";
 import { ValueKind } from "../key/value-kind.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
-import { TombstoneShare } from "../range-tombstone/tombstone-share.ts";
+import { writeOutputTables, type OutputSink } from "../compaction/output-tables.ts";
 import { BlobStore } from "./blob-store.ts";
 import type { BlobReference, BlobWriter, ValueLog } from "../separation/value-log.ts";
 
-const EMPTY = new Uint8Array(0);
 const NO_RELOCATION: ReadonlySet<number> = new Set();
 
 /** A directory that holds table files, and the filesystem it is on. */
@@ -37,7 +37,48 @@ export interface TablesFolder {
  * Tables are synced in the background every this many bytes while being written (where the filesystem
  * has non-blocking syncs), so a finished 64 MiB table does not wait for all of it at its final sync.
  */
-const BACKGROUND_SYNC_BYTES = 4 * 1024 * 1024;
+export const BACKGROUND_SYNC_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The options every table of `level` (the policy level) is written with, on any thread: a worker
+ * builds the same from its job's description, so both write the same bytes.
+ */
+export function tableWriterOptions(o: ResolvedOptions, level: number, tableId: number, createdAtMs?: number): TableWriterOptions {
+  return {
+    tableId,
+    comparator: o.comparator,
+    blockSize: o.blockSize[level] as number,
+    restartInterval: o.restartInterval[level] as number,
+    codec: o.codec[level] as NonNullable<ResolvedOptions["codec"][number]>,
+    filterBitsPerKey: o.filterBitsPerKey[level] as number,
+    backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
+    ...(createdAtMs === undefined ? {} : { createdAtMs }),
+    ...(o.mergeOperator === undefined ? {} : { mergeOperator: o.mergeOperator.name }),
+    ...(o.prefixExtractor === undefined ? {} : { prefixExtractor: o.prefixExtractor }),
+  };
+}
+
+/**
+ * A blob tree job's way of adding an entry: a large value goes to the blob writer and the table keeps
+ * its handle; an indirection into a blob file being relocated is copied to the new file.
+ */
+function separatingAdd(log: ValueLog, blobs: BlobWriter, relocate: ReadonlySet<number>): (writer: TableWriter, stream: CompactionStream) => void {
+  return (writer, stream) => {
+    const key = stream.key();
+    const kind = stream.kind();
+    const value = stream.value();
+    if (kind === ValueKind.Value && value.length >= log.separationThreshold) {
+      const seqno = stream.seqno();
+      writer.add(key, seqno, ValueKind.Indirection, blobs.add(key, seqno, value));
+    } else if (kind === ValueKind.Indirection && relocate.size > 0 && relocate.has(log.reference(value).blobFileId)) {
+      // Out of a stale blob file: the value moves to a new file, the entry gets the new handle.
+      const seqno = stream.seqno();
+      writer.add(key, seqno, ValueKind.Indirection, blobs.relocate(key, seqno, value));
+    } else {
+      writer.add(key, stream.seqno(), kind, value);
+    }
+  };
+}
 
 function blobReferenceOf(log: ValueLog): (handle: Uint8Array) => BlobReference {
   return (handle) => log.reference(handle);
@@ -49,7 +90,8 @@ export class TableStore {
   readonly cacheNamespace = newCacheNamespace();
   /** A blob tree's blob files (undefined for a standard tree). */
   readonly blobs: BlobStore | undefined;
-  #nextTableId = 0;
+  /** Shared with worker threads, which name their jobs' tables from the same sequence. */
+  readonly ids = new SharedIdCounter();
 
   constructor(options: ResolvedOptions, pause: DeletionPause) {
     this.options = options;
@@ -59,15 +101,15 @@ export class TableStore {
 
   /** The next id `allocateId()` returns; recovery sets it past every id seen. */
   get nextTableId(): number {
-    return this.#nextTableId;
+    return this.ids.next;
   }
 
   set nextTableId(id: number) {
-    this.#nextTableId = id;
+    this.ids.next = id;
   }
 
   allocateId(): number {
-    return this.#nextTableId++;
+    return this.ids.take();
   }
 
   /** The folder of `level`: the first route covering it, else the tree's own `tables/`. */
@@ -153,62 +195,28 @@ export class TableStore {
     relocate: ReadonlySet<number> = NO_RELOCATION,
   ): Promise<TableFile[]> {
     const folder = this.folderFor(level);
-    const cmp = this.options.comparator;
-    const written: TableFile[] = [];
-    let writer: TableWriter | undefined;
     const slice = new Slice();
-    const share = new TombstoneShare(cmp, tombstones);
-    try {
-      while (stream.next()) {
-        const key = stream.key();
-        if (writer !== undefined && writer.estimatedSize >= targetSize) {
-          const last = writer.lastKeyView();
-          const cut = last !== undefined && cmp.compare(key, last) !== 0 ? share.cutBetween(last, key) : undefined;
-          if (cut !== undefined) {
-            const full = writer;
-            writer = undefined;
-            share.giveUpTo(full, cut);
-            // Nothing moves the stream while the finish awaits, so `key` and the entry stay valid.
-            written.push(await this.#finish(full, folder, level, slice));
-          }
-        }
-        writer ??= this.#newWriter(folder, policyLevel);
-        const kind = stream.kind();
-        const value = stream.value();
-        // Key-value separation: a large value goes to the blob writer and the table keeps its handle.
-        if (blobs !== undefined && kind === ValueKind.Value && value.length >= (this.options.valueLog as ValueLog).separationThreshold) {
-          const seqno = stream.seqno();
-          writer.add(key, seqno, ValueKind.Indirection, blobs.add(key, seqno, value));
-        } else if (blobs !== undefined && kind === ValueKind.Indirection && relocate.size > 0 && relocate.has((this.options.valueLog as ValueLog).reference(value).blobFileId)) {
-          // Out of a stale blob file: the value moves to a new file, the entry gets the new handle.
-          const seqno = stream.seqno();
-          writer.add(key, seqno, ValueKind.Indirection, blobs.relocate(key, seqno, value));
-        } else {
-          writer.add(key, stream.seqno(), kind, value);
-        }
-        if (slice.tick()) await slice.pause();
-      }
-      if (writer === undefined && written.length === 0 && tombstones.length > 0) {
-        const first = tombstones[0] as Fragment;
-        writer = this.#newWriter(folder, policyLevel);
-        writer.add(first.start, first.seqnos[0] as number, ValueKind.Tombstone, EMPTY);
-      }
-      if (writer !== undefined) {
-        const last = writer;
-        writer = undefined;
-        share.giveRest(last);
-        written.push(await this.#finish(last, folder, level, slice));
-      }
-      if (written.length > 0) await syncDirectory(folder.fs, folder.dir);
-      return written;
-    } catch (error) {
-      writer?.abort();
-      for (const table of written) {
+    // One creation time for the job's tables, as a worker's job carries it.
+    const createdAtMs = Date.now();
+    const sink: OutputSink<TableFile> = {
+      newWriter: () => this.#newWriter(folder, policyLevel, createdAtMs),
+      finish: (writer) => this.#finish(writer, folder, level, slice),
+      discard: (table) => {
         table.closeReader();
         removeQuietly(table.fs, table.path);
+      },
+      ...(blobs === undefined ? {} : { add: separatingAdd(this.options.valueLog as ValueLog, blobs, relocate) }),
+    };
+    const written = await writeOutputTables(stream, this.options.comparator, targetSize, tombstones, sink, slice);
+    if (written.length > 0) {
+      try {
+        await syncDirectory(folder.fs, folder.dir);
+      } catch (error) {
+        for (const table of written) sink.discard(table);
+        throw error;
       }
-      throw error;
     }
+    return written;
   }
 
   /** A writer for a new table in `level`'s folder, written with the options of `policyLevel`. */
@@ -221,6 +229,16 @@ export class TableStore {
     return this.#finish(writer, this.folderFor(level), level, new Slice());
   }
 
+  /**
+   * Opens a table another thread wrote (and synced, with its folder) into `level`'s folder, from the
+   * index and filter it handed back.
+   */
+  adopt(written: WrittenTable, level: number): TableFile {
+    const folder = this.folderFor(level);
+    const table = Table.fromWriter(folder.fs, written, this.#openOptions(written.meta.tableId));
+    return new TableFile(table, folder.fs, written.path, level, this.pause);
+  }
+
   /** Makes the entries of `level`'s folder durable (after new tables were written into it). */
   async syncFolder(level: number): Promise<void> {
     const folder = this.folderFor(level);
@@ -228,19 +246,11 @@ export class TableStore {
   }
 
   /** A writer in `folder` with the options of `level` (the policy level, which may differ from the physical one). */
-  #newWriter(folder: TablesFolder, level: number): TableWriter {
+  #newWriter(folder: TablesFolder, level: number, createdAtMs?: number): TableWriter {
     const id = this.allocateId();
     const o = this.options;
     return new TableWriter(folder.fs, joinPath(folder.dir, String(id)), {
-      tableId: id,
-      comparator: o.comparator,
-      blockSize: o.blockSize[level] as number,
-      restartInterval: o.restartInterval[level] as number,
-      codec: o.codec[level] as NonNullable<ResolvedOptions["codec"][number]>,
-      filterBitsPerKey: o.filterBitsPerKey[level] as number,
-      backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
-      ...(o.mergeOperator === undefined ? {} : { mergeOperator: o.mergeOperator.name }),
-      ...(o.prefixExtractor === undefined ? {} : { prefixExtractor: o.prefixExtractor }),
+      ...tableWriterOptions(o, level, id, createdAtMs),
       ...(o.valueLog === undefined ? {} : { blobReference: blobReferenceOf(o.valueLog) }),
     });
   }
