@@ -26,6 +26,34 @@ for (const dir of readdirSync("packages")) {
     console.log(`FAIL ${manifest.name}: ${error.message}`);
   }
 }
+// Flushes and compactions on worker threads load the built worker entry (dist/executor/worker-main.js).
+{
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const lsm = await import(pathToFileURL(resolve("packages/lsm-core/dist/index.js")).href);
+  const dir = mkdtempSync(join(tmpdir(), "talus-smoke-"));
+  try {
+    const seqno = new lsm.SequenceNumberCounter();
+    const tree = await lsm.Tree.open({ path: dir, seqno, workers: 1, mergeOperator: lsm.counterMerge });
+    const one = new Uint8Array(8);
+    one[0] = 1;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1000; i++) tree.merge(`k${i}`, one, seqno.next());
+      await tree.flushActiveMemtable(0);
+    }
+    await tree.majorCompact(1 << 20, seqno.get());
+    const value = tree.get("k7", seqno.get());
+    const tables = tree.tableCount();
+    await tree.close();
+    if (tables !== 1 || value?.[0] !== 3) throw new Error(`unexpected tree after a worker compaction: ${tables} tables, k7 = ${value}`);
+    console.log("ok @talus/lsm-core flush and compaction on a worker thread");
+  } catch (error) {
+    failed += 1;
+    console.log(`FAIL worker compaction from dist: ${error.stack ?? error}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 // The installed command runs from dist/ too.
 const help = spawnSync(process.execPath, ["packages/checkpoint/bin/talus-checkpoint.mjs", "--help"], { encoding: "utf8" });
 if (help.status === 0 && help.stdout.includes("usage: talus-checkpoint")) console.log("ok talus-checkpoint --help");

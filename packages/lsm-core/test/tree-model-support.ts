@@ -69,7 +69,8 @@ export const CONFIGS: readonly ModelConfig[] = [
   {
     name: "tiny-stdfs",
     fs: "std",
-    tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048 },
+    // Flushes and merges on worker threads (counterMerge is loadable there); the MemFs configurations run them inline.
+    tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048, workers: 2 },
     leveled: { tableTargetSize: 3000, l0Threshold: 2 },
     sizeTiered: { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 },
     majorTarget: 3000,

@@ -117,6 +117,24 @@ describe("merges on worker threads", () => {
     await tree.close();
   });
 
+  it("flush sealed memtables on a worker, reading them in place from shared memory", async () => {
+    for (const [workers, where] of [[1, "worker"], [false, "main"]] as const) {
+      const seqno = new SequenceNumberCounter();
+      const tree = await Tree.open({ path: tempDir(), seqno, mergeOperator: joinWhere, workers });
+      tree.insert("k", "a", seqno.next());
+      tree.merge("k", "b", seqno.next());
+      for (let i = 0; i < 3000; i++) tree.insert(`x${String(i).padStart(5, "0")}`, `v${i}`, seqno.next());
+      tree.merge("k", "c", seqno.next());
+      tree.removeRange("x00100", "x00200", seqno.next());
+      // Below the watermark, the flush collapses the operands of the sealed memtables into one value.
+      await tree.flushActiveMemtable(seqno.get());
+      expect(dec(tree.get("k", SEQNO_MAX))).toBe(`a+b+c@${where}`);
+      expect(entriesAt(tree).length).toBe(1 + 3000 - 100);
+      expect(tree.tableCount()).toBe(1);
+      await tree.close();
+    }
+  });
+
   it("fail with the job's own error code, leaving the tree as it was", async () => {
     const seqno = new SequenceNumberCounter();
     const dir = tempDir();

@@ -1,7 +1,8 @@
 /**
- * A merge compaction described for another thread: plain data (structured-cloneable, plus the shared
- * id buffers), everything a worker needs to read the input tables and write the same tables the main
- * thread would have written. What the job leaves to the main thread: the version change, the deletion
+ * A merge of sorted inputs into new tables, described for another thread: a compaction (input tables)
+ * or a flush (sealed memtables, read in place from shared memory). Plain data (structured-cloneable,
+ * plus shared buffers), everything a worker needs to read the inputs and write the same tables the
+ * main thread would have written. What the job leaves to the main thread: the version change, the deletion
  * pause, every file deletion of the tree's own (a failed job removes only its own partial outputs).
  *
  * @module
@@ -10,6 +11,7 @@ import type { FsThreadShare } from "@talus/fs";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import type { WrittenTable } from "../table/index.ts";
 import type { WorkerExport } from "./worker-export.ts";
+import type { SkipListSnapshot } from "../memtable/skiplist.ts";
 
 /** One input table. */
 export interface MergeJobInput {
@@ -41,13 +43,21 @@ export interface JobTableFormat {
   readonly createdAtMs: number;
 }
 
-export interface MergeJob {
+/** What a job merges. */
+export type MergeJobSource =
   /** Sorted runs of input tables, newest run first, each in key order. */
-  readonly runs: readonly (readonly MergeJobInput[])[];
+  | { readonly kind: "tables"; readonly runs: readonly (readonly MergeJobInput[])[] }
+  /** Sealed memtables, newest first (their arenas and node records are shared memory). */
+  | { readonly kind: "memtables"; readonly memtables: readonly SkipListSnapshot[] };
+
+export interface MergeJob {
+  readonly source: MergeJobSource;
   readonly callbacks: JobCallbacks;
   readonly gcWatermark: number;
   /** Whether tombstones (and range tombstones) below the watermark may go: nothing older lies below the output. */
   readonly evictTombstones: boolean;
+  /** Nothing older lies below even though tombstones stay (a flush into an empty tree); default `evictTombstones`. */
+  readonly nothingBelow?: boolean;
   /** The inputs' range tombstones, merged. */
   readonly tombstones: readonly Fragment[];
   /** What of them the outputs keep. */

@@ -1,6 +1,6 @@
 /**
  * Runs a {@link MergeJob} where it lands (a worker thread): loads the tree's callbacks, opens the input
- * tables read-only with no block cache, streams them through the same compaction stream and output
+ * tables read-only with no block cache (or reads the sealed memtables in place), streams them through the same compaction stream and output
  * loop as the main thread, writes and syncs the tables and their folder, and hands back what the main
  * thread needs to install them (each table's footer, meta, index and filter).
  *
@@ -19,6 +19,7 @@ import type { EntryCursor } from "../iter/cursor.ts";
 import { GlobalSeqnoCursor } from "../iter/global-seqno-cursor.ts";
 import { MergingCursor } from "../iter/merging-cursor.ts";
 import { RunCursor } from "../iter/run-cursor.ts";
+import { Memtable } from "../memtable/memtable.ts";
 import { BYTEWISE_COMPARATOR, type Comparator } from "../key/comparator.ts";
 import { checkMergeOperator, type MergeOperator } from "../merge/merge-operator.ts";
 import { resolvePrefixExtractor, type PrefixExtractor, type ResolvedPrefixExtractor } from "../prefix/prefix-extractor.ts";
@@ -82,7 +83,9 @@ async function loadCallbacks(c: JobCallbacks): Promise<LoadedCallbacks> {
 
 /** Runs the job; resolves to the written tables in key order. */
 export async function runMergeJob(job: MergeJob): Promise<WrittenTable[]> {
-  const loaded = await loadCallbacks(job.callbacks);
+  // A flush never filters: its job does not load the filter.
+  const { compactionFilter, ...rest } = job.callbacks;
+  const loaded = await loadCallbacks(job.source.kind === "tables" || compactionFilter === undefined ? job.callbacks : rest);
   const cmp = loaded.comparator;
   const openOptions = {
     comparator: cmp,
@@ -93,22 +96,27 @@ export async function runMergeJob(job: MergeJob): Promise<WrittenTable[]> {
   const opened: Table[] = [];
   try {
     const children: EntryCursor[] = [];
-    for (const run of job.runs) {
-      const sources = [];
-      for (const input of run) {
-        const table = Table.open(await filesystemOf(input.fs), input.path, { ...openOptions, tableId: input.tableId });
-        opened.push(table);
-        const global = input.globalSeqno;
-        sources.push({
-          minKey: input.minKey,
-          maxKey: input.maxKey,
-          cursor: (): EntryCursor => {
-            const cursor = table.cursor({ fillCache: false });
-            return global === 0 ? cursor : new GlobalSeqnoCursor(cursor, global);
-          },
-        });
+    const source = job.source;
+    if (source.kind === "memtables") {
+      for (const snapshot of source.memtables) children.push(Memtable.fromSnapshot(snapshot, cmp).cursor());
+    } else {
+      for (const run of source.runs) {
+        const sources = [];
+        for (const input of run) {
+          const table = Table.open(await filesystemOf(input.fs), input.path, { ...openOptions, tableId: input.tableId });
+          opened.push(table);
+          const global = input.globalSeqno;
+          sources.push({
+            minKey: input.minKey,
+            maxKey: input.maxKey,
+            cursor: (): EntryCursor => {
+              const cursor = table.cursor({ fillCache: false });
+              return global === 0 ? cursor : new GlobalSeqnoCursor(cursor, global);
+            },
+          });
+        }
+        children.push(new RunCursor(cmp, sources));
       }
-      children.push(new RunCursor(cmp, sources));
     }
     const merged = new MergingCursor(cmp, children);
     try {
@@ -129,6 +137,7 @@ async function writeJobOutputs(job: MergeJob, loaded: LoadedCallbacks, merged: E
     comparator: cmp,
     gcWatermark: job.gcWatermark,
     evictTombstones: job.evictTombstones,
+    ...(job.nothingBelow === undefined ? {} : { nothingBelow: job.nothingBelow }),
     tombstones: job.tombstones,
     mergeOperator: loaded.mergeOperator,
   });

@@ -16,10 +16,19 @@
  *   current chunk's tail is abandoned and a new shared chunk opened. The abandoned tail is smaller than
  *   the entry that did not fit, hence at most a quarter of a full-size chunk.
  *
+ * A memtable whose flush may run on a worker thread keeps its chunks in shared memory
+ * (`SharedArrayBuffer`): a sealed memtable is never written again, so the worker reads the same bytes
+ * without a copy (see {@link Arena.frozen}).
+ *
  * @module
  */
 
 import type { ArenaChunkPool } from "./chunk-pool.ts";
+
+/** `size` zeroed bytes, in shared memory when `shared`. */
+export function newBytes(size: number, shared: boolean): Uint8Array {
+  return shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
+}
 
 /** Size of the first shared chunk. */
 export const FIRST_CHUNK_BYTES = 8 * 1024;
@@ -32,15 +41,39 @@ export class Arena {
   /** Chunk i as a plain byte array. Starts with an empty chunk 0 so that a zero-byte entry always "fits". */
   #chunks: Uint8Array[] = [new Uint8Array(0)];
   readonly #pool: ArenaChunkPool | undefined;
+  readonly #shared: boolean;
   #current = 0;
   #pos = 0;
   #end = 0;
   #nextSize = FIRST_CHUNK_BYTES;
   #allocated = 0;
 
-  /** With a pool, full-size chunks come from it and go back to it on {@link recycle}. */
-  constructor(pool?: ArenaChunkPool) {
-    this.#pool = pool !== undefined && pool.chunkBytes === MAX_CHUNK_BYTES ? pool : undefined;
+  /**
+   * With a pool, full-size chunks come from it and go back to it on {@link recycle}. `shared`: every
+   * chunk in shared memory (a pool's chunks must be too).
+   */
+  constructor(pool?: ArenaChunkPool, shared = false) {
+    this.#pool = pool !== undefined && pool.chunkBytes === MAX_CHUNK_BYTES && pool.shared === shared ? pool : undefined;
+    this.#shared = shared;
+  }
+
+  /**
+   * A read-only arena over the chunks of another's {@link chunks} (a worker thread reading a sealed
+   * memtable): `bytes` works, `append` fails.
+   */
+  static frozen(chunks: readonly Uint8Array[]): Arena {
+    const arena = new Arena();
+    arena.#chunks = [...chunks];
+    // No room anywhere and no pool: an append would need a chunk, which a frozen arena refuses below.
+    arena.#frozen = true;
+    return arena;
+  }
+
+  #frozen = false;
+
+  /** Every chunk, in order (shared memory for a shared arena; another thread may read them). */
+  chunks(): readonly Uint8Array[] {
+    return this.#chunks;
   }
 
   /** Where the last {@link append} put its key: chunk index. */
@@ -58,8 +91,8 @@ export class Arena {
       chunk = this.#current;
       offset = this.#pos;
       this.#pos += n;
-    } else if (this.#chunks.length === 0) {
-      throw new Error("Arena.append after recycle(): the memtable was retired");
+    } else if (this.#chunks.length === 0 || this.#frozen) {
+      throw new Error(this.#frozen ? "Arena.append on a frozen arena: a sealed memtable is read-only" : "Arena.append after recycle(): the memtable was retired");
     } else if (n > DEDICATED_THRESHOLD_BYTES) {
       chunk = this.#addChunk(n);
       offset = 0;
@@ -106,7 +139,7 @@ export class Arena {
   #addChunk(size: number): number {
     // Zeroed memory (pooled chunks are zeroed when taken): allocUnsafe would be marginally faster, but
     // a bug that handed out unwritten bytes would then leak other data of the process.
-    const bytes = size === MAX_CHUNK_BYTES && this.#pool !== undefined ? this.#pool.take() : new Uint8Array(size);
+    const bytes = size === MAX_CHUNK_BYTES && this.#pool !== undefined ? this.#pool.take() : newBytes(size, this.#shared);
     this.#chunks.push(bytes);
     this.#allocated += size;
     return this.#chunks.length - 1;

@@ -12,17 +12,21 @@
  *
  * @module
  */
+import { newBytes } from "./arena.ts";
 
 export class ArenaChunkPool {
   /** Size of the chunks the pool takes; others are left to the garbage collector. */
   readonly chunkBytes: number;
   /** At most this many idle chunks are kept (the rest go to the garbage collector). */
   readonly maxChunks: number;
+  /** Whether its chunks live in shared memory (arenas a worker thread may read). */
+  readonly shared: boolean;
   readonly #idle: Uint8Array[] = [];
 
-  constructor(chunkBytes: number, maxChunks: number) {
+  constructor(chunkBytes: number, maxChunks: number, shared = false) {
     this.chunkBytes = chunkBytes;
     this.maxChunks = maxChunks;
+    this.shared = shared;
   }
 
   /** Idle chunks held. */
@@ -33,7 +37,7 @@ export class ArenaChunkPool {
   /** A zeroed chunk of {@link chunkBytes}: a recycled one if any, else a new one. */
   take(): Uint8Array {
     const chunk = this.#idle.pop();
-    return chunk === undefined ? new Uint8Array(this.chunkBytes) : chunk.fill(0);
+    return chunk === undefined ? newBytes(this.chunkBytes, this.shared) : chunk.fill(0);
   }
 
   /** Gives `chunk` back for reuse. REQUIRES: nothing reads it any more. */

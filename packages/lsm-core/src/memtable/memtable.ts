@@ -23,7 +23,7 @@ import type { Comparator } from "../key/comparator.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import { MemtableCursor } from "./memtable-cursor.ts";
-import { SkipList } from "./skiplist.ts";
+import { SkipList, type SkipListSnapshot } from "./skiplist.ts";
 import { copyBytes } from "../key/copy.ts";
 import { coverSeqno, firstEndingAfter, insertTombstone, type Fragment } from "../range-tombstone/fragments.ts";
 
@@ -56,10 +56,29 @@ export class Memtable {
   #retired = false;
 
   /** With a pool, the arena's full-size chunks come from it and return to it once the memtable is retired. */
-  constructor(comparator: Comparator, id: number, pool?: ArenaChunkPool) {
+  /** With a shared pool, the memtable lives in shared memory: a worker thread can flush it once sealed. */
+  constructor(comparator: Comparator, id: number, pool?: ArenaChunkPool, list?: SkipList) {
     this.comparator = comparator;
     this.id = id;
-    this.#list = new SkipList(comparator, pool);
+    this.#list = list ?? new SkipList(comparator, pool, pool?.shared ?? false);
+  }
+
+  /** Whether a worker thread can read it (see {@link snapshot}). */
+  get shared(): boolean {
+    return this.#list.snapshot().nodes.buffer instanceof SharedArrayBuffer;
+  }
+
+  /**
+   * Its entries as another thread reads them, without a copy. REQUIRES: the memtable is sealed (no
+   * insert follows) and stays referenced until the reader is done. Range tombstones are not included.
+   */
+  snapshot(): SkipListSnapshot {
+    return this.#list.snapshot();
+  }
+
+  /** A read-only memtable over a {@link snapshot} (a worker thread's view): cursors work, inserts fail. */
+  static fromSnapshot(snapshot: SkipListSnapshot, comparator: Comparator, id = 0): Memtable {
+    return new Memtable(comparator, id, undefined, SkipList.fromSnapshot(snapshot, comparator));
   }
 
   /** Counts a super version that lists this memtable. */

@@ -75,6 +75,18 @@ function keyPrefix(key: Uint8Array): number {
   return p;
 }
 
+/**
+ * A sealed list as another thread reads it: its node records and arena chunks (shared memory, not
+ * copied) and the counters that bound them.
+ */
+export interface SkipListSnapshot {
+  readonly nodes: Int32Array;
+  readonly chunks: readonly Uint8Array[];
+  readonly used: number;
+  readonly count: number;
+  readonly levels: number;
+}
+
 export class SkipList {
   readonly #arena: Arena;
   readonly #comparator: Comparator;
@@ -93,11 +105,30 @@ export class SkipList {
   /** The comparison of the node `#search` returned against the search key (meaningless if it returned 0). */
   #lastCompare = 0;
 
-  constructor(comparator: Comparator, pool?: ArenaChunkPool) {
-    this.#arena = new Arena(pool);
+  /** `shared`: node records and arena in shared memory, so that a worker thread can read the list once sealed. */
+  constructor(comparator: Comparator, pool?: ArenaChunkPool, shared = false, arena?: Arena) {
+    this.#arena = arena ?? new Arena(pool, shared);
     this.#comparator = comparator;
     this.#bytewise = isBytewise(comparator);
-    this.#nodes = new Int32Array(INITIAL_SLOTS);
+    this.#nodes = newInt32(INITIAL_SLOTS, shared);
+  }
+
+  /**
+   * What another thread needs to read this list: valid while nothing inserts into it (a sealed
+   * memtable) and its arena is not recycled. Shared only if the list was made `shared`.
+   */
+  snapshot(): SkipListSnapshot {
+    return { nodes: this.#nodes, chunks: this.#arena.chunks(), used: this.#used, count: this.#count, levels: this.#levels };
+  }
+
+  /** A read-only list over a {@link snapshot} (in a worker thread): every read works, `insert` fails. */
+  static fromSnapshot(snapshot: SkipListSnapshot, comparator: Comparator): SkipList {
+    const list = new SkipList(comparator, undefined, false, Arena.frozen(snapshot.chunks));
+    list.#nodes = snapshot.nodes;
+    list.#used = snapshot.used;
+    list.#count = snapshot.count;
+    list.#levels = snapshot.levels;
+    return list;
   }
 
   /** Entries stored. */
@@ -289,10 +320,14 @@ function seqnoOf(nodes: Int32Array, node: number): number {
   return ((nodes[node + META] as number) & SEQNO_HIGH_MASK) * TWO_32 + ((nodes[node + SEQNO_LOW] as number) >>> 0);
 }
 
+function newInt32(length: number, shared: boolean): Int32Array {
+  return shared ? new Int32Array(new SharedArrayBuffer(length * 4)) : new Int32Array(length);
+}
+
 function grown(nodes: Int32Array, atLeast: number): Int32Array {
   let length = nodes.length * 2;
   while (length < atLeast) length *= 2;
-  const next = new Int32Array(length);
+  const next = newInt32(length, nodes.buffer instanceof SharedArrayBuffer);
   next.set(nodes);
   return next;
 }

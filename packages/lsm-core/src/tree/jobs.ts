@@ -30,7 +30,8 @@ import { isStale } from "./blob-usage.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import type { TreeState } from "./tree-state.ts";
 import { JobClaims } from "../executor/shared-ids.ts";
-import { claimsCapacity, describeMergeJob, mergeOnWorker, type MergePlan } from "./worker-merge.ts";
+import { claimsCapacity, describeFlushJob, describeMergeJob, mergeOnWorker, type MergePlan } from "./worker-merge.ts";
+import type { Memtable } from "../memtable/memtable.ts";
 
 /** What a compaction step did. */
 export interface CompactionResult {
@@ -68,27 +69,26 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
     const sealed = state.latest.sealed;
     if (sealed.length === 0) return 0;
     const cmp = state.options.comparator;
-    const cursor = new MergingCursor(cmp, [...sealed].reverse().map((m) => m.cursor()));
-    let outputs: TableFile[];
-    let blobOutputs: BlobFile[];
-    try {
-      const tombstones = mergeFragmentLists(cmp, sealed.map((m) => m.rangeTombstones()));
-      // With no table at all, nothing older lies below the flush, so operands below the watermark merge
-      // fully (a table installed meanwhile can only be newer). Deletions stay, as a flush's always do.
-      const nothingBelow = state.latest.version.tableCount === 0;
-      const stream = new CompactionStream(cursor, {
-        comparator: cmp,
-        gcWatermark,
-        evictTombstones: false,
-        nothingBelow,
-        tombstones,
-        mergeOperator: state.options.mergeOperator,
-        readBlob: readBlobOf(state),
-      });
-      ({ tables: outputs, blobs: blobOutputs } = await writeOutputs(state, stream, 0, state.options.flushTableSize, 0, pruneFragments(cmp, tombstones, gcWatermark, false)));
-    } finally {
-      cursor.close();
-    }
+    const tombstones = mergeFragmentLists(cmp, sealed.map((m) => m.rangeTombstones()));
+    // With no table at all, nothing older lies below the flush, so operands below the watermark merge
+    // fully (a table installed meanwhile can only be newer). Deletions stay, as a flush's always do.
+    const plan: MergePlan = {
+      ids: [],
+      destLevel: 0,
+      policyLevel: 0,
+      targetSize: state.options.flushTableSize,
+      gcWatermark,
+      evictTombstones: false,
+      nothingBelow: state.latest.version.tableCount === 0,
+      tombstones,
+      outputTombstones: pruneFragments(cmp, tombstones, gcWatermark, false),
+    };
+    const memtableBytes = sealed.reduce((sum, m) => sum + m.approximateSize(), 0);
+    const claims = state.options.workers > 0 ? new JobClaims(claimsCapacity(state.latest.version, plan, memtableBytes)) : undefined;
+    // The sealed memtables stay listed (so their arenas stay alive) until the commit below drops them.
+    const job = claims === undefined ? undefined : describeFlushJob(state, sealed, plan, claims);
+    const { tables: outputs, blobs: blobOutputs } =
+      job === undefined || claims === undefined ? await flushInline(state, sealed, plan) : { tables: await mergeOnWorker(state, job, claims, 0), blobs: [] };
     await state.commit(() => {
       const current = state.latest.version;
       const next = withBlobFiles(outputs.length > 0 ? current.withNewL0Run(outputs) : current.withRemovedTables([]), blobOutputs);
@@ -96,6 +96,26 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
     });
     return sealed.reduce((sum, m) => sum + m.approximateSize(), 0);
   });
+}
+
+/** A flush on the main thread, in slices (blob trees separate their large values here). */
+async function flushInline(state: TreeState, sealed: readonly Memtable[], plan: MergePlan): Promise<{ tables: TableFile[]; blobs: BlobFile[] }> {
+  const cmp = state.options.comparator;
+  const cursor = new MergingCursor(cmp, [...sealed].reverse().map((m) => m.cursor()));
+  try {
+    const stream = new CompactionStream(cursor, {
+      comparator: cmp,
+      gcWatermark: plan.gcWatermark,
+      evictTombstones: false,
+      ...(plan.nothingBelow === undefined ? {} : { nothingBelow: plan.nothingBelow }),
+      tombstones: plan.tombstones,
+      mergeOperator: state.options.mergeOperator,
+      readBlob: readBlobOf(state),
+    });
+    return await writeOutputs(state, stream, 0, plan.targetSize, 0, plan.outputTombstones);
+  } finally {
+    cursor.close();
+  }
 }
 
 /** Carries out a strategy's decision. */
@@ -171,7 +191,7 @@ async function merge(
     // At the bottom of the tree, range tombstones below the watermark go too (with what they cover).
     const evict = nothingBelow(state, version, destLevel, inputs);
     const plan: MergePlan = { ids, destLevel, policyLevel, targetSize, gcWatermark, evictTombstones: evict, tombstones, outputTombstones: pruneFragments(cmp, tombstones, gcWatermark, evict) };
-    const claims = state.options.workers > 0 ? new JobClaims(claimsCapacity(state, version, plan)) : undefined;
+    const claims = state.options.workers > 0 ? new JobClaims(claimsCapacity(version, plan)) : undefined;
     const job = claims === undefined ? undefined : describeMergeJob(state, version, plan, claims);
     const { tables: outputs, blobs: blobOutputs } =
       job === undefined || claims === undefined ? await mergeInline(state, version, inputs, plan, relocateAllStale) : { tables: await mergeOnWorker(state, job, claims, destLevel), blobs: [] };

@@ -30,6 +30,7 @@ import { blobFileRecord, tableRecord } from "./recovery.ts";
 import { SuperVersion, SuperVersionHistory } from "./super-version.ts";
 import type { TableFile } from "./table-file.ts";
 import { TableStore } from "./table-store.ts";
+import { workersCanWrite } from "./worker-merge.ts";
 
 /** How a version change relates to the reads that came before it. */
 export interface ChangeOptions {
@@ -87,12 +88,14 @@ export class TreeState {
    * Arena chunks of retired memtables, for the next ones, so a steady write load stops paying
    * first-touch page faults. Up to 32 MiB idle per tree: two memtables of the common 16 MiB, one being
    * filled while the previous one flushes (16 MiB left a third of the chunks fresh in the 4 KiB
-   * overwrite benchmark, 32 MiB a quarter).
+   * overwrite benchmark, 32 MiB a quarter). In shared memory when flushes run on worker threads, which
+   * read sealed memtables in place.
    */
-  readonly chunkPool = new ArenaChunkPool(MAX_CHUNK_BYTES, 32);
+  readonly chunkPool: ArenaChunkPool;
 
   constructor(options: ResolvedOptions, treeKind: TreeKind, store: TableStore, pause: DeletionPause, version: TreeVersion) {
     this.options = options;
+    this.chunkPool = new ArenaChunkPool(MAX_CHUNK_BYTES, 32, workersCanWrite(options, store, 0, 0));
     this.treeKind = treeKind;
     this.store = store;
     this.pause = pause;

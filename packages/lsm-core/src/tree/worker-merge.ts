@@ -1,18 +1,21 @@
 /**
- * Merge compactions on worker threads: whether a merge can run there, its description as a
- * {@link MergeJob}, and the adoption of what the worker wrote as the tree's tables. The caller (the
- * merge in ./jobs.ts) installs them exactly as it installs tables it wrote itself.
+ * Flushes and merge compactions on worker threads: whether a job can run there, its description as a
+ * {@link MergeJob}, and the adoption of what the worker wrote as the tree's tables. The callers (flush
+ * and merge in ./jobs.ts) install them exactly as they install tables they wrote themselves.
  *
  * @module
  */
 import type { FsThreadShare } from "@talus/fs";
-import type { MergeJob, MergeJobInput } from "../executor/merge-job.ts";
+import type { MergeJob, MergeJobInput, MergeJobSource } from "../executor/merge-job.ts";
+import type { Memtable } from "../memtable/memtable.ts";
+import type { SkipListSnapshot } from "../memtable/skiplist.ts";
+import type { ResolvedOptions } from "./options.ts";
 import { JobClaims } from "../executor/shared-ids.ts";
 import { runOnWorker } from "../executor/worker-pool.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import { codecById, DEFLATE_CODEC, LZ4_CODEC, NONE_CODEC } from "../table/index.ts";
 import { joinPath, removeQuietly } from "../version/index.ts";
-import { BACKGROUND_SYNC_BYTES } from "./table-store.ts";
+import { BACKGROUND_SYNC_BYTES, type TableStore } from "./table-store.ts";
 import type { TableFile } from "./table-file.ts";
 import type { TreeState } from "./tree-state.ts";
 import type { TreeVersion } from "./tree-version.ts";
@@ -20,31 +23,47 @@ import type { TreeVersion } from "./tree-version.ts";
 /** Codecs every thread has: custom ones are registered in the main thread only. */
 const BUILT_IN_CODECS: ReadonlySet<number> = new Set([NONE_CODEC.id, LZ4_CODEC.id, DEFLATE_CODEC.id]);
 
-/** What the merge computed that the job carries over. */
+/** What the job's caller computed that the job carries over. */
 export interface MergePlan {
+  /** Input tables (a compaction); empty for a flush. */
   readonly ids: readonly number[];
   readonly destLevel: number;
   readonly policyLevel: number;
   readonly targetSize: number;
   readonly gcWatermark: number;
   readonly evictTombstones: boolean;
+  readonly nothingBelow?: boolean;
   readonly tombstones: readonly Fragment[];
   readonly outputTombstones: readonly Fragment[];
 }
 
 /**
- * The merge as a worker job, or undefined when it must run inline: no workers, a blob tree, a callback
- * a worker cannot load, a custom codec, or a table on a filesystem another thread cannot use.
+ * Whether jobs writing tables into `level` can run on workers, whatever their inputs: workers on, not
+ * a blob tree (its value log lives in this thread), every callback loadable there, a built-in codec for
+ * the level, and a folder on a filesystem other threads can use.
+ */
+export function workersCanWrite(options: ResolvedOptions, store: TableStore, policyLevel: number, destLevel: number): boolean {
+  if (options.workers === 0 || options.workerCallbacks === undefined || options.valueLog !== undefined) return false;
+  const codec = options.codec[policyLevel];
+  return codec !== undefined && BUILT_IN_CODECS.has(codec.id) && store.folderFor(destLevel).fs.threadShare?.() !== undefined;
+}
+
+/** The flush of `sealed` (oldest first) as a worker job, or undefined when it must run inline. */
+export function describeFlushJob(state: TreeState, sealed: readonly Memtable[], plan: MergePlan, claims: JobClaims): MergeJob | undefined {
+  if (!workersCanWrite(state.options, state.store, 0, 0)) return undefined;
+  // A memtable made before workers were possible (never, today) or by a pool without shared memory.
+  if (!sealed.every((m) => m.shared)) return undefined;
+  const memtables: SkipListSnapshot[] = [];
+  for (let i = sealed.length - 1; i >= 0; i--) memtables.push((sealed[i] as Memtable).snapshot());
+  return jobOf(state, { kind: "memtables", memtables }, plan, claims);
+}
+
+/**
+ * The merge as a worker job, or undefined when it must run inline: see {@link workersCanWrite}, and a
+ * table on a filesystem another thread cannot use or in a custom codec.
  */
 export function describeMergeJob(state: TreeState, version: TreeVersion, plan: MergePlan, claims: JobClaims): MergeJob | undefined {
-  const o = state.options;
-  const callbacks = o.workerCallbacks;
-  if (o.workers === 0 || callbacks === undefined || o.valueLog !== undefined) return undefined;
-  const codec = o.codec[plan.policyLevel];
-  if (codec === undefined || !BUILT_IN_CODECS.has(codec.id)) return undefined;
-  const folder = state.store.folderFor(plan.destLevel);
-  const outputFs = folder.fs.threadShare?.();
-  if (outputFs === undefined) return undefined;
+  if (!workersCanWrite(state.options, state.store, plan.policyLevel, plan.destLevel)) return undefined;
   const inputs = new Set(plan.ids);
   const runs: MergeJobInput[][] = [];
   for (const level of version.levels) {
@@ -60,11 +79,21 @@ export function describeMergeJob(state: TreeState, version: TreeVersion, plan: M
       runs.push(described);
     }
   }
+  return jobOf(state, { kind: "tables", runs }, plan, claims);
+}
+
+function jobOf(state: TreeState, source: MergeJobSource, plan: MergePlan, claims: JobClaims): MergeJob | undefined {
+  const o = state.options;
+  const folder = state.store.folderFor(plan.destLevel);
+  const outputFs = folder.fs.threadShare?.();
+  const codec = o.codec[plan.policyLevel];
+  if (outputFs === undefined || codec === undefined || o.workerCallbacks === undefined) return undefined;
   return {
-    runs,
-    callbacks,
+    source,
+    callbacks: o.workerCallbacks,
     gcWatermark: plan.gcWatermark,
     evictTombstones: plan.evictTombstones,
+    ...(plan.nothingBelow === undefined ? {} : { nothingBelow: plan.nothingBelow }),
     tombstones: plan.tombstones,
     outputTombstones: plan.outputTombstones,
     output: {
@@ -97,8 +126,8 @@ function describeInput(table: TableFile): MergeJobInput | undefined {
  * over that, with slack for a codec that writes more than the inputs took. A job that takes more
  * still runs; only the cleanup after a dead worker misses the extra files (the next open removes them).
  */
-export function claimsCapacity(state: TreeState, version: TreeVersion, plan: MergePlan): number {
-  let bytes = 0;
+export function claimsCapacity(version: TreeVersion, plan: MergePlan, extraBytes = 0): number {
+  let bytes = extraBytes;
   for (const id of plan.ids) bytes += version.getTable(id)?.size ?? 0;
   return Math.min(1 << 20, 64 + 4 * Math.ceil(bytes / Math.max(1, plan.targetSize)));
 }
@@ -112,7 +141,7 @@ export async function mergeOnWorker(state: TreeState, job: MergeJob, claims: Job
   const folder = state.store.folderFor(destLevel);
   let adopted: TableFile[] = [];
   try {
-    const written = await runOnWorker(job, state.options.workers);
+    const written = await runOnWorker(job, job.source.kind === "memtables" ? "flush" : "compaction", state.options.workers);
     for (const table of written) adopted.push(state.store.adopt(table, destLevel));
     return adopted;
   } catch (error) {
