@@ -164,7 +164,9 @@ describe("checkpoint_pitr.rs", () => {
 
   it("7 compaction_during_checkpoint_preserves_source_ssts", async () => {
     const base = dirs.make("pitr");
-    const src = await openSource({ path: join(base, "db") });
+    // Inline compactions: their time slices interleave with the checkpoint's on one thread, so one
+    // finishes while the checkpoint runs; on a worker thread that race depends on the thread's start.
+    const src = await openSource({ path: join(base, "db"), workers: false });
     src.fill(0, 100);
     await src.tree.flushActiveMemtable(0);
     for (let t = 0; t < 4; t++) {
