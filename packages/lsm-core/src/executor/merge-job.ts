@@ -50,9 +50,8 @@ export type MergeJobSource =
   /** Sealed memtables, newest first (their arenas and node records are shared memory). */
   | { readonly kind: "memtables"; readonly memtables: readonly SkipListSnapshot[] };
 
-export interface MergeJob {
-  readonly source: MergeJobSource;
-  readonly callbacks: JobCallbacks;
+/** How the merge treats what it reads: the same whichever thread runs it. */
+export interface MergeRules {
   readonly gcWatermark: number;
   /** Whether tombstones (and range tombstones) below the watermark may go: nothing older lies below the output. */
   readonly evictTombstones: boolean;
@@ -62,6 +61,11 @@ export interface MergeJob {
   readonly tombstones: readonly Fragment[];
   /** What of them the outputs keep. */
   readonly outputTombstones: readonly Fragment[];
+}
+
+export interface MergeJob extends MergeRules {
+  readonly source: MergeJobSource;
+  readonly callbacks: JobCallbacks;
   readonly output: {
     readonly fs: FsThreadShare;
     readonly dir: string;

@@ -6,13 +6,12 @@
  * @module
  */
 import type { FsThreadShare } from "@talus/fs";
-import type { MergeJob, MergeJobInput, MergeJobSource } from "../executor/merge-job.ts";
+import type { MergeJob, MergeJobInput, MergeJobSource, MergeRules } from "../executor/merge-job.ts";
 import type { Memtable } from "../memtable/memtable.ts";
 import type { SkipListSnapshot } from "../memtable/skiplist.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { JobClaims } from "../executor/shared-ids.ts";
 import { runOnWorker } from "../executor/worker-pool.ts";
-import type { Fragment } from "../range-tombstone/fragments.ts";
 import { codecById, DEFLATE_CODEC, LZ4_CODEC, NONE_CODEC } from "../table/index.ts";
 import { joinPath, removeQuietly } from "../version/index.ts";
 import { BACKGROUND_SYNC_BYTES, type TableStore } from "./table-store.ts";
@@ -24,17 +23,12 @@ import type { TreeVersion } from "./tree-version.ts";
 const BUILT_IN_CODECS: ReadonlySet<number> = new Set([NONE_CODEC.id, LZ4_CODEC.id, DEFLATE_CODEC.id]);
 
 /** What the job's caller computed that the job carries over. */
-export interface MergePlan {
+export interface MergePlan extends MergeRules {
   /** Input tables (a compaction); empty for a flush. */
   readonly ids: readonly number[];
   readonly destLevel: number;
   readonly policyLevel: number;
   readonly targetSize: number;
-  readonly gcWatermark: number;
-  readonly evictTombstones: boolean;
-  readonly nothingBelow?: boolean;
-  readonly tombstones: readonly Fragment[];
-  readonly outputTombstones: readonly Fragment[];
 }
 
 /**
