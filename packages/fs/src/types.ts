@@ -254,4 +254,21 @@ export interface Fs {
    * ```
    */
   threadShare?(): FsThreadShare | undefined;
+  /**
+   * The whole file at `path` as a read-only view backed by the file itself (a memory map): reads are
+   * memory loads, with no system call and no copy. `undefined` (or the method absent): read with
+   * {@link FsFile.readAt}; an empty file also gives `undefined`.
+   *
+   * Only for files that never change while mapped, such as an engine's immutable tables: a file that
+   * shrinks under a map kills the process at the next read past its new end (SIGBUS), and one written in
+   * place changes under the view. The map holds the file's blocks (even after the file is removed)
+   * until the view is garbage-collected.
+   *
+   * @example
+   * ```ts
+   * const bytes = fs.mapReadOnly?.("/db/tables/7");
+   * const first = bytes === undefined ? readFileBytes(fs, "/db/tables/7")[0] : bytes[0];
+   * ```
+   */
+  mapReadOnly?(path: string): Uint8Array | undefined;
 }

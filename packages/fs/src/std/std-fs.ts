@@ -6,6 +6,7 @@ import { fsError, hasCode } from "../errors.ts";
 import { openFlags, validateOpenOptions } from "../open-options.ts";
 import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest, FsThreadShare } from "../types.ts";
 import { StdFile } from "./std-file.ts";
+import { isMapAvailable, mapFile } from "./native-map.ts";
 import { lockScope, takeFileLock, type LockScope } from "./std-lock.ts";
 
 /**
@@ -137,6 +138,16 @@ export class StdFs implements Fs {
       // Different devices cannot share an inode; an independent durable copy is the next best thing.
       copyFileAcross(this, src, this, dst);
     }
+  }
+
+  /** Whether {@link mapReadOnly} maps files here (this package's addon loaded), rather than returning `undefined`. */
+  static mapsFiles(): boolean {
+    return isMapAvailable();
+  }
+
+  /** A memory map of the whole file, through this package's addon; `undefined` without it. See {@link Fs.mapReadOnly}. */
+  mapReadOnly(path: string): Uint8Array | undefined {
+    return mapFile(path);
   }
 
   /** The real disk is the same from every thread: a worker imports this module and makes its own `StdFs`. */

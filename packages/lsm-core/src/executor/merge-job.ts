@@ -66,6 +66,8 @@ export interface MergeRules {
 export interface MergeJob extends MergeRules {
   readonly source: MergeJobSource;
   readonly callbacks: JobCallbacks;
+  /** Read input tables through memory maps where the filesystem offers them (the tree's `mapTables`). */
+  readonly mapTables: boolean;
   readonly output: {
     readonly fs: FsThreadShare;
     readonly dir: string;

@@ -91,6 +91,7 @@ export async function runMergeJob(job: MergeJob): Promise<WrittenTable[]> {
     comparator: cmp,
     blockCache: new BlockCache(0),
     fileCache: new FileDescriptorCache(INPUT_OPEN_FILES),
+    mapFile: job.mapTables,
     ...(loaded.prefixExtractor === undefined ? {} : { prefixExtractor: loaded.prefixExtractor }),
   };
   const opened: Table[] = [];

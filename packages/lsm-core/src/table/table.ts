@@ -50,6 +50,8 @@ export interface TableOpenOptions {
   readonly pinFilter?: boolean;
   /** Enables {@link Table.mayContainPrefix} when it has the name the table was written with. */
   readonly prefixExtractor?: PrefixExtractor;
+  /** Read data blocks through a memory map where the filesystem offers one (`Fs.mapReadOnly`); default true. */
+  readonly mapFile?: boolean;
 }
 
 export interface TableCursorOptions {
@@ -89,6 +91,14 @@ export class Table implements TableBlockSource {
   /** A closed cursor to hand out again (see `cursorClosed`). */
   #spareCursor: TableCursor | null = null;
   #closed = false;
+  /**
+   * The whole file memory-mapped (where the filesystem maps files and the caller allows it), else null:
+   * a data block miss is then a view of the map instead of a positional read into a buffer. Safe because
+   * a table file never changes once written; dropped at close (the map itself goes with its last view).
+   */
+  #map: Uint8Array | null;
+  /** Data blocks of the map whose checksum has been checked, one bit each: each is checked once, not per load. */
+  readonly #verified: Uint8Array;
 
   private constructor(
     fs: Fs,
@@ -117,6 +127,8 @@ export class Table implements TableBlockSource {
     if (options.pinFilter === false && filter !== null && footer.filter !== null) this.#cacheBlock(footer.filter.offset, filter, filter.byteSize);
     this.#prefixFilterUsable = meta.prefixExtractor !== null && meta.prefixExtractor === options.prefixExtractor?.name;
     this.#point = new BlockCursor(this.order);
+    this.#map = options.mapFile === false ? null : mapTable(fs, path, meta.fileSize);
+    this.#verified = new Uint8Array(this.#map === null ? 0 : (index.count + 7) >>> 3);
   }
 
   /** Opens and validates the table at `path`. Filesystem errors (ENOENT, ...) pass through. */
@@ -273,6 +285,7 @@ export class Table implements TableBlockSource {
     if (this.#closed) return;
     this.#closed = true;
     this.#spareCursor = null;
+    this.#map = null;
     this.#fileCache.evict(this.path, this.#fs);
     this.#blockCache.evictTable(this.#namespace, this.meta.tableId);
   }
@@ -291,6 +304,19 @@ export class Table implements TableBlockSource {
     const offset = index.blockOffset(i);
     const cached = this.#blockCache.lookup(this.#cached, offset);
     if (cached instanceof DataBlock) return cached;
+    const map = this.#map;
+    if (map !== null) {
+      const verified = this.#verified;
+      const seen = ((verified[i >>> 3] as number) & (1 << (i & 7))) !== 0;
+      const framed = map.subarray(offset, offset + index.blockSize(i) + BLOCK_TRAILER_SIZE);
+      // Uncompressed, the block is a view of the map: nothing is read or copied, and caching it would
+      // only spend cache room on what the page cache holds already. A decompressed block is cached.
+      const contents = decodeBlock(framed, this.path, offset, "data", seen);
+      const block = new DataBlock(contents, this.path, offset, "data");
+      if (!seen) verified[i >>> 3] = (verified[i >>> 3] as number) | (1 << (i & 7));
+      if (fillCache && contents.buffer !== map.buffer) this.#cacheBlock(offset, block, block.byteSize);
+      return block;
+    }
     if (fillCache && this.#blockCache.capacity - this.#blockCache.size >= READ_AHEAD_ROOM) {
       const block = this.#readAhead(index, i);
       if (block !== null) return block;
@@ -398,6 +424,20 @@ export class Table implements TableBlockSource {
  */
 function recycleDropped(value: object): void {
   if (value instanceof DataBlock && value.pooled && value.cursors === 0) BLOCK_BUFFERS.give(value.data, value.pooledCapacity);
+}
+
+/**
+ * `path` memory-mapped, when `fs` maps files and the map has the size the table's footer was read at;
+ * null otherwise, also when mapping fails (out of address space, descriptors): reads then use pread.
+ */
+function mapTable(fs: Fs, path: string, fileSize: number): Uint8Array | null {
+  if (fs.mapReadOnly === undefined) return null;
+  try {
+    const map = fs.mapReadOnly(path);
+    return map !== undefined && map.length === fileSize ? map : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

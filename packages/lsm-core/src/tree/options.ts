@@ -109,6 +109,14 @@ export interface TreeOptions {
    * ```
    */
   readonly workers?: number | false;
+  /**
+   * Read table data blocks through memory maps where the filesystem offers them (`Fs.mapReadOnly`:
+   * `StdFs` with its native addon). A block-cache miss is then a view of the file's pages instead of a
+   * system call and a copy. Default true. Table files never change once written, which is what makes
+   * this safe; turn it off for a filesystem whose files might be truncated under the tree (a map read past
+   * a file's end ends the process with SIGBUS).
+   */
+  readonly mapTables?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -131,6 +139,7 @@ export interface ResolvedOptions {
   readonly valueLog: ValueLog | undefined;
   /** Worker threads for merges; 0: every job inline. */
   readonly workers: number;
+  readonly mapTables: boolean;
   /** How a worker loads the tree's callbacks, or undefined when one of them cannot be loaded there. */
   readonly workerCallbacks: JobCallbacks | undefined;
 }
@@ -172,8 +181,15 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     flushTableSize: positiveInteger("flushTableSize", options.flushTableSize, DEFAULT_TABLE_SIZE, 1),
     valueLog: checkValueLog(options.valueLog),
     workers: resolveWorkers(options.workers, fs),
+    mapTables: checkBoolean("mapTables", options.mapTables, true),
     workerCallbacks: workerCallbacks(options, comparator),
   };
+}
+
+function checkBoolean(name: string, value: boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new TypeError(`${name} must be a boolean, got ${String(value)}`);
+  return value;
 }
 
 function resolveWorkers(workers: number | false | undefined, fs: Fs): number {

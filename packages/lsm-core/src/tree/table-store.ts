@@ -155,6 +155,7 @@ export class TableStore {
       blockCache: o.blockCache,
       fileCache: o.fileCache,
       cacheNamespace: this.cacheNamespace,
+      mapFile: o.mapTables,
       ...(o.prefixExtractor === undefined ? {} : { prefixExtractor: o.prefixExtractor }),
     };
   }

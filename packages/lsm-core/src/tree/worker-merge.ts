@@ -85,6 +85,7 @@ function jobOf(state: TreeState, source: MergeJobSource, plan: MergePlan, claims
   return {
     source,
     callbacks: o.workerCallbacks,
+    mapTables: o.mapTables,
     gcWatermark: plan.gcWatermark,
     evictTombstones: plan.evictTombstones,
     ...(plan.nothingBelow === undefined ? {} : { nothingBelow: plan.nothingBelow }),
