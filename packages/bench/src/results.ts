@@ -60,6 +60,8 @@ export interface RunResult {
   readonly ingest?: IngestResult;
   /** prefixscan on Talus: the positional reads of scans on the reopened tree with the block cache off. */
   readonly prefixBlocks?: PrefixBlocksResult;
+  /** readseq on Talus: the zero-copy scan after the timed copying pass, and its baseline. */
+  readonly zeroCopyScan?: ZeroCopyScanResult;
   /** Bytes written to disk per user byte: through the counting Fs (Talus only). */
   readonly writeAmp?: number;
   /** Bytes the process passed to write(2) and friends per user byte (/proc/self/io wchar; every engine). */
@@ -149,6 +151,18 @@ export interface PrefixBlocksResult {
   readonly tables: number;
 }
 
+/**
+ * readseq's passes after the timed one (engines with a zero-copy scan). The timed pass reads a database
+ * just reopened; these read it after that pass, with whatever it left in the caches, so the zero-copy
+ * pass is held to a copying pass made right before it rather than to the timed one.
+ */
+export interface ZeroCopyScanResult {
+  /** Entries per second through the zero-copy scan (Talus: `tree.scan`, views of the engine's memory). */
+  readonly opsPerSec: number;
+  /** Entries per second of a second pass through the copying iterator, right before the zero-copy one. */
+  readonly copyingOpsPerSec: number;
+}
+
 /** One full forward scan of the data set: the best of a few. */
 export interface ScanTiming {
   readonly ms: number;
@@ -191,6 +205,9 @@ export interface Summary {
   /** prefixscan on Talus: data blocks read per scan, and tables in the tree. */
   readonly blocksPerScan?: Spread;
   readonly tables?: Spread;
+  /** readseq on Talus: the zero-copy scan's entries per second, and over its copying baseline's (see {@link ZeroCopyScanResult}). */
+  readonly zeroCopyOpsPerSec?: Spread;
+  readonly zeroCopySpeedup?: Spread;
   readonly writeAmp?: Spread;
   readonly wcharAmp?: Spread;
   readonly spaceAmp?: Spread;

@@ -90,6 +90,25 @@ describe("pnpm bench end to end", () => {
     expect(report.targets.map((t) => t.target)).toEqual(["deleterange full scan, tombstones in memtable vs none", "deleterange full scan, tombstones flushed vs none"]);
   });
 
+  it("runs readseq with Talus' zero-copy scan beside the copying one, and reports both", async () => {
+    const json = join(dir(), "readseq.json");
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", "--conditions", "talus-source", cli, "--num", "3000", "--workloads", "readseq", "--engines", "talus,lmdb", "--dir", dir(), "--json", json],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    expect(stdout).toMatch(/engine\s+ops\/s\s+zero-copy ops\/s\s+vs copying rescan/);
+    const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+    expect(report.failures).toEqual([]);
+    const [talus, lmdb] = report.runs;
+    expect(talus).toMatchObject({ engine: "talus", ops: 3000, items: 3000 });
+    expect(talus?.zeroCopyScan?.opsPerSec).toBeGreaterThan(0);
+    expect(talus?.zeroCopyScan?.copyingOpsPerSec).toBeGreaterThan(0);
+    expect(lmdb).toMatchObject({ engine: "lmdb", ops: 3000 });
+    expect(lmdb).not.toHaveProperty("zeroCopyScan");
+    expect(report.summaries.find((s) => s.engine === "talus")?.zeroCopyOpsPerSec?.median).toBe(talus?.zeroCopyScan?.opsPerSec);
+  });
+
   it("runs mergerandom on Talus (merge operator) and the emulating peers, every counter checked", async () => {
     const json = join(dir(), "mergerandom.json");
     const { stdout } = await run(

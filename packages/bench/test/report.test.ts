@@ -151,3 +151,40 @@ describe("the deleterange report", () => {
     expect(text).toContain("deleterange full scan, tombstones in memtable vs none");
   });
 });
+
+describe("the readseq report", () => {
+  const zeroCopyScan = (opsPerSec: number, copyingOpsPerSec: number): NonNullable<RunResult["zeroCopyScan"]> => ({ opsPerSec, copyingOpsPerSec });
+  const runs = [
+    run("readseq", "talus", 2_000_000, { rep: 1, zeroCopyScan: zeroCopyScan(5_000_000, 2_500_000) }),
+    run("readseq", "talus", 2_200_000, { rep: 2, zeroCopyScan: zeroCopyScan(6_000_000, 2_000_000) }),
+    run("readseq", "talus", 2_100_000, { rep: 3, zeroCopyScan: zeroCopyScan(5_500_000, 2_200_000) }),
+    run("readseq", "lmdb", 1_000_000),
+    run("readrandom", "talus", 900_000),
+  ];
+  const summaries = summarize(runs);
+
+  it("summarises the zero-copy scan and its speed over the copying rescan, per repetition, for the engines that have one", () => {
+    const talus = summaries.find((s) => s.workload === "readseq" && s.engine === "talus");
+    expect(talus?.zeroCopyOpsPerSec).toEqual({ median: 5_500_000, min: 5_000_000, max: 6_000_000 });
+    expect(talus?.zeroCopySpeedup).toEqual({ median: 2.5, min: 2, max: 3 });
+    expect(summaries.find((s) => s.engine === "lmdb")?.zeroCopyOpsPerSec).toBeUndefined();
+    expect(summaries.find((s) => s.workload === "readrandom")?.zeroCopySpeedup).toBeUndefined();
+  });
+
+  it("holds the timed copying pass, not the zero-copy one, to the readseq target", () => {
+    expect(checkTargets(summaries).find((t) => t.workload === "readseq")).toMatchObject({ engine: "talus", peer: "lmdb", measured: 2.1 });
+  });
+
+  it("renders zero-copy columns beside ops/s in readseq's table only, with dashes for engines without the scan", () => {
+    const text = renderReport({
+      tool: "@talus/bench", formatVersion: 1, date: "", machine: { cpu: "", cores: 1, memoryBytes: 1, platform: "", node: "" }, options: {},
+      totalSeconds: 1, skipped: {}, prefills: [], runs, summaries, failures: [], ratios: ratios(summaries), targets: checkTargets(summaries),
+    }, false);
+    const [readseq, readrandom] = ["== readseq", "== readrandom"].map((h) => text.slice(text.indexOf(h)).split("\n\n")[1]?.split("\n") ?? []);
+    expect(readseq?.[0]).toMatch(/^engine\s+ops\/s\s+zero-copy ops\/s\s+vs copying rescan\s+MB\/s\s+p50 µs/);
+    expect(readseq?.find((l) => l.startsWith("talus "))).toMatch(/^talus\s+2,100,000 \(2,000,000–2,200,000\)\s+5,500,000 \(5,000,000–6,000,000\)\s+2\.50x \(2\.00x–3\.00x\)\s+1\.0\s/);
+    expect(readseq?.find((l) => l.startsWith("lmdb "))).toMatch(/^lmdb\s+1,000,000\s+-\s+-\s+1\.0\s/);
+    expect(readrandom?.[0]).not.toContain("zero-copy");
+    expect(text).toContain("vs copying rescan: its speed over the rescan's");
+  });
+});

@@ -64,6 +64,11 @@ export interface BenchDb {
   majorCompact?(): Promise<void>;
   get(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
   scanner(): Scanner;
+  /**
+   * readseq's second pass: the same forward scan through an API that hands the engine's memory to a
+   * callback instead of a copy per entry (Talus: `tree.scan`). Only engines that have one implement it.
+   */
+  scanViews?(): Scanner;
   /** Seeks to key `i` and reads `1 + nexts` entries, for each op. */
   seek(keys: KeyStream, from: number, to: number, nexts: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
   /**

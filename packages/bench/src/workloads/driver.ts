@@ -7,7 +7,7 @@
  */
 import type { BenchDb } from "../engines/types.ts";
 import type { ValuePool } from "../data.ts";
-import type { ChildSettings, DeleteRangeResult, IngestResult, MergeResult } from "../results.ts";
+import type { ChildSettings, DeleteRangeResult, IngestResult, MergeResult, ZeroCopyScanResult } from "../results.ts";
 
 /** A workload sees the run's sizes as the child got them; `maxSeconds` is Infinity for prefills. */
 export interface WorkloadContext
@@ -42,6 +42,8 @@ export interface Measured {
   readonly ingest?: IngestResult;
   /** Key plus value bytes the timed ops wrote (fills). */
   readonly userBytesWritten?: number;
+  /** readseq on engines with a zero-copy scan: that scan and its copying baseline. */
+  readonly zeroCopyScan?: ZeroCopyScanResult;
 }
 
 export function yieldToLoop(): Promise<void> {

@@ -255,30 +255,6 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     return undefined;
   }
 
-  /** See `mergeForward`; the backward form (versions arrive oldest first). Leaves `c` before the key. */
-  #backwardMerged(c: EntryCursor, key: Uint8Array, inRange: boolean): Uint8Array | undefined {
-    const cmp = this.#comparator;
-    const covered = inRange && this.#cover !== undefined ? this.#cover.backward(key) : -1;
-    // Oldest first; only what the reader can see and no range tombstone hides.
-    const kinds: number[] = [];
-    const values: Uint8Array[] = [];
-    while (c.valid() && cmp.compare(c.key(), key) === 0) {
-      const seqno = c.seqno();
-      if (inRange && seqno < this.#readSeqno && seqno >= covered) {
-        kinds.push(c.kind());
-        values.push(isTombstone(c.kind()) ? EMPTY_VALUE : copyForCaller(c.value()));
-      }
-      c.prev();
-    }
-    const newest = kinds.length - 1;
-    if (newest < 0 || isTombstone(kinds[newest] as number)) return undefined;
-    if (kinds[newest] !== Kind.MergeOperand) return this.#resolver.resolve(key, kinds[newest] as ValueKind, values[newest] as Uint8Array);
-    let i = newest;
-    while (i >= 0 && kinds[i] === Kind.MergeOperand) i--;
-    const base = i >= 0 && !isTombstone(kinds[i] as number) ? this.#resolver.resolve(key, kinds[i] as ValueKind, values[i] as Uint8Array) : undefined;
-    return runMerge(this.#merge as MergeOperator, key, base, values.slice(i + 1));
-  }
-
   #backward(c: EntryCursor): [Uint8Array, Uint8Array] | undefined {
     const cmp = this.#comparator;
     const range = this.#range;
@@ -293,7 +269,9 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
       const inRange = belowUpper(cmp, range, key) && (this.#keyFilter === undefined || this.#keyFilter(key));
       // Going backward the versions of `key` arrive oldest first; the last visible one is the newest.
       if (this.#merge !== undefined) {
-        const merged = this.#backwardMerged(c, key, inRange);
+        const covered = inRange && this.#cover !== undefined ? this.#cover.backward(key) : -1;
+        // A key outside the range is only stepped over: at read seqno 0 none of its versions is visible.
+        const merged = mergeBackward(this.#merge, cmp, c, key, inRange ? this.#readSeqno : 0, covered, this.#resolver);
         if (merged !== undefined) return [key, merged];
         continue;
       }
@@ -323,7 +301,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
  * base), a deletion, or a version below `covered` (hidden by a range tombstone: no base). Leaves `c` on
  * the first entry not collected.
  */
-function mergeForward(operator: MergeOperator, cmp: Comparator, c: EntryCursor, key: Uint8Array, covered: number, resolver: ValueResolver): Uint8Array {
+export function mergeForward(operator: MergeOperator, cmp: Comparator, c: EntryCursor, key: Uint8Array, covered: number, resolver: ValueResolver): Uint8Array {
   const operands: Uint8Array[] = [];
   let base: Uint8Array | undefined;
   while (c.valid() && cmp.compare(c.key(), key) === 0 && c.seqno() >= covered) {
@@ -340,8 +318,42 @@ function mergeForward(operator: MergeOperator, cmp: Comparator, c: EntryCursor, 
   return runMerge(operator, key, base, operands.reverse());
 }
 
+/**
+ * The backward form of {@link mergeForward} (versions arrive oldest first): the value of `key` from the
+ * versions below `readSeqno` and at or above `covered`, or undefined when the newest of them is a
+ * deletion or there is none. Leaves `c` before the key.
+ */
+export function mergeBackward(
+  operator: MergeOperator,
+  cmp: Comparator,
+  c: EntryCursor,
+  key: Uint8Array,
+  readSeqno: number,
+  covered: number,
+  resolver: ValueResolver,
+): Uint8Array | undefined {
+  // Oldest first; only what the reader can see and no range tombstone hides.
+  const kinds: number[] = [];
+  const values: Uint8Array[] = [];
+  while (c.valid() && cmp.compare(c.key(), key) === 0) {
+    const seqno = c.seqno();
+    if (seqno < readSeqno && seqno >= covered) {
+      kinds.push(c.kind());
+      values.push(isTombstone(c.kind()) ? EMPTY_VALUE : copyForCaller(c.value()));
+    }
+    c.prev();
+  }
+  const newest = kinds.length - 1;
+  if (newest < 0 || isTombstone(kinds[newest] as number)) return undefined;
+  if (kinds[newest] !== Kind.MergeOperand) return resolver.resolve(key, kinds[newest] as ValueKind, values[newest] as Uint8Array);
+  let i = newest;
+  while (i >= 0 && kinds[i] === Kind.MergeOperand) i--;
+  const base = i >= 0 && !isTombstone(kinds[i] as number) ? resolver.resolve(key, kinds[i] as ValueKind, values[i] as Uint8Array) : undefined;
+  return runMerge(operator, key, base, values.slice(i + 1));
+}
+
 /** Moves `c` past every version of `key`. REQUIRES: `c` is on a version of `key`. */
-function skipForward(cmp: Comparator, c: EntryCursor, key: Uint8Array): void {
+export function skipForward(cmp: Comparator, c: EntryCursor, key: Uint8Array): void {
   do c.next();
   while (c.valid() && cmp.compare(c.key(), key) === 0);
 }

@@ -13,7 +13,8 @@ import { runMerge, type MergeOperator } from "../merge/merge-operator.ts";
 import { newPointLookup, type EntryCursor, type PointLookup } from "../iter/cursor.ts";
 import { MergingCursor } from "../iter/merging-cursor.ts";
 import { RunCursor } from "../iter/run-cursor.ts";
-import { VisibleRangeIterator, type ValueResolver } from "../iter/visible-range.ts";
+import { RAW_VALUES, VisibleRangeIterator, type ValueResolver } from "../iter/visible-range.ts";
+import { scanVisible, type ScanVisitor } from "../iter/visible-scan.ts";
 import type { ValueLog } from "../separation/value-log.ts";
 import { FULL_RANGE, type KeyRange } from "../iter/bounds.ts";
 import type { Comparator } from "../key/comparator.ts";
@@ -280,7 +281,6 @@ function memtableMax(m: SuperVersion["active"]): () => number {
  */
 const PREFETCH_MAX_LIMIT = 16;
 
-/** An iterator over `range` at `readSeqno` that pins `sv` until it ends. */
 /** How a range iterator reads, besides its snapshot, range and seqno. */
 export interface ScanOptions {
   readonly comparator: Comparator;
@@ -293,6 +293,7 @@ export interface ScanOptions {
   readonly resolver?: ValueResolver | undefined;
 }
 
+/** An iterator over `range` at `readSeqno` that pins `sv` until it ends. */
 export function rangeIterator(sv: SuperVersion, range: KeyRange, readSeqno: number, options: ScanOptions): VisibleRangeIterator {
   const { comparator, keyFilter, mergeOperator, prefixProbe, resolver } = options;
   const release = sv.pin();
@@ -316,5 +317,43 @@ export function rangeIterator(sv: SuperVersion, range: KeyRange, readSeqno: numb
   } catch (error) {
     release();
     throw error;
+  }
+}
+
+/**
+ * Calls `visit` with each visible entry of `range` at `readSeqno` as views (see ../iter/visible-scan.ts),
+ * pinning `sv` for the scan's duration only: it is released however the scan ends, a throwing `visit`
+ * included. Returns the entries visited.
+ */
+export function scanRange(sv: SuperVersion, range: KeyRange, readSeqno: number, options: ScanOptions, visit: ScanVisitor): number {
+  if (range.limit === 0) return 0;
+  const { comparator, keyFilter, mergeOperator, prefixProbe, resolver } = options;
+  const release = sv.pin();
+  let cursor: EntryCursor | undefined;
+  try {
+    const cover = scanCover(comparator, sv, range, readSeqno);
+    const skippable = cover !== undefined && !range.reverse;
+    const merging = mergedCursor(comparator, sv, range, skippable, prefixProbe);
+    cursor = merging;
+    return scanVisible(
+      {
+        comparator,
+        cursor: merging,
+        readSeqno,
+        range,
+        resolver: resolver ?? RAW_VALUES,
+        keyFilter,
+        cover,
+        skipCovered: skippable && merging instanceof MergingCursor ? (seqno, to) => merging.skipOlderThan(seqno, to) : undefined,
+        mergeOperator,
+      },
+      visit,
+    );
+  } finally {
+    try {
+      cursor?.close();
+    } finally {
+      release();
+    }
   }
 }
