@@ -209,6 +209,30 @@ export const TARGETS: readonly TargetDef[] = [
     met: (v) => v <= 1.3,
   },
   { target: "ingest vs fillseq (talus)", workload: "ingest", peerWorkload: "fillseq", goal: ">= 5x", measure: opsRatio, met: (v) => v >= 5 },
+  // Issue #12 (workers and the read path), at --num 1000000: writes with compaction against LevelDB's
+  // batched writes, reads against lmdb, the event loop while compaction runs on worker threads.
+  ...(["fillrandom", "overwrite"] as const).map(
+    (workload): TargetDef => ({ target: `${workload} with compaction vs classic-level batched (#12)`, workload, engines: ["talus+compaction"], peer: "classic-level", goal: ">= 1.5x", measure: opsRatio, met: (v) => v >= 1.5 }),
+  ),
+  { target: "seekrandom vs lmdb getRange (#12)", workload: "seekrandom", engines: ["talus"], peer: "lmdb", goal: ">= 1.5x", measure: opsRatio, met: (v) => v >= 1.5 },
+  { target: "readseq vs lmdb, copying iterator (#12)", workload: "readseq", engines: ["talus"], peer: "lmdb", goal: ">= 2.5x", measure: opsRatio, met: (v) => v >= 2.5 },
+  {
+    target: "readseq vs lmdb, zero-copy scan (#12)",
+    workload: "readseq",
+    engines: ["talus"],
+    peer: "lmdb",
+    goal: ">= 4x",
+    measure: (t, p) => (t.zeroCopyOpsPerSec === undefined || p === undefined ? undefined : t.zeroCopyOpsPerSec.median / p.opsPerSec.median),
+    met: (v) => v >= 4,
+  },
+  {
+    target: "fillrandom event-loop delay p99, with compaction (#12, ms)",
+    workload: "fillrandom",
+    engines: ["talus+compaction"],
+    goal: "< 5 ms",
+    measure: (t) => t.eventLoopP99Ms?.median,
+    met: (v) => v < 5,
+  },
   {
     target: "prefixscan blocks read per scan, prefix extractor vs none",
     workload: "prefixscan",
@@ -340,7 +364,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     parts.push("");
   }
   if (report.targets.length > 0) {
-    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators; ingest: bulk ingestion; prefixscan: prefix extractors; blob tree: key-value separation)"), "");
+    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators; ingest: bulk ingestion; prefixscan: prefix extractors; blob tree: key-value separation; #12: worker threads and the read path)"), "");
     const rows = report.targets.map((t) => [t.target, t.engine, t.peer, t.target.includes("(ms)") ? fmtFixed(t.measured, 2) : fmtRatio(t.measured), t.goal, t.met ? "yes" : "no"]);
     const columns: Column[] = [{ title: "target", align: "left" }, { title: "engine", align: "left" }, { title: "peer", align: "left" }, { title: "measured" }, { title: "goal" }, { title: "met", align: "left" }];
     parts.push(renderTable(columns, rows, markdown), "");

@@ -42,6 +42,19 @@ describe("report", () => {
     expect(t.find((x) => x.target.startsWith("fillrandom event-loop"))).toMatchObject({ measured: 4, met: true });
     expect(t.find((x) => x.target.startsWith("fillrandom disk"))).toMatchObject({ measured: 0.5, met: true });
     expect(t.some((x) => x.workload === "readseq")).toBe(false);
+    // Issue #12's rows: the fill with compaction against LevelDB, its event loop against 5 ms.
+    expect(t.find((x) => x.target === "fillrandom with compaction vs classic-level batched (#12)")).toMatchObject({ engine: "talus+compaction", measured: 3, met: true });
+    expect(t.find((x) => x.target.startsWith("fillrandom event-loop delay p99, with compaction"))).toMatchObject({ measured: 4, met: true, goal: "< 5 ms" });
+  });
+
+  it("holds readseq's copying and zero-copy passes to issue #12's goals against lmdb", () => {
+    const scan = summarize([
+      run("readseq", "talus", 1000, { zeroCopyScan: { opsPerSec: 5000, copyingOpsPerSec: 1200 } }),
+      run("readseq", "lmdb", 1000),
+    ]);
+    const t = checkTargets(scan);
+    expect(t.find((x) => x.target === "readseq vs lmdb, copying iterator (#12)")).toMatchObject({ measured: 1, met: false });
+    expect(t.find((x) => x.target === "readseq vs lmdb, zero-copy scan (#12)")).toMatchObject({ measured: 5, met: true, goal: ">= 4x" });
   });
 
   it("renders a table per workload with the spread of repetitions", () => {
