@@ -226,7 +226,7 @@ export const TARGETS: readonly TargetDef[] = [
     met: (v) => v >= 4,
   },
   {
-    target: "fillrandom event-loop delay p99, with compaction (#12, ms)",
+    target: "fillrandom event-loop delay p99 with compaction, #12 (ms)",
     workload: "fillrandom",
     engines: ["talus+compaction"],
     goal: "< 5 ms",
