@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { ForwardingFs, MemFs, StdFs } from "../src/index.ts";
+import { ForwardingFs, MemFs, StdFs, type Fs } from "../src/index.ts";
 import { tempDirs } from "./helpers.ts";
 
 const temp = tempDirs(afterEach);
@@ -50,7 +50,7 @@ describe("StdFs.mapReadOnly", () => {
   });
 
   it("is not offered by in-memory volumes or by wrappers that must see every read", () => {
-    expect(new MemFs().mapReadOnly).toBeUndefined();
+    expect((new MemFs() as Fs).mapReadOnly).toBeUndefined();
     expect((new ForwardingFs(new StdFs()) as { mapReadOnly?: unknown }).mapReadOnly).toBeUndefined();
   });
 });
@@ -81,6 +81,6 @@ describe("StdFs.threadShare", () => {
     await worker.terminate();
     expect(message).toBe("done");
     expect(new TextDecoder().decode(new StdFs().mapReadOnly(path))).toBe("written by a worker");
-    expect(new MemFs().threadShare).toBeUndefined();
+    expect((new MemFs() as Fs).threadShare).toBeUndefined();
   });
 });

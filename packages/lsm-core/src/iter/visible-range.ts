@@ -217,17 +217,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
         skipForward(cmp, c, key);
         continue;
       }
-      // Versions arrive newest first: step over those the snapshot cannot see; a change of key means
-      // none of this key's versions is visible, and the new key starts over.
-      let visible = true;
-      while (c.seqno() >= readSeqno) {
-        c.next();
-        if (!c.valid() || cmp.compare(c.key(), key) !== 0) {
-          visible = false;
-          break;
-        }
-      }
-      if (!visible) continue;
+      if (!toNewestVisible(cmp, c, key, readSeqno)) continue;
       const kind = c.kind();
       const cover = this.#cover;
       const covered = cover === undefined ? -1 : cover.forward(key);
@@ -350,6 +340,19 @@ export function mergeBackward(
   while (i >= 0 && kinds[i] === Kind.MergeOperand) i--;
   const base = i >= 0 && !isTombstone(kinds[i] as number) ? resolver.resolve(key, kinds[i] as ValueKind, values[i] as Uint8Array) : undefined;
   return runMerge(operator, key, base, values.slice(i + 1));
+}
+
+/**
+ * Steps `c`, standing on the newest version of `key`, over the versions a read at `readSeqno` cannot see
+ * (they arrive newest first). True when it stands on a visible version of `key`; false when it left the
+ * key (none of its versions is visible, and the new key starts over) or the input ended.
+ */
+export function toNewestVisible(cmp: Comparator, c: EntryCursor, key: Uint8Array, readSeqno: number): boolean {
+  while (c.seqno() >= readSeqno) {
+    c.next();
+    if (!c.valid() || cmp.compare(c.key(), key) !== 0) return false;
+  }
+  return true;
 }
 
 /** Moves `c` past every version of `key`. REQUIRES: `c` is on a version of `key`. */

@@ -19,7 +19,7 @@ import type { MergeOperator } from "../merge/merge-operator.ts";
 import type { ScanCover } from "../range-tombstone/scan-cover.ts";
 import { aboveLower, belowUpper, type KeyRange } from "./bounds.ts";
 import type { EntryCursor } from "./cursor.ts";
-import { mergeBackward, mergeForward, skipForward, type ValueResolver, type VisibleRangeIterator } from "./visible-range.ts";
+import { mergeBackward, mergeForward, skipForward, toNewestVisible, type ValueResolver, type VisibleRangeIterator } from "./visible-range.ts";
 
 /**
  * Called once per visible entry. `key` and `value` are views of engine memory, valid only until it
@@ -94,16 +94,7 @@ function forward(scan: VisibleScan, visit: ScanVisitor): number {
       skipForward(cmp, c, key);
       continue;
     }
-    // Versions arrive newest first: step over those the snapshot cannot see.
-    let visible = true;
-    while (c.seqno() >= readSeqno) {
-      c.next();
-      if (!c.valid() || cmp.compare(c.key(), key) !== 0) {
-        visible = false;
-        break;
-      }
-    }
-    if (!visible) continue;
+    if (!toNewestVisible(cmp, c, key, readSeqno)) continue;
     const kind = c.kind();
     const covered = cover === undefined ? -1 : cover.forward(key);
     let value: Uint8Array | undefined;
