@@ -1,13 +1,11 @@
-import { MemFs } from "@talus/fs";
 import { describe, expect, it } from "vitest";
 import { ENGINE_NAMES, type EngineName } from "../src/catalog.ts";
 import { keyStream, rangeStream, ValuePool, type KeyStream, type RangeStream } from "../src/data.ts";
-import { openEngine } from "../src/engines/index.ts";
 import type { BenchDb, Scanner, Tally } from "../src/engines/types.ts";
 import { LatencyRecorder } from "../src/stats.ts";
 import type { WorkloadContext } from "../src/workloads/driver.ts";
 import { deleteRangeWhileReading, RANGE_WIDTH, READS_PER_ROUND, SCAN_REPEATS, SEEK_NEXTS } from "../src/workloads/deleterange.ts";
-import { useTempDir } from "./helpers.ts";
+import { openTestEngine, useTempDir } from "./helpers.ts";
 
 /** Spins for `us` microseconds: an op of a known cost. */
 function spin(us: number): void {
@@ -162,18 +160,7 @@ describe("deleterange on every engine", () => {
 
   it.each(ENGINE_NAMES)("%s reads what the model says, sees every range delete, and times the scans", async (engine: EngineName) => {
     const talus = engine.startsWith("talus");
-    const db = await openEngine({
-      engine,
-      dir: talus ? "/db" : dir(),
-      keySize: 16,
-      batch: 1000,
-      memtableBytes: 1 << 20,
-      talusCompression: "default",
-      cacheMb: 8,
-      talusCacheMb: undefined,
-      countIo: false,
-      ...(talus ? { fs: new MemFs() } : {}),
-    });
+    const db = await openTestEngine(engine, dir);
     try {
       const values = new ValuePool(16, 1, 8);
       const w = db.write(keyStream("sequential", 16, 1, num), values, 0, num, new LatencyRecorder());

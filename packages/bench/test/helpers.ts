@@ -2,6 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
+import { MemFs } from "@talus/fs";
+import type { EngineName } from "../src/catalog.ts";
+import { openEngine } from "../src/engines/index.ts";
+import type { BenchDb, EngineConfig } from "../src/engines/types.ts";
 
 /** A fresh temp directory per test, removed afterwards. Call at describe level; use the getter inside tests. */
 export function useTempDir(): () => string {
@@ -11,4 +15,25 @@ export function useTempDir(): () => string {
     current = undefined;
   });
   return () => (current ??= mkdtempSync(join(tmpdir(), "talus-bench-test-")));
+}
+
+/**
+ * Opens `engine` as the workload tests do: Talus engines on a fresh MemFs at `/db`, the peers in the
+ * test's temp directory (`dir()`), with small test settings that `over` adjusts.
+ */
+export function openTestEngine(engine: EngineName, dir: () => string, over: Partial<EngineConfig> = {}): Promise<BenchDb> {
+  const talus = engine.startsWith("talus");
+  return openEngine({
+    engine,
+    dir: talus ? "/db" : dir(),
+    keySize: 16,
+    batch: 1000,
+    memtableBytes: 1 << 20,
+    talusCompression: "default",
+    cacheMb: 8,
+    talusCacheMb: undefined,
+    countIo: false,
+    ...(talus ? { fs: new MemFs() } : {}),
+    ...over,
+  });
 }

@@ -10,7 +10,7 @@ import { plan } from "../src/runner.ts";
 import { LatencyRecorder } from "../src/stats.ts";
 import type { WorkloadContext } from "../src/workloads/driver.ts";
 import { ingest, VERIFY_SAMPLE, verifyLoaded } from "../src/workloads/ingest.ts";
-import { useTempDir } from "./helpers.ts";
+import { openTestEngine, useTempDir } from "./helpers.ts";
 
 const values = new ValuePool(32, 1, 64);
 
@@ -99,18 +99,7 @@ describe("ingest on every engine", () => {
 
   it.each(ENGINE_NAMES.filter((e) => ENGINES[e].workloads === undefined))("%s loads sorted keys that read back", async (engine: EngineName) => {
     const talus = engine.startsWith("talus");
-    const db = await openEngine({
-      engine,
-      dir: talus ? "/db" : dir(),
-      keySize: 16,
-      batch: 500,
-      memtableBytes: 16 << 10,
-      talusCompression: "default",
-      cacheMb: 8,
-      talusCacheMb: undefined,
-      countIo: talus,
-      ...(talus ? { fs: new MemFs() } : {}),
-    });
+    const db = await openTestEngine(engine, dir, { batch: 500, memtableBytes: 16 << 10, countIo: talus });
     try {
       const m = await ingest(context(db, num, 500));
       expect(m.ops).toBe(num);

@@ -1,14 +1,12 @@
-import { MemFs } from "@talus/fs";
 import { counterMerge } from "@talus/lsm-core";
 import { describe, expect, it } from "vitest";
 import { ENGINE_NAMES, WORKLOADS, type EngineName } from "../src/catalog.ts";
 import { COUNTER_BYTES, counterInto, MAX_INCREMENT, mergeStream, readCounter, sequentialKeyInto, ValuePool, type KeyStream, type MergeStream } from "../src/data.ts";
-import { openEngine } from "../src/engines/index.ts";
 import type { BenchDb, Tally } from "../src/engines/types.ts";
 import { LatencyRecorder } from "../src/stats.ts";
 import type { WorkloadContext } from "../src/workloads/driver.ts";
 import { CHECK_SAMPLE, mergeKeySpace, mergeOps, mergeRandom, mergeReadKeys, OPERANDS_PER_KEY } from "../src/workloads/mergerandom.ts";
-import { useTempDir } from "./helpers.ts";
+import { openTestEngine, useTempDir } from "./helpers.ts";
 
 function context(db: BenchDb, num: number, reads: number, batch = 1000): WorkloadContext {
   return { db, values: new ValuePool(16, 1, 8), num, reads, maxSeconds: 60, keySize: 16, valueSize: 16, seed: 1, batch, seekNexts: 0, progress: () => {} };
@@ -184,20 +182,8 @@ describe("mergerandom on every engine", () => {
 
   it.each(ENGINE_NAMES)("%s merges counters whose reads match the model's sums", async (engine: EngineName) => {
     const talus = engine.startsWith("talus");
-    const db = await openEngine({
-      engine,
-      dir: talus ? "/db" : dir(),
-      keySize: 16,
-      batch: 1000,
-      // Small enough that Talus flushes several times: operands land in several tables (and compactions).
-      memtableBytes: 16 << 10,
-      talusCompression: "default",
-      cacheMb: 8,
-      talusCacheMb: undefined,
-      countIo: false,
-      mergeOperator: true,
-      ...(talus ? { fs: new MemFs() } : {}),
-    });
+    // Small enough that Talus flushes several times: operands land in several tables (and compactions).
+    const db = await openTestEngine(engine, dir, { memtableBytes: 16 << 10, mergeOperator: true });
     try {
       const m = await mergeRandom(context(db, num, reads, 500));
       expect(m.ops).toBe(num);

@@ -1,13 +1,11 @@
-import { MemFs } from "@talus/fs";
 import { describe, expect, it } from "vitest";
 import type { EngineName } from "../src/catalog.ts";
 import { keyStream, ValuePool } from "../src/data.ts";
-import { openEngine } from "../src/engines/index.ts";
 import type { BenchDb, Scanner, Tally } from "../src/engines/types.ts";
 import { LatencyRecorder } from "../src/stats.ts";
 import type { WorkloadContext } from "../src/workloads/driver.ts";
 import { readSeq } from "../src/workloads/read.ts";
-import { useTempDir } from "./helpers.ts";
+import { openTestEngine, useTempDir } from "./helpers.ts";
 
 const KEY_SIZE = 16;
 
@@ -74,18 +72,7 @@ describe("readseq", () => {
     const talus = engine.startsWith("talus");
     const num = 2000;
     const values = new ValuePool(engine === "talus:blob" ? 1500 : 100, 1, 64);
-    const db = await openEngine({
-      engine,
-      dir: talus ? "/db" : dir(),
-      keySize: KEY_SIZE,
-      batch: 1000,
-      memtableBytes: 32 * 1024,
-      talusCompression: "default",
-      cacheMb: 8,
-      talusCacheMb: undefined,
-      countIo: false,
-      ...(talus ? { fs: new MemFs() } : {}),
-    });
+    const db = await openTestEngine(engine, dir, { keySize: KEY_SIZE, memtableBytes: 32 * 1024 });
     try {
       const keys = keyStream("random", KEY_SIZE, 1, num);
       // In slices, as the fills write: Talus flushes between them once its memtable is full.
