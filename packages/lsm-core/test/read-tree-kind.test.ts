@@ -6,17 +6,9 @@ import { useTempDirs } from "@talus/testkit";
 import { LsmError, readTreeKind, SequenceNumberCounter, Tree, type TreeKind } from "../src/index.ts";
 import { loadLatestVersion, persistVersion, versionFileName } from "../src/version/persist.ts";
 import { FakeValueLog } from "./value-log-support.ts";
+import { thrownBy } from "./tree-test-support.ts";
 
 const dirs = useTempDirs(afterEach);
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 const codeOf = (error: unknown): unknown => (error as { code?: unknown }).code;
 
@@ -93,7 +85,7 @@ describe("readTreeKind", () => {
   it("refuses a half-written directory with the INVALID_DATA open gives it, and a file with ENOTDIR", async () => {
     const fs = new MemFs();
     fs.createDirAll("/half/tables");
-    const error = caught(() => readTreeKind(fs, "/half"));
+    const error = thrownBy(() => readTreeKind(fs, "/half"));
     expect(error).toBeInstanceOf(LsmError);
     expect(codeOf(error)).toBe("INVALID_DATA");
     await expect(Tree.open({ path: "/half", fs })).rejects.toThrow((error as Error).message);
@@ -102,7 +94,7 @@ describe("readTreeKind", () => {
     const filePath = join(dirs.make("kind"), "a-file");
     const file = std.open(filePath, { write: true, createNew: true });
     file.close();
-    expect(codeOf(caught(() => readTreeKind(std, filePath)))).toBe("ENOTDIR");
+    expect(codeOf(thrownBy(() => readTreeKind(std, filePath)))).toBe("ENOTDIR");
   });
 
   it("reports a damaged current or version file as CORRUPTION naming it", async () => {
@@ -115,13 +107,13 @@ describe("readTreeKind", () => {
     const file = fs.open(path, { write: true, truncate: true });
     file.write(damaged);
     file.close();
-    const error = caught(() => readTreeKind(fs, "/db"));
+    const error = thrownBy(() => readTreeKind(fs, "/db"));
     expect(codeOf(error)).toBe("CORRUPTION");
     expect((error as Error).message).toContain(path);
 
     // A version file that is missing while `current` stays put is not retried forever.
     fs.removeFile(path);
-    expect(codeOf(caught(() => readTreeKind(fs, "/db")))).toBe("CORRUPTION");
+    expect(codeOf(thrownBy(() => readTreeKind(fs, "/db")))).toBe("CORRUPTION");
   });
 
   it("reads again when a live tree replaces the version file between reading current and reading it", async () => {

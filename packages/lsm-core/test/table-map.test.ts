@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { StdFs, type FsFile, type FsOpenOptions } from "@talus/fs";
 import { LsmError, SEQNO_MAX, SequenceNumberCounter, Tree } from "../src/index.ts";
 import { dec } from "./helpers.ts";
-import { entriesAt } from "./tree-test-support.ts";
+import { entriesAt, thrownBy } from "./tree-test-support.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -89,14 +89,7 @@ describe("tables read through memory maps", () => {
     writeFileSync(path, bytes);
     const tree = await Tree.open({ path: dir, cacheBytes: 0, workers: false });
     for (let attempt = 0; attempt < 2; attempt++) {
-      const error = (() => {
-        try {
-          tree.get(key(0), SEQNO_MAX);
-        } catch (e) {
-          return e;
-        }
-        return undefined;
-      })();
+      const error = thrownBy(() => tree.get(key(0), SEQNO_MAX));
       expect(error).toBeInstanceOf(LsmError);
       expect((error as LsmError).code).toBe("CORRUPTION");
       expect((error as LsmError).message).toContain(path);
