@@ -40,7 +40,8 @@ export interface JobTableFormat {
   readonly codec: string;
   readonly filterBitsPerKey: number;
   readonly backgroundSyncBytes: number;
-  readonly createdAtMs: number;
+  /** The tables' creation time; absent: each table's finishing time. A job always carries one. */
+  readonly createdAtMs?: number;
 }
 
 /** What a job merges. */

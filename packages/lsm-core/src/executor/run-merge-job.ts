@@ -23,7 +23,8 @@ import { Memtable } from "../memtable/memtable.ts";
 import { BYTEWISE_COMPARATOR, type Comparator } from "../key/comparator.ts";
 import { checkMergeOperator, type MergeOperator } from "../merge/merge-operator.ts";
 import { resolvePrefixExtractor, type PrefixExtractor, type ResolvedPrefixExtractor } from "../prefix/prefix-extractor.ts";
-import { codecByName, Table, TableWriter, type WrittenTable } from "../table/index.ts";
+import { Table, TableWriter, type WrittenTable } from "../table/index.ts";
+import { writerOptionsOf } from "./table-format.ts";
 import { joinPath, removeQuietly } from "../version/index.ts";
 import type { JobCallbacks, MergeJob } from "./merge-job.ts";
 import { JobClaims, SharedIdCounter } from "./shared-ids.ts";
@@ -146,23 +147,12 @@ async function writeJobOutputs(job: MergeJob, loaded: LoadedCallbacks, merged: E
   const fs = await filesystemOf(share);
   const ids = new SharedIdCounter(job.tableIds);
   const claims = new JobClaims(job.claims);
-  const codec = codecByName(format.codec);
+  const writerCallbacks = { comparator: cmp, mergeOperatorName: loaded.mergeOperator?.name, prefixExtractor: loaded.prefixExtractor };
   const sink: OutputSink<WrittenTable> = {
     newWriter: () => {
       const tableId = ids.take();
       claims.claim(tableId);
-      return new TableWriter(fs, joinPath(dir, String(tableId)), {
-        tableId,
-        comparator: cmp,
-        blockSize: format.blockSize,
-        restartInterval: format.restartInterval,
-        codec,
-        filterBitsPerKey: format.filterBitsPerKey,
-        backgroundSyncBytes: format.backgroundSyncBytes,
-        createdAtMs: format.createdAtMs,
-        ...(loaded.mergeOperator === undefined ? {} : { mergeOperator: loaded.mergeOperator.name }),
-        ...(loaded.prefixExtractor === undefined ? {} : { prefixExtractor: loaded.prefixExtractor }),
-      });
+      return new TableWriter(fs, joinPath(dir, String(tableId)), writerOptionsOf(format, tableId, writerCallbacks));
     },
     finish: async (writer) => {
       try {

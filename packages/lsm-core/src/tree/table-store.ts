@@ -13,6 +13,7 @@ import { LsmError } from "../errors.ts";
 import { newCacheNamespace } from "../cache/index.ts";
 import { Table, TableWriter, type TableOpenOptions, type TableWriterOptions, type WrittenTable } from "../table/index.ts";
 import { SharedIdCounter } from "../executor/shared-ids.ts";
+import { tableFormatOf, writerOptionsOf } from "../executor/table-format.ts";
 import { DeletionPause, joinPath, LEVEL_COUNT, removeQuietly, TABLES_DIR_NAME } from "../version/index.ts";
 import type { CompactionStream } from "../compaction/compaction-stream.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -31,31 +32,6 @@ const NO_RELOCATION: ReadonlySet<number> = new Set();
 export interface TablesFolder {
   readonly fs: Fs;
   readonly dir: string;
-}
-
-/**
- * Tables are synced in the background every this many bytes while being written (where the filesystem
- * has non-blocking syncs), so a finished 64 MiB table does not wait for all of it at its final sync.
- */
-export const BACKGROUND_SYNC_BYTES = 4 * 1024 * 1024;
-
-/**
- * The options every table of `level` (the policy level) is written with, on any thread: a worker
- * builds the same from its job's description, so both write the same bytes.
- */
-export function tableWriterOptions(o: ResolvedOptions, level: number, tableId: number, createdAtMs?: number): TableWriterOptions {
-  return {
-    tableId,
-    comparator: o.comparator,
-    blockSize: o.blockSize[level] as number,
-    restartInterval: o.restartInterval[level] as number,
-    codec: o.codec[level] as NonNullable<ResolvedOptions["codec"][number]>,
-    filterBitsPerKey: o.filterBitsPerKey[level] as number,
-    backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
-    ...(createdAtMs === undefined ? {} : { createdAtMs }),
-    ...(o.mergeOperator === undefined ? {} : { mergeOperator: o.mergeOperator.name }),
-    ...(o.prefixExtractor === undefined ? {} : { prefixExtractor: o.prefixExtractor }),
-  };
 }
 
 /**
@@ -251,7 +227,11 @@ export class TableStore {
     const id = this.allocateId();
     const o = this.options;
     return new TableWriter(folder.fs, joinPath(folder.dir, String(id)), {
-      ...tableWriterOptions(o, level, id, createdAtMs),
+      ...writerOptionsOf(tableFormatOf(o, level, createdAtMs), id, {
+        comparator: o.comparator,
+        mergeOperatorName: o.mergeOperator?.name,
+        prefixExtractor: o.prefixExtractor,
+      }),
       ...(o.valueLog === undefined ? {} : { blobReference: blobReferenceOf(o.valueLog) }),
     });
   }

@@ -14,7 +14,8 @@ import { JobClaims } from "../executor/shared-ids.ts";
 import { runOnWorker } from "../executor/worker-pool.ts";
 import { codecById, DEFLATE_CODEC, LZ4_CODEC, NONE_CODEC } from "../table/index.ts";
 import { joinPath, removeQuietly } from "../version/index.ts";
-import { BACKGROUND_SYNC_BYTES, type TableStore } from "./table-store.ts";
+import type { TableStore } from "./table-store.ts";
+import { tableFormatOf } from "../executor/table-format.ts";
 import type { TableFile } from "./table-file.ts";
 import type { TreeState } from "./tree-state.ts";
 import type { TreeVersion } from "./tree-version.ts";
@@ -80,8 +81,8 @@ function jobOf(state: TreeState, source: MergeJobSource, plan: MergePlan, claims
   const o = state.options;
   const folder = state.store.folderFor(plan.destLevel);
   const outputFs = folder.fs.threadShare?.();
-  const codec = o.codec[plan.policyLevel];
-  if (outputFs === undefined || codec === undefined || o.workerCallbacks === undefined) return undefined;
+  // Checked by workersCanWrite already; here for the types.
+  if (outputFs === undefined || o.workerCallbacks === undefined) return undefined;
   return {
     source,
     callbacks: o.workerCallbacks,
@@ -95,14 +96,7 @@ function jobOf(state: TreeState, source: MergeJobSource, plan: MergePlan, claims
       fs: outputFs,
       dir: folder.dir,
       targetSize: plan.targetSize,
-      format: {
-        blockSize: o.blockSize[plan.policyLevel] as number,
-        restartInterval: o.restartInterval[plan.policyLevel] as number,
-        codec: codec.name,
-        filterBitsPerKey: o.filterBitsPerKey[plan.policyLevel] as number,
-        backgroundSyncBytes: BACKGROUND_SYNC_BYTES,
-        createdAtMs: Date.now(),
-      },
+      format: tableFormatOf(o, plan.policyLevel, Date.now()),
     },
     tableIds: state.store.ids.buffer,
     claims: claims.buffer,
