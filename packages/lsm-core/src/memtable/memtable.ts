@@ -65,7 +65,7 @@ export class Memtable {
 
   /** Whether a worker thread can read it (see {@link snapshot}). */
   get shared(): boolean {
-    return this.#list.snapshot().nodes.buffer instanceof SharedArrayBuffer;
+    return this.#list.shared;
   }
 
   /**

@@ -113,6 +113,11 @@ export class SkipList {
     this.#nodes = newInt32(INITIAL_SLOTS, shared);
   }
 
+  /** Whether the list lives in shared memory (another thread can read it once sealed). */
+  get shared(): boolean {
+    return this.#nodes.buffer instanceof SharedArrayBuffer;
+  }
+
   /**
    * What another thread needs to read this list: valid while nothing inserts into it (a sealed
    * memtable) and its arena is not recycled. Shared only if the list was made `shared`.

@@ -29,8 +29,7 @@ import type { BlobFile } from "./blob-file.ts";
 import { isStale } from "./blob-usage.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import type { TreeState } from "./tree-state.ts";
-import { JobClaims } from "../executor/shared-ids.ts";
-import { claimsCapacity, describeFlushJob, describeMergeJob, mergeOnWorker, type MergePlan } from "./worker-merge.ts";
+import { describeFlushJob, describeMergeJob, mergeOnWorker, type MergePlan } from "./worker-merge.ts";
 import type { Memtable } from "../memtable/memtable.ts";
 
 /** What a compaction step did. */
@@ -83,12 +82,9 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
       tombstones,
       outputTombstones: pruneFragments(cmp, tombstones, gcWatermark, false),
     };
-    const memtableBytes = sealed.reduce((sum, m) => sum + m.approximateSize(), 0);
-    const claims = state.options.workers > 0 ? new JobClaims(claimsCapacity(state.latest.version, plan, memtableBytes)) : undefined;
     // The sealed memtables stay listed (so their arenas stay alive) until the commit below drops them.
-    const job = claims === undefined ? undefined : describeFlushJob(state, sealed, plan, claims);
-    const { tables: outputs, blobs: blobOutputs } =
-      job === undefined || claims === undefined ? await flushInline(state, sealed, plan) : { tables: await mergeOnWorker(state, job, claims, 0), blobs: [] };
+    const job = describeFlushJob(state, sealed, plan);
+    const { tables: outputs, blobs: blobOutputs } = job === undefined ? await flushInline(state, sealed, plan) : { tables: await mergeOnWorker(state, job, 0), blobs: [] };
     await state.commit(() => {
       const current = state.latest.version;
       const next = withBlobFiles(outputs.length > 0 ? current.withNewL0Run(outputs) : current.withRemovedTables([]), blobOutputs);
@@ -191,10 +187,9 @@ async function merge(
     // At the bottom of the tree, range tombstones below the watermark go too (with what they cover).
     const evict = nothingBelow(state, version, destLevel, inputs);
     const plan: MergePlan = { ids, destLevel, policyLevel, targetSize, gcWatermark, evictTombstones: evict, tombstones, outputTombstones: pruneFragments(cmp, tombstones, gcWatermark, evict) };
-    const claims = state.options.workers > 0 ? new JobClaims(claimsCapacity(version, plan)) : undefined;
-    const job = claims === undefined ? undefined : describeMergeJob(state, version, plan, claims);
+    const job = describeMergeJob(state, version, plan);
     const { tables: outputs, blobs: blobOutputs } =
-      job === undefined || claims === undefined ? await mergeInline(state, version, inputs, plan, relocateAllStale) : { tables: await mergeOnWorker(state, job, claims, destLevel), blobs: [] };
+      job === undefined ? await mergeInline(state, version, inputs, plan, relocateAllStale) : { tables: await mergeOnWorker(state, job, destLevel), blobs: [] };
     const merged = await state.commit(() => {
       const current = state.latest.version;
       if (ids.some((id) => current.getTable(id) === undefined)) {

@@ -44,20 +44,21 @@ export function workersCanWrite(options: ResolvedOptions, store: TableStore, pol
 }
 
 /** The flush of `sealed` (oldest first) as a worker job, or undefined when it must run inline. */
-export function describeFlushJob(state: TreeState, sealed: readonly Memtable[], plan: MergePlan, claims: JobClaims): MergeJob | undefined {
+export function describeFlushJob(state: TreeState, sealed: readonly Memtable[], plan: MergePlan): MergeJob | undefined {
   if (!workersCanWrite(state.options, state.store, 0, 0)) return undefined;
   // A memtable made before workers were possible (never, today) or by a pool without shared memory.
   if (!sealed.every((m) => m.shared)) return undefined;
   const memtables: SkipListSnapshot[] = [];
   for (let i = sealed.length - 1; i >= 0; i--) memtables.push((sealed[i] as Memtable).snapshot());
-  return jobOf(state, { kind: "memtables", memtables }, plan, claims);
+  const bytes = sealed.reduce((sum, m) => sum + m.approximateSize(), 0);
+  return jobOf(state, { kind: "memtables", memtables }, plan, claimsCapacity(bytes, plan.targetSize));
 }
 
 /**
  * The merge as a worker job, or undefined when it must run inline: see {@link workersCanWrite}, and a
  * table on a filesystem another thread cannot use or in a custom codec.
  */
-export function describeMergeJob(state: TreeState, version: TreeVersion, plan: MergePlan, claims: JobClaims): MergeJob | undefined {
+export function describeMergeJob(state: TreeState, version: TreeVersion, plan: MergePlan): MergeJob | undefined {
   if (!workersCanWrite(state.options, state.store, plan.policyLevel, plan.destLevel)) return undefined;
   const inputs = new Set(plan.ids);
   const runs: MergeJobInput[][] = [];
@@ -74,10 +75,12 @@ export function describeMergeJob(state: TreeState, version: TreeVersion, plan: M
       runs.push(described);
     }
   }
-  return jobOf(state, { kind: "tables", runs }, plan, claims);
+  let bytes = 0;
+  for (const id of plan.ids) bytes += version.getTable(id)?.size ?? 0;
+  return jobOf(state, { kind: "tables", runs }, plan, claimsCapacity(bytes, plan.targetSize));
 }
 
-function jobOf(state: TreeState, source: MergeJobSource, plan: MergePlan, claims: JobClaims): MergeJob | undefined {
+function jobOf(state: TreeState, source: MergeJobSource, plan: MergePlan, claimsRoom: number): MergeJob | undefined {
   const o = state.options;
   const folder = state.store.folderFor(plan.destLevel);
   const outputFs = folder.fs.threadShare?.();
@@ -99,7 +102,7 @@ function jobOf(state: TreeState, source: MergeJobSource, plan: MergePlan, claims
       format: tableFormatOf(o, plan.policyLevel, Date.now()),
     },
     tableIds: state.store.ids.buffer,
-    claims: claims.buffer,
+    claims: new JobClaims(claimsRoom).buffer,
   };
 }
 
@@ -115,10 +118,8 @@ function describeInput(table: TableFile): MergeJobInput | undefined {
  * over that, with slack for a codec that writes more than the inputs took. A job that takes more
  * still runs; only the cleanup after a dead worker misses the extra files (the next open removes them).
  */
-export function claimsCapacity(version: TreeVersion, plan: MergePlan, extraBytes = 0): number {
-  let bytes = extraBytes;
-  for (const id of plan.ids) bytes += version.getTable(id)?.size ?? 0;
-  return Math.min(1 << 20, 64 + 4 * Math.ceil(bytes / Math.max(1, plan.targetSize)));
+function claimsCapacity(inputBytes: number, targetSize: number): number {
+  return Math.min(1 << 20, 64 + 4 * Math.ceil(inputBytes / Math.max(1, targetSize)));
 }
 
 /**
@@ -126,7 +127,7 @@ export function claimsCapacity(version: TreeVersion, plan: MergePlan, extraBytes
  * filter the worker sends back: nothing is read again). On failure every file the job claimed is gone
  * and the error (the job's own, or `WORKER_FAILED`) is rethrown.
  */
-export async function mergeOnWorker(state: TreeState, job: MergeJob, claims: JobClaims, destLevel: number): Promise<TableFile[]> {
+export async function mergeOnWorker(state: TreeState, job: MergeJob, destLevel: number): Promise<TableFile[]> {
   const folder = state.store.folderFor(destLevel);
   let adopted: TableFile[] = [];
   try {
@@ -137,7 +138,7 @@ export async function mergeOnWorker(state: TreeState, job: MergeJob, claims: Job
     for (const table of adopted) table.closeReader();
     adopted = [];
     // The worker removes what it wrote when it fails; a thread that died could not.
-    for (const id of claims.ids()) removeQuietly(folder.fs, joinPath(folder.dir, String(id)));
+    for (const id of new JobClaims(job.claims).ids()) removeQuietly(folder.fs, joinPath(folder.dir, String(id)));
     throw error;
   }
 }
