@@ -10,6 +10,7 @@ export { LsmError, type LsmErrorCode } from "./errors.ts";
 export { SEQNO_MAX, SequenceNumberCounter } from "./seqno.ts";
 export { BYTEWISE_COMPARATOR, type Comparator } from "./key/comparator.ts";
 export { MAX_KEY_BYTES, MAX_VALUE_BYTES, type Bytes } from "./key/validate.ts";
+export { copyForCaller } from "./key/copy.ts";
 export { ValueKind } from "./key/value-kind.ts";
 export type { RangeOptions } from "./iter/bounds.ts";
 export { WriteBatch, type BatchOperation } from "./batch/write-batch.ts";

@@ -35,10 +35,10 @@ describe("copyForCaller", () => {
   it("hands out copies that never change, whatever is copied after them", () => {
     const rng = new Random(11);
     const kept: { copy: Uint8Array; expected: Uint8Array }[] = [];
-    const source = new Uint8Array(2048);
+    const source = new Uint8Array(9000);
     // Enough copies to fill many slabs; the source is rewritten after every copy.
     for (let i = 0; i < 3000; i++) {
-      const length = rng.pick([0, 1, 16, 64, 65, 100, 700, 1024, 1025, 2048]);
+      const length = rng.pick([0, 1, 16, 64, 65, 100, 700, 1024, 1025, 2048, 4096, 8191, 8192, 8193, 9000]);
       source.set(rng.bytes(length));
       const original = source.subarray(0, length);
       const copy = copyForCaller(original);
@@ -56,5 +56,13 @@ describe("copyForCaller", () => {
     expect(b.every((x) => x === 2)).toBe(true);
     expect(a.length).toBe(100);
     expect(Object.getPrototypeOf(a)).toBe(Uint8Array.prototype);
+  });
+
+  it("shares buffers only between copies of 65 bytes to 8 KiB, each 8-byte aligned", () => {
+    const medium = [copyForCaller(new Uint8Array(4096).fill(3)), copyForCaller(new Uint8Array(4000).fill(4))];
+    expect(medium[0]?.buffer).toBe(medium[1]?.buffer);
+    expect((medium[1]?.byteOffset ?? 1) % 8).toBe(0);
+    expect(copyForCaller(new Uint8Array(8193)).byteLength).toBe(copyForCaller(new Uint8Array(8193)).buffer.byteLength);
+    expect(copyForCaller(new Uint8Array(64)).buffer.byteLength).toBe(64);
   });
 });

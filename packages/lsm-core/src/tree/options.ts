@@ -114,7 +114,8 @@ export interface TreeOptions {
    * `StdFs` with its native addon). A block-cache miss is then a view of the file's pages instead of a
    * system call and a copy. Default true. Table files never change once written, which is what makes
    * this safe; turn it off for a filesystem whose files might be truncated under the tree (a map read past
-   * a file's end ends the process with SIGBUS).
+   * a file's end ends the process with SIGBUS). A `BlobTree` (`@talus/vlog`) reads its blob files the
+   * same way under this option.
    */
   readonly mapTables?: boolean;
 }

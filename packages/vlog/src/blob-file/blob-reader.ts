@@ -7,7 +7,7 @@
  * @module
  */
 import type { Fs, FsFile } from "@talus/fs";
-import { BYTEWISE_COMPARATOR, LsmError } from "@talus/lsm-core";
+import { BYTEWISE_COMPARATOR, copyForCaller, LsmError } from "@talus/lsm-core";
 import { checksum } from "../coding/checksum.ts";
 import { blobCorruption } from "../errors.ts";
 import { checkBlobHandle, type BlobHandle } from "../handle.ts";
@@ -25,6 +25,13 @@ export interface BlobFileOpenOptions {
   readonly expectedId?: number;
   readonly expectedFileSize?: number;
   readonly expectedFileChecksum?: number;
+  /**
+   * Serve {@link BlobFile.read} from a memory map of the file where the filesystem offers one
+   * (`Fs.mapReadOnly`): the record is checked in place and only the value copied out, with no system
+   * call. Default false. Only for finished files, which never change (a blob file is written once,
+   * then only read or removed).
+   */
+  readonly map?: boolean;
 }
 
 /**
@@ -58,14 +65,26 @@ export class BlobFile {
   /** Where the records end and the footer begins. */
   readonly #recordsEnd: number;
   #closed = false;
-  /** One positional read of exactly the bytes asked for (made once: every blob read goes through it). */
+  /** The whole file mapped read-only, or null (reads go through `readAt`). */
+  readonly #map: Uint8Array | null;
+  /** One positional read of exactly the bytes asked for, into a fresh buffer (made once: every blob read goes through it). */
   readonly #readExactly = (position: number, length: number, what: string): Uint8Array => readExactly(this.#file, this.path, position, length, what);
+  /**
+   * A view of the map, for reads that check bytes in place and copy out only what they return: the map
+   * is read-only memory, and a caller writing into a view it was handed would crash the process.
+   */
+  readonly #mapView = (position: number, length: number, what: string): Uint8Array => {
+    const map = this.#map as Uint8Array;
+    if (position + length > map.length) throw blobCorruption(this.path, `${what} at offset ${position} is truncated (the file ends at ${map.length})`);
+    return map.subarray(position, position + length);
+  };
 
-  private constructor(path: string, file: FsFile, meta: BlobFileMeta, recordsEnd: number) {
+  private constructor(path: string, file: FsFile, meta: BlobFileMeta, recordsEnd: number, map: Uint8Array | null) {
     this.path = path;
     this.#file = file;
     this.meta = meta;
     this.#recordsEnd = recordsEnd;
+    this.#map = map;
   }
 
   /**
@@ -88,7 +107,7 @@ export class BlobFile {
       expect("blob file id", options.expectedId, meta.id);
       expect("file size", options.expectedFileSize, meta.fileSize);
       expect("file checksum", options.expectedFileChecksum, meta.fileChecksum);
-      return new BlobFile(path, file, meta, footerOffset);
+      return new BlobFile(path, file, meta, footerOffset, options.map === true ? mapBlobFile(fs, path, size) : null);
     } catch (error) {
       file.close();
       throw error;
@@ -112,8 +131,11 @@ export class BlobFile {
    * ```
    */
   read(handle: BlobHandle, key?: Uint8Array): Uint8Array {
-    const record = this.readStored(handle, key);
-    return decodeStoredValue(record.stored, record.codecId, record.uncompressedSize, this.path, handle.offset);
+    const map = this.#map;
+    const record = this.#readStored(handle, key, map === null ? this.#readExactly : this.#mapView);
+    const value = decodeStoredValue(record.stored, record.codecId, record.uncompressedSize, this.path, handle.offset);
+    // A value stored as is, read from the map, is a view of the map: the caller gets a copy.
+    return value === record.stored && map !== null ? copyForCaller(value) : value;
   }
 
   /**
@@ -272,6 +294,20 @@ export class BlobFile {
 
   #checkOpen(): void {
     if (this.#closed) throw new LsmError("CLOSED", `blob file ${this.path} is closed`);
+  }
+}
+
+/**
+ * `path` memory-mapped when `fs` maps files and the map has the size the footer was read at; null
+ * otherwise, also when mapping fails (address space, descriptors): reads then use `readAt`.
+ */
+function mapBlobFile(fs: Fs, path: string, size: number): Uint8Array | null {
+  if (fs.mapReadOnly === undefined) return null;
+  try {
+    const map = fs.mapReadOnly(path);
+    return map !== undefined && map.length === size ? map : null;
+  } catch {
+    return null;
   }
 }
 

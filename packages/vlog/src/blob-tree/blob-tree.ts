@@ -44,7 +44,8 @@ async function open(options: BlobTreeOptions): Promise<BlobTree> {
   const { kvSeparation, ...treeOptions } = options;
   const separation = resolveKvSeparation(kvSeparation);
   const fs = options.fs ?? new StdFs();
-  const log = new BlobValueLog(fs, joinPath(options.path, BLOBS_DIR_NAME), separation);
+  // Blob files are read like tables: through memory maps unless the tree's `mapTables` says no.
+  const log = new BlobValueLog(fs, joinPath(options.path, BLOBS_DIR_NAME), separation, options.mapTables !== false);
   return Tree.open({ ...treeOptions, fs, valueLog: log });
 }
 

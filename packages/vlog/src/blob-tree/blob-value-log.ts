@@ -27,8 +27,12 @@ export class BlobValueLog implements ValueLog {
   /** Insertion order is recency order: a hit moves the file to the end. */
   readonly #open = new Map<number, BlobFile>();
 
-  constructor(fs: Fs, dir: string, options: ResolvedKvSeparation) {
+  /** Whether reads go through memory maps of the blob files (the tree's `mapTables`). */
+  readonly #mapFiles: boolean;
+
+  constructor(fs: Fs, dir: string, options: ResolvedKvSeparation, mapFiles = false) {
     this.#fs = fs;
+    this.#mapFiles = mapFiles;
     this.dir = dir;
     this.#options = options;
     this.separationThreshold = options.separationThreshold;
@@ -104,7 +108,7 @@ export class BlobValueLog implements ValueLog {
       this.#open.set(id, cached);
       return cached;
     }
-    const file = BlobFile.open(this.#fs, blobFilePath(this.dir, id), { expectedId: id });
+    const file = BlobFile.open(this.#fs, blobFilePath(this.dir, id), { expectedId: id, map: this.#mapFiles });
     this.#open.set(id, file);
     if (this.#open.size > MAX_OPEN_BLOB_FILES) {
       const [oldestId, oldest] = this.#open.entries().next().value as [number, BlobFile];
