@@ -22,7 +22,10 @@ export type { CompactionFilter, CompactionFilterItem, CompactionFilterRun, Compa
 export { BLOBS_DIR_NAME } from "./version/index.ts";
 export { readTreeKind } from "./version/read-tree-kind.ts";
 export type { TreeKind } from "./version/version.ts";
-export { MAX_TABLE_VALUE_BYTES, Tree, type CompactionResult, type EntryIterator } from "./tree/tree.ts";
+export { MAX_TABLE_VALUE_BYTES, Tree, type CloseOptions, type CompactionResult, type EntryIterator, type Snapshot } from "./tree/tree.ts";
+export type { MaintenanceOptions } from "./tree/maintenance.ts";
+export { JOURNAL_DIR_NAME, type JournalOptions } from "./tree/journal-set.ts";
+export * from "./journal/index.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
 export type { BlobFileInfo, BlobReference, BlobWriter, ValueLog } from "./separation/value-log.ts";
 export type { TableFile } from "./tree/table-file.ts";

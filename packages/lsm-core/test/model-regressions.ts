@@ -94,7 +94,8 @@ export type ModelOp =
    * `close()` (which waits for background jobs) and `Tree.open` with the same counter: unflushed
    * versions are gone.
    */
-  | { readonly op: "reopen" }
+  /** Close and open again: `clean` closes normally (the memtables are flushed), else with `discard` (they are lost). */
+  | { readonly op: "reopen"; readonly clean?: true }
   /** `clear()`, even with background jobs in flight (compactions of cleared tables must not install). */
   | { readonly op: "clear" }
   /** Settles, then `dropRange({})`: every table goes, memtables stay. */

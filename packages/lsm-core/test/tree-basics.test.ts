@@ -106,7 +106,7 @@ describe("Tree: bad input changes nothing", () => {
 });
 
 describe("Tree: flush, reopen, recovery", () => {
-  it("keeps flushed data across reopen and loses only what was never flushed", async () => {
+  it("keeps flushed data across reopen; a close with discard loses only what was never flushed", async () => {
     const fs = new MemFs();
     const seqno = new SequenceNumberCounter();
     let tree = await open(fs, "/db", { seqno });
@@ -114,11 +114,34 @@ describe("Tree: flush, reopen, recovery", () => {
     await tree.flushActiveMemtable(0);
     tree.insert("unflushed", "x", seqno.next());
     expect(tree.tableCount()).toBe(1);
-    await tree.close();
+    await tree.close({ discard: true });
     tree = await open(fs, "/db");
     expect(tree.len(SEQNO_MAX)).toBe(100);
     expect(dec(tree.get("key50", SEQNO_MAX))).toBe("val_50");
     expect(tree.get("unflushed", SEQNO_MAX)).toBeUndefined();
+    await tree.close();
+  });
+
+  it("a clean close flushes the memtables: every write is there after reopen", async () => {
+    const fs = new MemFs();
+    const seqno = new SequenceNumberCounter();
+    let tree = await open(fs, "/db", { seqno });
+    for (let i = 0; i < 50; i++) tree.insert(`key${i}`, `val_${i}`, seqno.next());
+    await tree.flushActiveMemtable(0);
+    tree.insert("late", "x", seqno.next());
+    tree.rotateMemtable();
+    tree.remove("key7", seqno.next());
+    tree.removeRange("key2", "key3", seqno.next());
+    await tree.close();
+    // Idempotent, whatever the options of the later call.
+    await tree.close({ discard: true });
+    tree = await open(fs, "/db");
+    expect(dec(tree.get("late", SEQNO_MAX))).toBe("x");
+    expect(tree.get("key7", SEQNO_MAX)).toBeUndefined();
+    expect(tree.get("key2", SEQNO_MAX)).toBeUndefined();
+    expect(tree.get("key25", SEQNO_MAX)).toBeUndefined();
+    expect(dec(tree.get("key30", SEQNO_MAX))).toBe("val_30");
+    expect(tree.len(SEQNO_MAX)).toBe(50 + 1 - 1 - 11);
     await tree.close();
   });
 

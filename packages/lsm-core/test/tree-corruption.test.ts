@@ -317,7 +317,7 @@ describe("Tree: a flipped byte in the version file or `current`", () => {
     await expectOpenRefused(volumeOf(pristine, (v) => writeBytes(v, CURRENT, pointer)), ["UNSUPPORTED_FORMAT"], CURRENT, "current format 2");
 
     const version = (pristine.files.get(pristine.versionPath) as Uint8Array).slice();
-    version[4] = 2;
+    version[4] = 3;
     new DataView(version.buffer).setUint32(version.length - 4, checksum(version.subarray(0, version.length - 4)), true);
     const id = Number(/v(\d+)$/.exec(pristine.versionPath)?.[1]);
     const repointed = encodeCurrent({ versionId: id, versionChecksum: versionFileChecksum(version) });
@@ -325,7 +325,7 @@ describe("Tree: a flipped byte in the version file or `current`", () => {
       writeBytes(v, pristine.versionPath, version);
       writeBytes(v, CURRENT, repointed);
     });
-    await expectOpenRefused(fs, ["UNSUPPORTED_FORMAT"], pristine.versionPath, "version file format 2");
+    await expectOpenRefused(fs, ["UNSUPPORTED_FORMAT"], pristine.versionPath, "version file format 3");
   });
 });
 

@@ -206,6 +206,8 @@ export class Model {
   readonly oracle: MvccOracle;
   /** Every version with a seqno below this was written before a flush: it survives a reopen. */
   flushedBelow = 0;
+  /** Whether the close under way flushes the memtables (a clean close) rather than discarding them. */
+  closingClean = false;
   /** The GC watermark flush and compaction run with; reads below it are not checked. */
   watermark = 0;
   /** The counter right after each operation ran, in order. */
@@ -514,10 +516,14 @@ export class Model {
         const failure = this.drainAll(step);
         if (failure !== undefined) return failure;
         // close() itself must wait for the background jobs; settling afterwards only collects their outcome.
+        this.closingClean = op.clean === true;
         target.beforeClose?.(this);
-        await tree.close();
+        const below = seqno.get();
+        await tree.close(op.clean === true ? undefined : { discard: true });
         this.#tree = undefined;
         await this.settle();
+        // A clean close flushes the memtables: everything written so far survives.
+        if (op.clean === true) this.flushedBelow = Math.max(this.flushedBelow, below);
         target.afterClose?.(this);
         this.#tree = await this.#open();
         const flushed = this.flushedBelow;
@@ -879,6 +885,7 @@ export class Model {
   /** Closes the tree at the end of a run (with the target's hooks around it). */
   async close(): Promise<void> {
     const target = this.target;
+    this.closingClean = true;
     target.beforeClose?.(this);
     await this.tree.close();
     this.#tree = undefined;
@@ -1329,7 +1336,7 @@ function generator(rng: Random, steps: number): (model: Model, step: number) => 
       [w("major", 1.5), () => compaction(model, "major")],
       [model.backgroundJobs > 0 ? w("settle", 3) : 0, () => ({ op: "settle" })],
       [model.backgroundJobs > 0 ? w("tick", 3) : 0, () => ({ op: "tick" })],
-      [w("reopen", 1), () => ({ op: "reopen" })],
+      [w("reopen", 1), () => (rng.chance(0.5) ? { op: "reopen", clean: true } : { op: "reopen" })],
       [w("clear", 0.2), () => ({ op: "clear" })],
       [w("dropAll", 0.3), () => ({ op: "dropAll" })],
       [w("hold", 2), () => (model.held.length < 3 ? { op: "hold", take: rng.int(4), ...(rng.chance(0.3) ? { reverse: true } : {}) } : undefined)],

@@ -78,6 +78,10 @@ describe("prefix extractors", () => {
     const tree = await Tree.open({ path: "/c", fs: new MemFs(), prefixExtractor: bad });
     tree.insert("a", "1", 0);
     await expect(tree.flushActiveMemtable(0)).rejects.toThrow(/leading part/);
-    await tree.close();
+    // A clean close tries the flush again: it fails the same way, and the tree is closed all the same.
+    await expect(tree.close()).rejects.toThrow(/leading part/);
+    expect(() => tree.get("a", 1)).toThrow(/closed/);
+    const again = await Tree.open({ path: "/c", fs: tree.fs, prefixExtractor: bad });
+    await again.close({ discard: true });
   });
 });

@@ -34,6 +34,7 @@ function randomRecord(rng: Random, maxTables = 12): VersionRecord {
     comparatorName: rng.pick(names),
     levels,
     blobFiles: Array.from({ length: rng.int(4) }, (_, i) => ({ id: i * 3 + rng.int(3), fileSize: u64(), fileChecksum: rng.nextU32() })),
+    ...(rng.chance(0.5) ? { journalFloor: 1 + rng.int(1000) } : {}),
   };
 }
 
@@ -94,6 +95,28 @@ describe("version file codec", () => {
     expect(bytes.length).toBe(25 + 7 * 4 + 4 * 4 + 5 * 28 + 4 + 20 + 4);
   });
 
+  it("writes format 1 without a journal floor and format 2, with the floor after the blob files, with one", () => {
+    const plain = encodeVersionRecord(sample);
+    expect(plain[4]).toBe(1);
+    expect(encodeVersionRecord({ ...sample, journalFloor: 0 })).toEqual(plain);
+    const journaled = encodeVersionRecord({ ...sample, journalFloor: 77 });
+    expect(journaled[4]).toBe(2);
+    expect(journaled.length).toBe(plain.length + 8);
+    expect(new DataView(journaled.buffer).getUint32(journaled.length - 12, true)).toBe(77);
+    expect(decodeVersionRecord(journaled, FILE).journalFloor).toBe(77);
+    expect(decodeVersionRecord(plain, FILE).journalFloor).toBeUndefined();
+    // Format 2 always carries a floor: one of 0 is damage.
+    const zero = journaled.slice();
+    zero.fill(0, journaled.length - 12, journaled.length - 4);
+    expectLsmError(() => decodeVersionRecord(resealed(zero), FILE), "CORRUPTION", FILE);
+    // Every bit flip of a format-2 file is caught as well.
+    for (let i = 0; i < journaled.length; i++) {
+      const damaged = journaled.slice();
+      damaged[i] = (damaged[i] as number) ^ 0x10;
+      expectLsmError(() => decodeVersionRecord(damaged, FILE), "CORRUPTION", FILE);
+    }
+  });
+
   it("reports every single-bit flip as CORRUPTION naming the file", () => {
     const bytes = encodeVersionRecord(sample);
     for (let i = 0; i < bytes.length; i++) {
@@ -114,7 +137,7 @@ describe("version file codec", () => {
   it("tells an unknown format version from a bad magic", () => {
     const bytes = encodeVersionRecord(sample);
     const future = bytes.slice();
-    future[4] = 2;
+    future[4] = 3;
     expectLsmError(() => decodeVersionRecord(resealed(future), FILE), "UNSUPPORTED_FORMAT", FILE);
     const foreign = bytes.slice();
     foreign[0] = 0x4c;

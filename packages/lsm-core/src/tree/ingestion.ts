@@ -127,6 +127,7 @@ export class Ingestion {
     }
     try {
       // Everything written before the ingestion goes to tables first (an empty ingestion flushes too).
+      state.rotate();
       await flush(state, 0);
       if (tables.length === 0) {
         this.#status = "finished";

@@ -43,9 +43,10 @@ export interface CompactionResult {
 const NOTHING: CompactionResult = { action: "nothing", tablesIn: 0, tablesOut: 0 };
 
 /**
- * Flushes every sealed memtable into new L0 tables (after sealing the active one), garbage-collecting
- * versions below `gcWatermark`. Returns the flushed memtables' approximate size, or 0 if there was
- * nothing to flush.
+ * Flushes every sealed memtable into new L0 tables, garbage-collecting versions below `gcWatermark`.
+ * Returns the flushed memtables' approximate size, or 0 if there was nothing to flush. The active
+ * memtable is not sealed here: callers seal it when they decide to flush (`flushActiveMemtable` at the
+ * call), so writes made after that decision stay out of the flush.
  */
 export async function flush(state: TreeState, gcWatermark: number): Promise<number> {
   return settled(state, await flushLocked(state, gcWatermark));
@@ -64,7 +65,6 @@ function flushLocked(state: TreeState, gcWatermark: number): Promise<number> {
   return state.flushLock.run(async () => {
     // Accepted before close() began: it runs to completion (its data exists nowhere else).
     state.checkNotClosed();
-    state.rotate();
     const sealed = state.latest.sealed;
     if (sealed.length === 0) return 0;
     const cmp = state.options.comparator;

@@ -19,6 +19,9 @@ import { MAX_KEY_BYTES } from "../key/validate.ts";
 import type { JobCallbacks } from "../executor/merge-job.ts";
 import { workerExportOf, type WorkerExport } from "../executor/worker-export.ts";
 import { defaultWorkerCount } from "../executor/worker-pool.ts";
+import { resolveMaintenance, type MaintenanceOptions, type ResolvedMaintenance } from "./maintenance.ts";
+import { resolveJournal, type JournalOptions } from "./journal-set.ts";
+import type { JournalWriterOptions } from "../journal/index.ts";
 
 /** The most worker threads a tree may ask for. */
 const MAX_WORKERS = 64;
@@ -118,6 +121,40 @@ export interface TreeOptions {
    * same way under this option.
    */
   readonly mapTables?: boolean;
+  /**
+   * Automatic maintenance: the tree flushes its memtable once it holds `memtableBytes` (default 64 MiB)
+   * and compacts with `strategy` (default `new Leveled()`) until nothing is left to do, in the
+   * background; `writeStall`, `drained()` and `settle()` tell writers where it stands. Off by default:
+   * the caller then flushes and compacts by hand, with its own GC watermarks.
+   *
+   * @example
+   * ```ts
+   * const tree = await Tree.open({ path: "/db", maintenance: true });
+   * for (let i = 0; i < 1e6; i++) {
+   *   tree.insert(`key${i}`, "value", tree.seqnoCounter.next());
+   *   if (tree.writeStall) await tree.drained(); // keeps memory bounded under a write flood
+   * }
+   * await tree.settle(); // every flush and compaction done
+   * ```
+   */
+  readonly maintenance?: boolean | MaintenanceOptions;
+  /**
+   * A write-ahead journal: every write (insert, remove, merge, batch, range delete) is appended to a
+   * journal file in `<path>/journal/` before it lands in the memtable, and `persist()` makes every
+   * write made before it durable, with one fsync shared by every caller waiting at that moment (group
+   * commit). Open replays the journal into the memtable (a torn tail is cut at the last whole record);
+   * journal files go once their memtables are flushed. Off by default: then only flushed writes
+   * survive a crash. With `{ sync: "none" }`, `persist()` hands the writes to the operating system
+   * without an fsync (they survive the process dying, not a power cut).
+   *
+   * @example
+   * ```ts
+   * const tree = await Tree.open({ path: "/db", journal: true, maintenance: true });
+   * tree.insert("k", "v", tree.seqnoCounter.next());
+   * await tree.persist(); // durable now, without a flush
+   * ```
+   */
+  readonly journal?: boolean | JournalOptions;
 }
 
 export interface ResolvedOptions {
@@ -141,6 +178,9 @@ export interface ResolvedOptions {
   /** Worker threads for merges; 0: every job inline. */
   readonly workers: number;
   readonly mapTables: boolean;
+  readonly maintenance: ResolvedMaintenance | undefined;
+  /** How the journal writes (undefined: writes are not journaled). */
+  readonly journal: JournalWriterOptions | undefined;
   /** How a worker loads the tree's callbacks, or undefined when one of them cannot be loaded there. */
   readonly workerCallbacks: JobCallbacks | undefined;
 }
@@ -183,6 +223,8 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     valueLog: checkValueLog(options.valueLog),
     workers: resolveWorkers(options.workers, fs),
     mapTables: checkBoolean("mapTables", options.mapTables, true),
+    maintenance: resolveMaintenance(options.maintenance),
+    journal: resolveJournal(options.journal),
     workerCallbacks: workerCallbacks(options, comparator),
   };
 }

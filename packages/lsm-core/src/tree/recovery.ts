@@ -48,10 +48,17 @@ export function publishVersion(fs: Fs, dir: string, version: TreeVersion): void 
   persistVersion(fs, dir, versionToRecord(version, tableRecord, blobFileRecord));
 }
 
+/** What opening a tree directory found: its current version, and the journal floor that version records. */
+export interface OpenedVersion {
+  readonly version: TreeVersion;
+  /** Journal files numbered below this are flushed (0: none known to be). */
+  readonly journalFloor: number;
+}
+
 /** Opens (creating if needed) the tree in `store.options.path` and returns its current version. */
-export function openVersion(store: TableStore, treeKind: TreeKind): TreeVersion {
+export function openVersion(store: TableStore, treeKind: TreeKind): OpenedVersion {
   const { fs, path, comparator } = store.options;
-  if (classifyTreeDir(fs, path) !== "tree") return createTree(store, treeKind);
+  if (classifyTreeDir(fs, path) !== "tree") return { version: createTree(store, treeKind), journalFloor: 0 };
   const loaded = loadLatestVersion(fs, path);
   if (loaded === undefined) throw new LsmError("INVALID_DATA", `${path}: \`current\` disappeared while opening`);
   const { record } = loaded;
@@ -102,7 +109,7 @@ export function openVersion(store: TableStore, treeKind: TreeKind): TreeVersion 
   for (const { folder, name } of orphans) removeQuietly(folder.fs, joinPath(folder.dir, name));
   removeStaleVersionFiles(fs, path, record.id);
   store.nextTableId = maxId + 1;
-  return version;
+  return { version, journalFloor: record.journalFloor ?? 0 };
 }
 
 function createTree(store: TableStore, treeKind: TreeKind): TreeVersion {

@@ -31,6 +31,7 @@ import { SuperVersion, SuperVersionHistory } from "./super-version.ts";
 import type { TableFile } from "./table-file.ts";
 import { TableStore } from "./table-store.ts";
 import { workersCanWrite } from "./worker-merge.ts";
+import type { JournalSet } from "./journal-set.ts";
 
 /** How a version change relates to the reads that came before it. */
 export interface ChangeOptions {
@@ -83,6 +84,8 @@ export class TreeState {
   readonly jobs = new Set<Promise<unknown>>();
   closing = false;
   closed = false;
+  /** The tree's journal files; set once at open, right after the first memtable exists. */
+  journal: JournalSet | undefined;
   #nextMemtableId = 1;
   /**
    * Arena chunks of retired memtables, for the next ones, so a steady write load stops paying
@@ -106,8 +109,11 @@ export class TreeState {
     return this.history.latest;
   }
 
+  /** A fresh memtable; with a journal, its writes go to a journal file of their own. */
   newMemtable(): Memtable {
-    return new Memtable(this.options.comparator, this.#nextMemtableId++, this.chunkPool);
+    const memtable = new Memtable(this.options.comparator, this.#nextMemtableId++, this.chunkPool);
+    this.journal?.onNewMemtable(memtable);
+    return memtable;
   }
 
   /** Seals the active memtable (if it holds anything) behind a fresh one. Consumes no seqno. */
@@ -154,9 +160,14 @@ export class TreeState {
   async #install(next: TreeVersion, change: ChangeOptions, deadBlobs: readonly BlobFile[]): Promise<void> {
     const { fs, path } = this.options;
     const previousId = this.latest.version.id;
+    // The journal files the memtables left after this change do not need: below the floor it records.
+    const before = this.latest;
+    const flushedIds = change.flushedMemtables;
+    const remaining = change.freshMemtables === true ? [] : [...before.sealed.filter((m) => flushedIds?.has(m.id) !== true), before.active];
+    const journalFloor = this.journal?.floorFor(remaining) ?? 0;
     let publishError: unknown;
     try {
-      await persistVersionAsync(fs, path, versionToRecord(next, tableRecord, blobFileRecord));
+      await persistVersionAsync(fs, path, { ...versionToRecord(next, tableRecord, blobFileRecord), journalFloor });
     } catch (error) {
       if (readCurrent(fs, path)?.versionId !== next.id) throw error;
       publishError = error;
@@ -180,6 +191,7 @@ export class TreeState {
     }
     for (const table of change.obsolete ?? []) table.markObsolete();
     for (const blob of deadBlobs) blob.markObsolete();
+    this.journal?.dropBelow(journalFloor, [...entry.sealed, entry.active]);
     this.history.prune(change.gcWatermark);
     // The superseded version file is garbage now that `current` durably names its successor (old
     // snapshots live in memory, and checkpoints write versions from memory).

@@ -39,9 +39,23 @@ import type { ValueLog } from "../separation/value-log.ts";
 import type { TableFile } from "./table-file.ts";
 import { TableStore } from "./table-store.ts";
 import { TreeState } from "./tree-state.ts";
+import { Maintenance } from "./maintenance.ts";
+import { JournalSet } from "./journal-set.ts";
+import { SnapshotList, type Snapshot } from "./snapshots.ts";
 import type { SuperVersion } from "./super-version.ts";
+import type { Memtable } from "../memtable/index.ts";
 
 export type { CompactionResult } from "./jobs.ts";
+export type { Snapshot } from "./snapshots.ts";
+
+/** How {@link Tree.close} ends the tree. */
+export interface CloseOptions {
+  /**
+   * Drop what the memtables hold instead of flushing it (the writes since the last flush are lost,
+   * unless a journal has them). Default false: a clean close loses no write.
+   */
+  readonly discard?: boolean;
+}
 
 export { MAX_TABLE_VALUE_BYTES } from "./options.ts";
 
@@ -73,11 +87,27 @@ export class Tree {
   readonly #resolver: ValueResolver | undefined;
   /** The `LOCK` files of the tree's directory and its level-route directories, held until close. */
   readonly #dirLock: DirLock;
+  readonly #snapshots = new SnapshotList();
+  /** Automatic flushes and compactions, when the tree was opened with `maintenance`. */
+  readonly #maintenance: Maintenance | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(state: TreeState, dirLock: DirLock) {
     this.#state = state;
     this.#dirLock = dirLock;
+    const maintenance = state.options.maintenance;
+    this.#maintenance =
+      maintenance === undefined
+        ? undefined
+        : new Maintenance(
+            {
+              state,
+              watermark: () => this.#gcWatermark(),
+              flush: (watermark) => flush(state, watermark),
+              compactStep: (strategy, watermark) => this.#compactStep(strategy, watermark),
+            },
+            maintenance,
+          );
     this.#reader = new PointReader(state.options.comparator, state.options.mergeOperator, state.options.valueLog);
     this.#resolver = state.options.valueLog === undefined ? undefined : blobResolver(state.options.valueLog);
   }
@@ -95,13 +125,17 @@ export class Tree {
       const pause = new DeletionPause();
       const store = new TableStore(resolved, pause);
       const kind = resolved.valueLog === undefined ? "standard" : "blob";
-      const version = openVersion(store, kind);
+      const { version, journalFloor } = openVersion(store, kind);
+      const state = new TreeState(resolved, kind, store, pause, version);
+      // Writes a journal holds that no table does yet go back into the first memtable.
+      const { journal, replay } = JournalSet.open(resolved.fs, resolved.path, journalFloor, resolved.journal, state.latest.active);
+      state.journal = journal;
       // Writers that reopen with fresh counters must not write below what is already on disk.
-      let highest = -1;
+      let highest = replay.maxSeqno ?? -1;
       for (const table of version.tables()) highest = Math.max(highest, table.maxSeqno);
       resolved.seqno.fetchMax(highest + 1);
       resolved.visibleSeqno.fetchMax(highest + 1);
-      return new Tree(new TreeState(resolved, kind, store, pause, version), dirLock);
+      return new Tree(state, dirLock);
     } catch (error) {
       dirLock.release();
       throw error;
@@ -155,8 +189,11 @@ export class Tree {
     assertSeqno(seqno);
     this.#state.checkOpen();
     const active = this.#state.latest.active;
-    if (this.#state.options.comparator.compare(s, e) < 0) active.insertRangeTombstone(s, e, seqno);
-    return active.approximateSize();
+    if (this.#state.options.comparator.compare(s, e) < 0) {
+      this.#state.journal?.writer?.appendRange(seqno, s, e);
+      active.insertRangeTombstone(s, e, seqno);
+    }
+    return this.#wrote(active);
   }
 
   /**
@@ -173,8 +210,10 @@ export class Tree {
     }
     this.#state.checkOpen();
     const active = this.#state.latest.active;
-    active.insertRangeTombstone(p, prefixSuccessor(p) ?? UNBOUNDED, seqno);
-    return active.approximateSize();
+    const end = prefixSuccessor(p) ?? UNBOUNDED;
+    this.#state.journal?.writer?.appendRange(seqno, p, end);
+    active.insertRangeTombstone(p, end, seqno);
+    return this.#wrote(active);
   }
 
   /**
@@ -189,11 +228,21 @@ export class Tree {
     this.#state.checkOpen();
     const plan = planBatch(batch, this.#state.options.comparator);
     for (const op of plan.points) this.#checkValue(op.kind, op.value);
+    if (plan.points.length + plan.ranges.length === 0) return this.#state.latest.active.approximateSize();
+    // One journal record: replay applies the batch whole or not at all.
+    this.#state.journal?.writer?.appendGroup(seqno, plan.points, plan.ranges);
     const active = this.#state.latest.active;
     // From here nothing throws and nothing yields: the batch lands whole.
     for (const op of plan.points) active.insert(op.key, seqno, op.kind, op.value);
     for (const op of plan.ranges) active.insertRangeTombstone(op.start, op.end, seqno);
-    return active.approximateSize();
+    return this.#wrote(active);
+  }
+
+  /** After a write into `active`: its size, and the maintenance's chance to seal it. */
+  #wrote(active: Memtable): number {
+    const size = active.approximateSize();
+    this.#maintenance?.afterWrite(size);
+    return size;
   }
 
   #checkValue(kind: ValueKind, value: Uint8Array): void {
@@ -204,9 +253,11 @@ export class Tree {
     assertSeqno(seqno);
     this.#checkValue(kind, value);
     this.#state.checkOpen();
+    // Journaled first: a write the journal refuses (it failed) is not applied either.
+    this.#state.journal?.writer?.appendPoint(seqno, kind, key, value);
     const active = this.#state.latest.active;
     active.insert(key, seqno, kind, value);
-    return active.approximateSize();
+    return this.#wrote(active);
   }
 
   // ---- reads (synchronous) --------------------------------------------------------------------
@@ -371,6 +422,8 @@ export class Tree {
   flushActiveMemtable(evictionSeqno: number): Promise<number> {
     assertSeqno(evictionSeqno, "evictionSeqno");
     this.#state.checkOpen();
+    // Sealed here, at the call: writes after it go to a fresh memtable, not into the one being flushed.
+    this.#state.rotate();
     return this.#state.track(flush(this.#state, evictionSeqno));
   }
 
@@ -438,20 +491,45 @@ export class Tree {
   }
 
   /**
-   * Waits for running jobs, then releases files, and last the directory locks. Idempotent; every other
-   * call afterwards throws `CLOSED`.
+   * Refuses new work, waits for running jobs, flushes what the memtables hold (unless `discard`), then
+   * releases files, and last the directory locks. A clean close loses no write. Idempotent (later calls
+   * return the first call's promise, whatever their options); every other call afterwards throws
+   * `CLOSED`. If the final flush fails, the tree is closed all the same and the error is rethrown: the
+   * unflushed writes are lost (unless a journal has them).
+   *
+   * @example
+   * ```ts
+   * await tree.close(); // everything written is in tables now
+   * await other.close({ discard: true }); // the memtables' contents are dropped
+   * ```
    */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
+  close(options?: CloseOptions): Promise<void> {
+    this.#closing ??= this.#close(options?.discard === true);
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  async #close(discard: boolean): Promise<void> {
     const state = this.#state;
+    let flushError: { readonly error: unknown } | undefined;
     try {
       state.closing = true;
+      this.#maintenance?.stop();
       while (state.jobs.size > 0) await Promise.allSettled([...state.jobs]);
+      if (!discard) {
+        try {
+          state.rotate();
+          await flush(state, 0);
+        } catch (error) {
+          flushError = { error };
+        }
+      }
       const current = state.latest.version;
+      // Even when the flush failed: the journal then is what still has those writes.
+      try {
+        await state.journal?.close();
+      } catch (error) {
+        flushError ??= { error };
+      }
       state.history.retireAll();
       state.chunkPool.clear();
       for (const table of current.tables()) table.closeReader();
@@ -462,6 +540,97 @@ export class Tree {
       // Last: until every job, reader and deferred deletion is done, the directory is still ours.
       this.#dirLock.release();
     }
+    if (flushError !== undefined) throw flushError.error;
+  }
+
+  /**
+   * Resolves when every write made before the call is durable. With a journal: its group commit (one
+   * fsync shared by every caller waiting at that moment; none with `journal: { sync: "none" }`, which
+   * only hands the writes to the operating system). Without one: a flush of the memtables.
+   *
+   * @example
+   * ```ts
+   * tree.insert("order:17", payload, seqno.next());
+   * await tree.persist(); // now it survives a crash
+   * ```
+   */
+  persist(): Promise<void> {
+    const state = this.#state;
+    try {
+      state.checkOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (state.journal?.writer !== undefined) return state.track(state.journal.persist());
+    state.rotate();
+    return state.track(flush(state, 0)).then(() => undefined);
+  }
+
+  // ---- snapshots and automatic maintenance ----------------------------------------------------
+
+  /**
+   * A snapshot of the tree as of now: reads at `snapshot.seqno` keep their answers while it is held,
+   * whatever flushes and compactions the automatic maintenance runs (its GC watermark never passes the
+   * oldest live snapshot). `release()` it when done (or `using`); one dropped without `release()` stops
+   * pinning once garbage-collected. Trees driven by hand keep passing their own watermarks: a snapshot
+   * changes nothing for them.
+   *
+   * @example
+   * ```ts
+   * using snapshot = tree.snapshot();
+   * for (const [key, value] of tree.range({ gte: "a" }, snapshot.seqno)) console.log(key, value);
+   * ```
+   */
+  snapshot(): Snapshot {
+    this.#state.checkOpen();
+    return this.#snapshots.take(this.#currentSeqno());
+  }
+
+  /**
+   * Whether writers should wait for {@link drained} before writing more: sealed memtables or L0 runs
+   * have piled up past the maintenance's thresholds. Writes are never refused; a writer that honours
+   * this keeps memory bounded. Always false without `maintenance`.
+   */
+  get writeStall(): boolean {
+    return this.#maintenance?.writeStall ?? false;
+  }
+
+  /**
+   * Resolves once the pile-up behind {@link writeStall} has gone (sealed memtables flushed, L0 below
+   * `l0SlowdownRuns`), at once when there is none or without `maintenance`. Rejects with a background
+   * flush's or compaction's error.
+   *
+   * @example
+   * ```ts
+   * tree.insert(key, value, seqno.next());
+   * if (tree.writeStall) await tree.drained();
+   * ```
+   */
+  drained(): Promise<void> {
+    return this.#maintenance?.drained() ?? Promise.resolve();
+  }
+
+  /**
+   * Resolves when no flush or compaction is pending or running: with `maintenance`, once its strategy
+   * has nothing left to do; without, once every job started by hand has finished. For tests,
+   * benchmarks and graceful shutdown. Rejects with the first background error since the last report.
+   */
+  async settle(): Promise<void> {
+    if (this.#maintenance !== undefined) return this.#maintenance.settle();
+    while (this.#state.jobs.size > 0) await Promise.allSettled([...this.#state.jobs]);
+  }
+
+  /** The GC watermark of automatic maintenance: the oldest live snapshot, else what reads see now. */
+  #gcWatermark(): number {
+    const current = this.#currentSeqno();
+    const oldest = this.#snapshots.oldest();
+    return oldest === undefined ? current : Math.min(oldest, current);
+  }
+
+  /** The seqno a read sees everything at: past every seqno the tree's counters have handed out. */
+  #currentSeqno(): number {
+    const o = this.#state.options;
+    return Math.max(o.seqno.get(), o.visibleSeqno.get());
   }
 
   // ---- introspection --------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * ```
  *  offset  size  field
  *  0       4     magic "TLVF" (54 4C 56 46)
- *  4       1     format version = 1
+ *  4       1     format version: 1, or 2 when a journal floor follows the blob files
  *  5       8     version id (u64, < 2^53)
  *  13      1     tree kind: 0 standard, 1 blob
  *  14      2     comparator name length n (u16, <= 256)
@@ -20,7 +20,15 @@
  *  then
  *          4     blob file count (u32)
  *          20    per blob file, by id:     id u64 | file size u64 | file CRC-32 u32
+ *  format 2 only:
+ *          8     journal floor (u64): journal files numbered below it are flushed into this version
  *  end-4   4     CRC-32 of bytes [0, end-4)
+ * ```
+ *
+ * A version without a journal floor (0: the tree never had a journal, or every journal is still needed)
+ * is written as format 1, so trees without a journal stay readable by builds that predate journals.
+ *
+ * ```
  * ```
  *
  * Compatibility rule frozen for every future format version: the file starts with the magic and a
@@ -42,8 +50,10 @@ import { LEVEL_COUNT, type TreeKind } from "./version.ts";
 
 /** "TLVF": Talus version file. */
 export const VERSION_FILE_MAGIC: Uint8Array = Uint8Array.of(0x54, 0x4c, 0x56, 0x46);
-/** The version-file format this build writes and reads. */
+/** The version-file format this build writes for versions without a journal floor; it reads it and {@link VERSION_FILE_FORMAT_JOURNAL}. */
 export const VERSION_FILE_FORMAT = 1;
+/** The format of versions that carry a journal floor. */
+export const VERSION_FILE_FORMAT_JOURNAL = 2;
 
 const TABLE_RECORD_BYTES = 28;
 const BLOB_RECORD_BYTES = 20;
@@ -81,6 +91,11 @@ export interface VersionRecord {
   /** Exactly {@link LEVEL_COUNT} levels → runs (L0 newest first) → tables in key order. Runs are never empty. */
   readonly levels: readonly (readonly (readonly VersionTableRecord[])[])[];
   readonly blobFiles: readonly BlobFileRecord[];
+  /**
+   * Journal files numbered below this hold only writes that are in this version's tables (they may be
+   * deleted; recovery replays the others). Absent or 0: no journal file is known to be flushed.
+   */
+  readonly journalFloor?: number;
 }
 
 const TREE_KIND_CODES: Readonly<Record<TreeKind, number>> = { standard: 0, blob: 1 };
@@ -98,7 +113,8 @@ export function encodeVersionRecord(record: VersionRecord): Uint8Array {
   const kind = TREE_KIND_CODES[record.treeKind];
   if (kind === undefined) throw new RangeError(`unknown tree kind ${String(record.treeKind)}`);
   const out = new ByteWriter(64 + name.length);
-  out.raw(VERSION_FILE_MAGIC).u8(VERSION_FILE_FORMAT).u64(safeU64(record.id, "version id")).u8(kind);
+  const floor = record.journalFloor === undefined ? 0 : safeU64(record.journalFloor, "journal floor");
+  out.raw(VERSION_FILE_MAGIC).u8(floor === 0 ? VERSION_FILE_FORMAT : VERSION_FILE_FORMAT_JOURNAL).u64(safeU64(record.id, "version id")).u8(kind);
   out.u16(name.length).raw(name).u8(LEVEL_COUNT);
   record.levels.forEach((runs, level) => {
     out.u32(u32Count(runs.length, `runs in level ${level}`));
@@ -115,6 +131,7 @@ export function encodeVersionRecord(record: VersionRecord): Uint8Array {
   for (const blob of record.blobFiles) {
     out.u64(safeU64(blob.id, "blob file id")).u64(safeU64(blob.fileSize, "blob file size")).u32(crcValue(blob.fileChecksum));
   }
+  if (floor !== 0) out.u64(floor);
   out.u32(checksum(out.bytes()));
   return out.toBytes();
 }
@@ -134,18 +151,18 @@ export function decodeVersionRecord(bytes: Uint8Array, fileName: string): Versio
   const actual = checksum(bytes.subarray(0, body));
   if (stored !== actual) throw corruption(fileName, `checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)})`);
   const format = bytes[VERSION_FILE_MAGIC.length] as number;
-  if (format !== VERSION_FILE_FORMAT) {
-    throw new LsmError("UNSUPPORTED_FORMAT", `${fileName} is version-file format ${format}; this build reads format ${VERSION_FILE_FORMAT}`);
+  if (format !== VERSION_FILE_FORMAT && format !== VERSION_FILE_FORMAT_JOURNAL) {
+    throw new LsmError("UNSUPPORTED_FORMAT", `${fileName} is version-file format ${format}; this build reads formats ${VERSION_FILE_FORMAT} and ${VERSION_FILE_FORMAT_JOURNAL}`);
   }
   try {
-    return parseBody(new ByteReader(bytes, PREFIX_BYTES, body), fileName);
+    return parseBody(new ByteReader(bytes, PREFIX_BYTES, body), fileName, format === VERSION_FILE_FORMAT_JOURNAL);
   } catch (error) {
     if (error instanceof DecodeError) throw new LsmError("CORRUPTION", `corrupt file ${fileName}: ${error.message}`, { cause: error });
     throw error;
   }
 }
 
-function parseBody(reader: ByteReader, fileName: string): VersionRecord {
+function parseBody(reader: ByteReader, fileName: string, withJournalFloor: boolean): VersionRecord {
   const id = reader.u64();
   const kindCode = reader.u8();
   const treeKind = TREE_KINDS[kindCode];
@@ -190,8 +207,10 @@ function parseBody(reader: ByteReader, fileName: string): VersionRecord {
     blobIds.add(blob.id);
     blobFiles.push(blob);
   }
+  const journalFloor = withJournalFloor ? reader.u64() : 0;
+  if (withJournalFloor && journalFloor === 0) throw corruption(fileName, "format 2 with a journal floor of 0");
   if (!reader.atEnd()) throw corruption(fileName, `${reader.remaining} unexpected bytes before the checksum`);
-  return { id, treeKind, comparatorName, levels, blobFiles };
+  return journalFloor === 0 ? { id, treeKind, comparatorName, levels, blobFiles } : { id, treeKind, comparatorName, levels, blobFiles, journalFloor };
 }
 
 // Reads a u32 count and refuses it when that many items of `itemBytes` cannot fit in what is left.
