@@ -2,8 +2,9 @@
  * The public `Tree`: an LSM tree with MVCC reads at caller-given sequence numbers.
  *
  * Writes and reads are synchronous; flush, compaction, drop, clear and close are async jobs that run
- * alongside them. Nothing is durable until it is flushed (there is no write-ahead log): after a crash
- * or reopen, everything flushed is there and nothing else.
+ * alongside them. Without a journal a write is durable once flushed: after a crash everything flushed
+ * is there and nothing else. With one (`journal`), a write is durable once a `persist()` made after it
+ * resolved. Without `maintenance` the caller flushes and compacts; with it the tree does (./maintenance.ts).
  *
  * @module
  */
