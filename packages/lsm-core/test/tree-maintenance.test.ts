@@ -3,6 +3,9 @@ import { FaultFs } from "@talus/testkit";
 import { describe, expect, it } from "vitest";
 import { Leveled, SEQNO_MAX, SequenceNumberCounter, SizeTiered, Tree } from "../src/index.ts";
 import { codeOf, dec, rejectionOf } from "./tree-test-support.ts";
+import { SnapshotList } from "../src/tree/snapshots.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 const KiB = 1024;
 const key = (i: number): string => `key${String(i).padStart(6, "0")}`;
@@ -171,5 +174,41 @@ describe("automatic maintenance", () => {
     const tree = await Tree.open({ path: "/x", fs, maintenance: false });
     expect(tree.writeStall).toBe(false);
     await tree.close();
+  });
+});
+
+describe("SnapshotList", () => {
+  it("counts held seqnos as a multiset; the oldest is the smallest held", () => {
+    const list = new SnapshotList();
+    const a = list.take(10);
+    const b = list.take(5);
+    const c = list.take(5);
+    expect(list.oldest()).toBe(5);
+    expect(list.size).toBe(3);
+    b.release();
+    expect(list.oldest()).toBe(5);
+    c.release();
+    expect(list.oldest()).toBe(10);
+    a[Symbol.dispose]();
+    expect(list.oldest()).toBeUndefined();
+    expect(list.size).toBe(0);
+  });
+
+  it("a snapshot dropped without release() stops pinning once garbage-collected", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const list = new SnapshotList();
+    const kept = list.take(3);
+    (() => {
+      list.take(1);
+    })();
+    expect(list.oldest()).toBe(1);
+    for (let i = 0; i < 20 && list.oldest() === 1; i++) {
+      gc();
+      // Finalizers run in a later task.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(list.oldest()).toBe(3);
+    kept.release();
   });
 });
