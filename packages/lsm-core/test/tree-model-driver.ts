@@ -522,12 +522,14 @@ export class Model {
         await tree.close(op.clean === true ? undefined : { discard: true });
         this.#tree = undefined;
         await this.settle();
-        // A clean close flushes the memtables: everything written so far survives.
+        // A clean close flushes the memtables (into tables); a journal keeps what a discarding close
+        // drops (back in the memtable after the reopen, not in tables): either way nothing is lost.
         if (op.clean === true) this.flushedBelow = Math.max(this.flushedBelow, below);
+        const journaled = this.config.tree.journal !== undefined && this.config.tree.journal !== false;
         target.afterClose?.(this);
         this.#tree = await this.#open();
-        const flushed = this.flushedBelow;
-        oracle.retainOnly((v) => v.seqno < flushed);
+        const kept = journaled ? Number.POSITIVE_INFINITY : this.flushedBelow;
+        oracle.retainOnly((v) => v.seqno < kept);
         oracle.applyClears();
         this.stats.reopens++;
         break;

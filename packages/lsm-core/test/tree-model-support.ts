@@ -67,6 +67,36 @@ export const CONFIGS: readonly ModelConfig[] = [
     counters: true,
   },
   {
+    // A journal: a reopen that discards the memtables loses nothing (the journal replays it), across
+    // flushes, compactions, clears, drops and ingestions.
+    name: "tiny-journal",
+    fs: "mem",
+    tree: { blockSize: 64, restartInterval: 2, flushTableSize: 1024, journal: true },
+    leveled: { tableTargetSize: 1024, l0Threshold: 2, levelRatio: [2] },
+    sizeTiered: { tableTargetSize: 1024, minMergeWidth: 2, sizeRatio: 1 },
+    majorTarget: 1024,
+    maxPad: 200,
+    watermark: false,
+    seeds: 3,
+    steps: 400,
+    counters: true,
+    weights: { reopen: 4 },
+  },
+  {
+    name: "journal-watermark-stdfs",
+    fs: "std",
+    tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048, workers: 2, journal: { sync: "none" } },
+    leveled: { tableTargetSize: 3000, l0Threshold: 2 },
+    sizeTiered: { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 },
+    majorTarget: 3000,
+    maxPad: 200,
+    watermark: true,
+    seeds: 2,
+    steps: 300,
+    counters: true,
+    weights: { reopen: 4 },
+  },
+  {
     name: "tiny-stdfs",
     fs: "std",
     // Flushes and merges on worker threads (counterMerge is loadable there); the MemFs configurations run them inline.
