@@ -37,7 +37,9 @@ export type LsmErrorCode =
    * The worker thread running a job died (or could not start) before reporting: the job did nothing,
    * the tree is as it was, and the next job gets a fresh thread. The thread's error is the cause.
    */
-  | "WORKER_FAILED";
+  | "WORKER_FAILED"
+  /** A write, flush, compaction or other change was asked of a tree opened with `readOnly`. */
+  | "READ_ONLY";
 
 const CODES: ReadonlySet<string> = new Set<LsmErrorCode>([
   "INVALID_DATA",
@@ -52,6 +54,7 @@ const CODES: ReadonlySet<string> = new Set<LsmErrorCode>([
   "UNSUPPORTED_FORMAT",
   "LOCKED",
   "WORKER_FAILED",
+  "READ_ONLY",
 ]);
 
 /** Whether `code` is one of the engine's stable codes. */

@@ -41,8 +41,12 @@ export class BlobStore {
    * file recorded), removes the files no record names (orphans of a job that never got installed), and
    * sets the next id past every id seen.
    */
-  recover(records: readonly BlobFileRecord[]): Map<number, BlobFile> {
+  recover(records: readonly BlobFileRecord[], readOnly = false): Map<number, BlobFile> {
     const { fs } = this.#options;
+    if (readOnly && !fs.exists(this.dir)) {
+      if (records.length > 0) throw new LsmError("UNRECOVERABLE", `${this.#options.path}: the current version lists blob files but ${this.dir} is missing`);
+      return new Map();
+    }
     if (!fs.exists(this.dir)) {
       fs.createDirAll(this.dir);
       fs.syncDirectory(this.dir);
@@ -76,7 +80,7 @@ export class BlobStore {
       }
       out.set(record.id, this.#file(info));
     }
-    for (const id of seen) if (!wanted.has(id)) removeQuietly(fs, this.#pathOf(id));
+    if (!readOnly) for (const id of seen) if (!wanted.has(id)) removeQuietly(fs, this.#pathOf(id));
     this.#nextId = maxId + 1;
     return out;
   }

@@ -54,7 +54,8 @@ interface LockTarget {
 }
 
 /**
- * Locks the tree directory (created first if missing) and every distinct level-route directory. Throws
+ * Locks the tree directory (created first if missing, unless the tree is opened read-only) and every
+ * distinct level-route directory. Throws
  * `LsmError("LOCKED")` naming the directory when one is held elsewhere, after releasing those already
  * taken; any other failure (e.g. an I/O error creating a directory) also releases them and is rethrown.
  */
@@ -69,7 +70,8 @@ export function lockTreeDirs(options: ResolvedOptions): DirLock {
   const held = new DirLock(taken);
   try {
     for (const { fs, dir, role } of targets) {
-      fs.createDirAll(dir);
+      if (!options.readOnly) fs.createDirAll(dir);
+      else if (!fs.exists(dir)) throw new LsmError("INVALID_DATA", `${dir} does not exist (opened readOnly, nothing is created)`);
       const lock = fs.tryLock(joinPath(dir, LOCK_FILE_NAME));
       if (lock === undefined) {
         throw new LsmError(

@@ -78,15 +78,15 @@ export class JournalSet {
    * whole record (it is never replayed). A tree opened without a journal still replays what an earlier
    * open journaled: those writes stay in their files until their memtable is flushed.
    */
-  static open(fs: Fs, treePath: string, floor: number, options: JournalWriterOptions | undefined, first: Memtable): { journal: JournalSet; replay: JournalReplay } {
+  static open(fs: Fs, treePath: string, floor: number, options: JournalWriterOptions | undefined, first: Memtable, readOnly = false): { journal: JournalSet; replay: JournalReplay } {
     const dir = joinPath(treePath, JOURNAL_DIR_NAME);
     const numbers: number[] = [];
     if (fs.exists(dir)) {
       for (const entry of fs.readDir(dir)) {
         const number = parseJournalName(entry.fileName);
         if (entry.isDir || number === undefined) continue;
-        if (number < floor) removeQuietly(fs, joinPath(dir, entry.fileName));
-        else numbers.push(number);
+        if (number >= floor) numbers.push(number);
+        else if (!readOnly) removeQuietly(fs, joinPath(dir, entry.fileName));
       }
     } else if (options !== undefined) {
       fs.createDirAll(dir);

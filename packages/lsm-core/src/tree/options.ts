@@ -155,6 +155,14 @@ export interface TreeOptions {
    * ```
    */
   readonly journal?: boolean | JournalOptions;
+  /**
+   * Open for reading only (tools that inspect a tree): nothing in the directory is created, cleaned or
+   * changed (no orphan removal, no new journal file; the journal is replayed into memory), every
+   * write, flush, compaction and ingestion fails with `LsmError` code `READ_ONLY`, and `close()` drops
+   * the memtables. A directory without a tree is refused with `INVALID_DATA`. The directory is still
+   * locked while open, so no writer changes it underneath. Not with `maintenance` or `journal`.
+   */
+  readonly readOnly?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -181,6 +189,7 @@ export interface ResolvedOptions {
   readonly maintenance: ResolvedMaintenance | undefined;
   /** How the journal writes (undefined: writes are not journaled). */
   readonly journal: JournalWriterOptions | undefined;
+  readonly readOnly: boolean;
   /** How a worker loads the tree's callbacks, or undefined when one of them cannot be loaded there. */
   readonly workerCallbacks: JobCallbacks | undefined;
 }
@@ -225,8 +234,16 @@ export function resolveOptions(options: TreeOptions): ResolvedOptions {
     mapTables: checkBoolean("mapTables", options.mapTables, true),
     maintenance: resolveMaintenance(options.maintenance),
     journal: resolveJournal(options.journal),
+    readOnly: checkReadOnly(options),
     workerCallbacks: workerCallbacks(options, comparator),
   };
+}
+
+function checkReadOnly(options: TreeOptions): boolean {
+  const readOnly = checkBoolean("readOnly", options.readOnly, false);
+  if (readOnly && (options.maintenance ?? false) !== false) throw new TypeError("a readOnly tree has no maintenance: it never flushes or compacts");
+  if (readOnly && (options.journal ?? false) !== false) throw new TypeError("a readOnly tree journals nothing: it takes no writes (it still replays an existing journal)");
+  return readOnly;
 }
 
 function checkBoolean(name: string, value: boolean | undefined, fallback: boolean): boolean {

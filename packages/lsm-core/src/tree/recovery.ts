@@ -57,8 +57,11 @@ export interface OpenedVersion {
 
 /** Opens (creating if needed) the tree in `store.options.path` and returns its current version. */
 export function openVersion(store: TableStore, treeKind: TreeKind): OpenedVersion {
-  const { fs, path, comparator } = store.options;
-  if (classifyTreeDir(fs, path) !== "tree") return { version: createTree(store, treeKind), journalFloor: 0 };
+  const { fs, path, comparator, readOnly } = store.options;
+  if (classifyTreeDir(fs, path) !== "tree") {
+    if (readOnly) throw new LsmError("INVALID_DATA", `${path} holds no tree (opened readOnly, nothing is created)`);
+    return { version: createTree(store, treeKind), journalFloor: 0 };
+  }
   const loaded = loadLatestVersion(fs, path);
   if (loaded === undefined) throw new LsmError("INVALID_DATA", `${path}: \`current\` disappeared while opening`);
   const { record } = loaded;
@@ -75,7 +78,12 @@ export function openVersion(store: TableStore, treeKind: TreeKind): OpenedVersio
   const orphans: Array<{ folder: TablesFolder; name: string }> = [];
   let maxId = -1;
   for (const folder of store.allFolders()) {
-    ensureFolder(folder);
+    // Read-only: a missing folder holds no table (reportMissing names what the version lacks).
+    if (readOnly) {
+      if (!folder.fs.exists(folder.dir)) continue;
+    } else {
+      ensureFolder(folder);
+    }
     for (const entry of folder.fs.readDir(folder.dir)) {
       const id = parseTableFileName(entry.fileName);
       // Directories and foreign files are not ours to judge: leave them alone.
@@ -87,7 +95,7 @@ export function openVersion(store: TableStore, treeKind: TreeKind): OpenedVersio
   }
   reportMissing(store, wanted, found, path);
 
-  const blobs = store.blobs?.recover(record.blobFiles) ?? new Map<number, BlobFile>();
+  const blobs = store.blobs?.recover(record.blobFiles, readOnly) ?? new Map<number, BlobFile>();
   if (store.blobs === undefined && record.blobFiles.length > 0) throw new LsmError("UNRECOVERABLE", `${path} lists blob files but is not a blob tree`);
   const opened: TableFile[] = [];
   let version: TreeVersion;
@@ -106,8 +114,10 @@ export function openVersion(store: TableStore, treeKind: TreeKind): OpenedVersio
     throw error;
   }
 
-  for (const { folder, name } of orphans) removeQuietly(folder.fs, joinPath(folder.dir, name));
-  removeStaleVersionFiles(fs, path, record.id);
+  if (!readOnly) {
+    for (const { folder, name } of orphans) removeQuietly(folder.fs, joinPath(folder.dir, name));
+    removeStaleVersionFiles(fs, path, record.id);
+  }
   store.nextTableId = maxId + 1;
   return { version, journalFloor: record.journalFloor ?? 0 };
 }

@@ -129,7 +129,7 @@ export class Tree {
       const { version, journalFloor } = openVersion(store, kind);
       const state = new TreeState(resolved, kind, store, pause, version);
       // Writes a journal holds that no table does yet go back into the first memtable.
-      const { journal, replay } = JournalSet.open(resolved.fs, resolved.path, journalFloor, resolved.journal, state.latest.active);
+      const { journal, replay } = JournalSet.open(resolved.fs, resolved.path, journalFloor, resolved.journal, state.latest.active, resolved.readOnly);
       state.journal = journal;
       // Writers that reopen with fresh counters must not write below what is already on disk.
       let highest = replay.maxSeqno ?? -1;
@@ -188,7 +188,7 @@ export class Tree {
     const s = toKey(start, "start");
     const e = toKey(end, "end");
     assertSeqno(seqno);
-    this.#state.checkOpen();
+    this.#checkWritable();
     const active = this.#state.latest.active;
     if (this.#state.options.comparator.compare(s, e) < 0) {
       this.#state.journal?.writer?.appendRange(seqno, s, e);
@@ -209,7 +209,7 @@ export class Tree {
     if (!isBytewise(this.#state.options.comparator)) {
       throw new TypeError("removePrefix needs a tree in bytewise order: under a custom comparator the keys of a prefix are not one range (use removeRange)");
     }
-    this.#state.checkOpen();
+    this.#checkWritable();
     const active = this.#state.latest.active;
     const end = prefixSuccessor(p) ?? UNBOUNDED;
     this.#state.journal?.writer?.appendRange(seqno, p, end);
@@ -226,7 +226,7 @@ export class Tree {
   applyBatch(batch: WriteBatch, seqno: number): number {
     if (!(batch instanceof WriteBatch)) throw new TypeError("applyBatch needs a WriteBatch");
     assertSeqno(seqno);
-    this.#state.checkOpen();
+    this.#checkWritable();
     const plan = planBatch(batch, this.#state.options.comparator);
     for (const op of plan.points) this.#checkValue(op.kind, op.value);
     if (plan.points.length + plan.ranges.length === 0) return this.#state.latest.active.approximateSize();
@@ -237,6 +237,12 @@ export class Tree {
     for (const op of plan.points) active.insert(op.key, seqno, op.kind, op.value);
     for (const op of plan.ranges) active.insertRangeTombstone(op.start, op.end, seqno);
     return this.#wrote(active);
+  }
+
+  /** For every change of the tree: open, and not opened `readOnly`. */
+  #checkWritable(): void {
+    this.#state.checkOpen();
+    if (this.#state.options.readOnly) throw new LsmError("READ_ONLY", `${this.#state.options.path} is open readOnly`);
   }
 
   /** After a write into `active`: its size, and the maintenance's chance to seal it. */
@@ -253,7 +259,7 @@ export class Tree {
   #write(key: Uint8Array, kind: ValueKind, value: Uint8Array, seqno: number): number {
     assertSeqno(seqno);
     this.#checkValue(kind, value);
-    this.#state.checkOpen();
+    this.#checkWritable();
     // Journaled first: a write the journal refuses (it failed) is not applied either.
     this.#state.journal?.writer?.appendPoint(seqno, kind, key, value);
     const active = this.#state.latest.active;
@@ -412,7 +418,7 @@ export class Tree {
 
   /** Seals the active memtable behind a fresh one (no seqno consumed). False if it was empty. */
   rotateMemtable(): boolean {
-    this.#state.checkOpen();
+    this.#checkWritable();
     return this.#state.rotate();
   }
 
@@ -422,7 +428,7 @@ export class Tree {
    */
   flushActiveMemtable(evictionSeqno: number): Promise<number> {
     assertSeqno(evictionSeqno, "evictionSeqno");
-    this.#state.checkOpen();
+    this.#checkWritable();
     // Sealed here, at the call: writes after it go to a fresh memtable, not into the one being flushed.
     this.#state.rotate();
     return this.#state.track(flush(this.#state, evictionSeqno));
@@ -433,14 +439,14 @@ export class Tree {
    * by `finish()` with one new seqno above everything written before (see {@link Ingestion}).
    */
   ingestion(): Ingestion {
-    this.#state.checkOpen();
+    this.#checkWritable();
     return new Ingestion(this.#state, (value) => this.#checkValue(ValueKind.Value, value));
   }
 
   /** Runs one compaction step chosen by `strategy`, with GC watermark `seqnoThreshold`. */
   compact(strategy: CompactionStrategy, seqnoThreshold: number): Promise<CompactionResult> {
     assertSeqno(seqnoThreshold, "seqnoThreshold");
-    this.#state.checkOpen();
+    this.#checkWritable();
     if (typeof strategy?.choose !== "function") throw new TypeError("compact needs a compaction strategy (Leveled, SizeTiered, Fifo)");
     return this.#state.track(this.#compactStep(strategy, seqnoThreshold));
   }
@@ -479,7 +485,7 @@ export class Tree {
   /** Drops every table whose whole key range lies within `bounds` (memtables and partly covered tables stay). */
   dropRange(bounds: RangeOptions): Promise<CompactionResult> {
     const range = normalizeRange(this.#state.options.comparator, bounds);
-    this.#state.checkOpen();
+    this.#checkWritable();
     const state = this.#state;
     const choice = dropRangeChoice(state.latest.version, range, state.options.comparator, state.busy);
     return state.track(executeChoice(state, choice, 0));
@@ -487,7 +493,7 @@ export class Tree {
 
   /** Removes everything: memtables and tables. Reads at seqnos from before the clear still see the old data. */
   clear(): Promise<void> {
-    this.#state.checkOpen();
+    this.#checkWritable();
     return this.#state.track(clear(this.#state));
   }
 
@@ -516,7 +522,8 @@ export class Tree {
       state.closing = true;
       this.#maintenance?.stop();
       while (state.jobs.size > 0) await Promise.allSettled([...state.jobs]);
-      if (!discard) {
+      // A read-only tree changes nothing, not even at close: what it replayed stays in the journal.
+      if (!discard && !state.options.readOnly) {
         try {
           state.rotate();
           await flush(state, 0);
@@ -558,7 +565,7 @@ export class Tree {
   persist(): Promise<void> {
     const state = this.#state;
     try {
-      state.checkOpen();
+      this.#checkWritable();
     } catch (error) {
       return Promise.reject(error);
     }
