@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ENGINE_NAMES, ENGINES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, type EngineName, type TalusCompression, type WorkloadName } from "./catalog.ts";
+import { ENGINE_NAMES, ENGINES, runsOn, SKIPPED_WORKLOADS, WORKLOAD_NAMES, WORKLOADS, type EngineName, type TalusCompression, type WorkloadName } from "./catalog.ts";
 import { PREFIX_MAX_NUM } from "./data.ts";
 import { isDocsSectionName } from "./docs.ts";
 
@@ -89,7 +89,7 @@ export const USAGE = `Usage: pnpm bench [-- options]            (from the reposi
        pnpm bench -- top <file.cpuprofile> [--count N] [--all]
 
 Options:
-  --num N               entries per data set, ops of the fills and ingest, of readseq and merges of mergerandom (default ${DEFAULT_NUM.toLocaleString("en-US")})
+  --num N               entries per data set, ops of the fills (fillsync: of all writers) and ingest, of readseq and merges of mergerandom (default ${DEFAULT_NUM.toLocaleString("en-US")})
   --reads N             ops of readrandom, seekrandom, prefixscan, readwhilewriting, deleterange, mergerandom (default ${DEFAULT_READS.toLocaleString("en-US")}, at most --num)
   --max-seconds S       stop a timed loop after S seconds and report the ops done (default ${DEFAULT_MAX_SECONDS})
   --key-size N          key bytes, 8..1024 (default 16)
@@ -97,9 +97,11 @@ Options:
   --workloads a,b       ${WORKLOAD_NAMES.join(",")}
                         (mergerandom: Talus merges with counterMerge; classic-level and lmdb emulate a merge
                         with a read-modify-write; ingest: Talus bulk ingestion beside fillseq, classic-level
-                        fillseq's batches, lmdb appends in one transaction)
+                        fillseq's batches, lmdb appends in one transaction; fillsync, fillsync64: 1 and 64
+                        writers each awaiting durability per write, on talus+journal, classic-level and lmdb)
   --engines a,b         ${ENGINE_NAMES.join(",")}
-                        (talus:prefix: Talus with prefixscan's prefix extractor; prefixscan only)
+                        (talus:prefix: Talus with prefixscan's prefix extractor; prefixscan only;
+                        talus+journal: talus+compaction with the write-ahead journal; write workloads only)
   --reps N              repetitions; tables show median (min-max) (default 1)
   --dir PATH            where the databases go (default the OS temp dir)
   --json FILE           write every measurement as JSON
@@ -232,8 +234,13 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   if (readsGiven && o.reads > o.num) throw new ArgError(`--reads (${o.reads}) must not exceed --num (${o.num})`);
   if (!readsGiven) o.reads = Math.min(o.num, DEFAULT_READS);
-  if (!o.engines.some((e) => o.workloads.some((w) => ENGINES[e].workloads?.includes(w) ?? true))) {
-    throw new ArgError(`no run: ${o.engines.join(", ")} run only ${[...new Set(o.engines.flatMap((e) => ENGINES[e].workloads ?? []))].join(", ")}`);
+  if (!o.engines.some((e) => o.workloads.some((w) => runsOn(w, e)))) {
+    const engines = o.engines.filter((e) => ENGINES[e].workloads !== undefined);
+    const why = [
+      ...(engines.length > 0 ? [`${engines.join(", ")} run only ${[...new Set(engines.flatMap((e) => ENGINES[e].workloads ?? []))].join(", ")}`] : []),
+      ...o.workloads.filter((w) => WORKLOADS[w].engines !== undefined).map((w) => `${w} runs only on ${(WORKLOADS[w].engines ?? []).join(", ")}`),
+    ];
+    throw new ArgError(`no run: ${why.join("; ")}`);
   }
   if (o.workloads.includes("prefixscan") && o.num > PREFIX_MAX_NUM) {
     throw new ArgError(`prefixscan addresses at most ${PREFIX_MAX_NUM} keys (256 prefixes x 65536 suffixes); lower --num or drop prefixscan`);

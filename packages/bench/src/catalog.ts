@@ -5,7 +5,7 @@
  * @module
  */
 
-export const WORKLOAD_NAMES = ["fillseq", "ingest", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
+export const WORKLOAD_NAMES = ["fillseq", "ingest", "fillrandom", "fillsync", "fillsync64", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** Which prefilled data set a workload starts from ("none": an empty database). */
@@ -19,7 +19,15 @@ export interface WorkloadInfo {
   /** Event-loop delay and write/space amplification are reported for it. */
   readonly fill: boolean;
   readonly measures: string;
+  /** The only engines it runs on (the plan leaves the others out); undefined: every engine. */
+  readonly engines?: readonly EngineName[];
 }
+
+/**
+ * fillsync and fillsync64 run once per library: each has one durable write, the same on its fast and plain
+ * paths, and Talus' needs a journal (without one `persist()` flushes the memtable into a table per write).
+ */
+const FILLSYNC_ENGINES: readonly EngineName[] = ["talus+journal", "classic-level", "lmdb"];
 
 export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
   fillseq: { name: "fillseq", dataset: "none", writes: true, fill: true, measures: "inserts --num sequential keys into an empty database, until persisted" },
@@ -32,6 +40,23 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
       "loads fillseq's --num sequential keys into an empty database through the bulk path, until persisted (Talus: tree.ingestion() and finish(); classic-level: fillseq's batches, LevelDB has no ingestion; lmdb: putSync with append in one transaction), then reads a sample back",
   },
   fillrandom: { name: "fillrandom", dataset: "none", writes: true, fill: true, measures: "inserts --num random keys into an empty database, until persisted" },
+  fillsync: {
+    name: "fillsync",
+    dataset: "none",
+    writes: true,
+    fill: true,
+    measures:
+      "one writer inserting random keys into an empty database, each write awaited until durable (Talus: insert then persist() on the journal; classic-level: put with sync: true; lmdb: put, then its commit's flush); ops/s counts durable writes",
+    engines: FILLSYNC_ENGINES,
+  },
+  fillsync64: {
+    name: "fillsync64",
+    dataset: "none",
+    writes: true,
+    fill: true,
+    measures: "fillsync with 64 concurrent writers on the event loop, each awaiting durability per write: what group commit buys; ops/s counts durable writes of all writers",
+    engines: FILLSYNC_ENGINES,
+  },
   overwrite: { name: "overwrite", dataset: "seq", writes: true, fill: true, measures: "rewrites --num uniformly chosen existing keys of the prefill, until persisted" },
   readrandom: { name: "readrandom", dataset: "seq", writes: false, fill: false, measures: "point reads of --num uniformly chosen existing keys on the reopened prefill" },
   readseq: { name: "readseq", dataset: "seq", writes: false, fill: false, measures: "one forward scan over the reopened prefill, key and value of every entry" },
@@ -65,7 +90,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
 /** Listed in db_bench but not run yet, with the reason printed in every report (none at present). */
 export const SKIPPED_WORKLOADS: Readonly<Record<string, string>> = {};
 
-export const ENGINE_NAMES = ["talus", "talus+compaction", "talus:prefix", "talus:blob", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
+export const ENGINE_NAMES = ["talus", "talus+compaction", "talus+journal", "talus:prefix", "talus:blob", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** The on-disk database an engine reads: the fast and plain paths of one library share their prefill. */
@@ -88,6 +113,13 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
     talus: true,
     path: "as talus, plus compact(new Leveled()) after each flush and a final full compaction inside the timed fill",
   },
+  "talus+journal": {
+    name: "talus+journal",
+    store: "talus+compaction",
+    talus: true,
+    path: "as talus+compaction, opened with journal: true (every write also appended to the write-ahead journal, no persist() calls; fillsync: persist() after each write); reads talus+compaction's prefill",
+    workloads: ["fillseq", "fillrandom", "fillsync", "fillsync64", "overwrite", "readwhilewriting", "deleterange", "mergerandom"],
+  },
   "talus:prefix": {
     name: "talus:prefix",
     store: "talus",
@@ -106,6 +138,11 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
   lmdb: { name: "lmdb", store: "lmdb", talus: false, path: "fastest documented: putSync() inside transactionSync() chunks, get() (sync), getRange()" },
   "lmdb:plain": { name: "lmdb:plain", store: "lmdb", talus: false, path: "plain: await put(), get(), getRange()" },
 };
+
+/** Whether the plan runs `workload` on `engine` (each may be limited to some of the other's). */
+export function runsOn(workload: WorkloadName, engine: EngineName): boolean {
+  return (ENGINES[engine].workloads?.includes(workload) ?? true) && (WORKLOADS[workload].engines?.includes(engine) ?? true);
+}
 
 /** Talus table compression in a run; "default" leaves the engine's per-level default (L0 none, deeper LZ4). */
 export type TalusCompression = "default" | "none" | "lz4";

@@ -156,6 +156,7 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
     ...(m.deleteRange === undefined ? {} : { deleteRange: m.deleteRange }),
     ...(m.merge === undefined ? {} : { merge: m.merge }),
     ...(m.ingest === undefined ? {} : { ingest: m.ingest }),
+    ...(m.fillSync === undefined ? {} : { fillSync: m.fillSync }),
     ...(m.zeroCopyScan === undefined ? {} : { zeroCopyScan: m.zeroCopyScan }),
     ...(prefixBlocks === undefined ? {} : { prefixBlocks }),
     ...(userWritten !== undefined && talus && fsWritten0 !== undefined && fsWritten1 !== undefined

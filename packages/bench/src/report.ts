@@ -9,6 +9,7 @@ import { fmtFixed, fmtInt, fmtMiB, fmtRatio, fmtSpread, fmtUs, renderTable, type
 import type { BenchReport, DeleteRangeResult, DeleteRangeSummary, MergeResult, MergeSummary, Ratio, RunResult, Summary, TargetCheck } from "./results.ts";
 import { spread, type Spread } from "./stats.ts";
 import { GETS_PER_ROUND, RANGE_WIDTH, READS_PER_ROUND, SCAN_REPEATS, SEEK_NEXTS, SEEKS_PER_ROUND } from "./workloads/deleterange.ts";
+import { FILLSYNC_WRITERS, VERIFY_SAMPLE as FILLSYNC_VERIFY_SAMPLE } from "./workloads/fillsync.ts";
 import { VERIFY_SAMPLE } from "./workloads/ingest.ts";
 import { CHECK_SAMPLE, MAX_INCREMENT, OPERANDS_PER_KEY } from "./workloads/mergerandom.ts";
 import { PREFIX_PREFILL_TABLES, PROBE_SCANS } from "./workloads/prefix-blocks.ts";
@@ -38,6 +39,7 @@ export function summarize(runs: readonly RunResult[]): Summary[] {
       spaceAmpCompacted: opt((r) => r.spaceAmpCompacted),
       ingestFinishMs: opt((r) => r.ingest?.finishMs),
       ingestVerified: opt((r) => r.ingest?.verified),
+      fillSyncVerified: opt((r) => r.fillSync?.verified),
       blocksPerScan: opt((r) => r.prefixBlocks?.blocksPerScan),
       tables: opt((r) => r.prefixBlocks?.tables),
       zeroCopyOpsPerSec: opt((r) => r.zeroCopyScan?.opsPerSec),
@@ -138,7 +140,8 @@ interface TargetDef {
  * of merge operators (a merge is at least as fast as the read-modify-write it replaces), of bulk
  * ingestion (ingesting sorted entries is at least 5x faster than inserting and flushing them: the issue
  * measures 10 million 16 B / 100 B entries) and of prefix extractors (prefix scans over many tables read
- * fewer blocks with one).
+ * fewer blocks with one) and of the write-ahead journal (64 writers awaiting durability get at least 10x
+ * LevelDB's synced puts through group commit; journaling costs a fill at most 15%).
  */
 export const TARGETS: readonly TargetDef[] = [
   { target: "readrandom vs lmdb sync get", workload: "readrandom", peer: "lmdb", goal: ">= 1.0x", measure: opsRatio, met: (v) => v >= 1 },
@@ -233,6 +236,26 @@ export const TARGETS: readonly TargetDef[] = [
     measure: (t) => t.eventLoopP99Ms?.median,
     met: (v) => v < 5,
   },
+  // The write-ahead journal: durable writes with group commit against LevelDB's synced puts, and what
+  // journaling every write costs a fill that never asks for durability.
+  {
+    target: "fillsync64: 64 writers awaiting durability vs classic-level sync: true",
+    workload: "fillsync64",
+    engines: ["talus+journal"],
+    peer: "classic-level",
+    goal: ">= 10x",
+    measure: opsRatio,
+    met: (v) => v >= 10,
+  },
+  {
+    target: "fillrandom journal cost: talus+journal vs talus+compaction",
+    workload: "fillrandom",
+    engines: ["talus+journal"],
+    peer: "talus+compaction",
+    goal: ">= 0.85x",
+    measure: opsRatio,
+    met: (v) => v >= 0.85,
+  },
   {
     target: "prefixscan blocks read per scan, prefix extractor vs none",
     workload: "prefixscan",
@@ -292,6 +315,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     const deletes = rows.some((s) => s.deleteRange !== undefined);
     const merges = rows.some((s) => s.merge !== undefined);
     const ingests = rows.some((s) => s.ingestFinishMs !== undefined);
+    const durable = rows.some((s) => s.fillSyncVerified !== undefined);
     const blocks = rows.some((s) => s.blocksPerScan !== undefined);
     const zeroCopy = rows.some((s) => s.zeroCopyOpsPerSec !== undefined);
     const columns: Column[] = [...BASE_COLUMNS];
@@ -306,6 +330,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     }
     if (merges) columns.push({ title: "settle ms" }, { title: "reads/s" }, { title: "read p50/p99 µs" }, { title: "keys" }, { title: "checked" });
     if (ingests) columns.push({ title: "finish ms" }, { title: "checked" });
+    if (durable) columns.push({ title: "checked" });
     if (blocks) columns.push({ title: "tables" }, { title: "blocks/scan" });
     // Beside ops/s rather than at the end: the passes over the same entries are read side by side.
     if (zeroCopy) columns.splice(2, 0, { title: "zero-copy ops/s" }, { title: "vs copying rescan" });
@@ -347,6 +372,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
         );
       }
       if (ingests) cells.push(fmtSpread(s.ingestFinishMs, fmtInt, r), fmtSpread(s.ingestVerified, fmtInt, r));
+      if (durable) cells.push(fmtSpread(s.fillSyncVerified, fmtInt, r));
       if (blocks) cells.push(fmtSpread(s.tables, fmtInt, r), fmtSpread(s.blocksPerScan, (n) => fmtFixed(n, 2), r));
       if (zeroCopy) cells.splice(2, 0, fmtSpread(s.zeroCopyOpsPerSec, fmtInt, r), fmtSpread(s.zeroCopySpeedup, fmtRatio, r));
       return cells;
@@ -364,7 +390,7 @@ export function renderReport(report: BenchReport, markdown: boolean): string {
     parts.push("");
   }
   if (report.targets.length > 0) {
-    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators; ingest: bulk ingestion; prefixscan: prefix extractors; blob tree: key-value separation; #12: worker threads and the read path)"), "");
+    parts.push(heading("Targets (issue #4; deleterange: range tombstones; mergerandom: merge operators; ingest: bulk ingestion; prefixscan: prefix extractors; blob tree: key-value separation; #12: worker threads and the read path; fillsync64 and talus+journal: the write-ahead journal)"), "");
     const rows = report.targets.map((t) => [t.target, t.engine, t.peer, t.target.includes("(ms)") ? fmtFixed(t.measured, 2) : fmtRatio(t.measured), t.goal, t.met ? "yes" : "no"]);
     const columns: Column[] = [{ title: "target", align: "left" }, { title: "engine", align: "left" }, { title: "peer", align: "left" }, { title: "measured" }, { title: "goal" }, { title: "met", align: "left" }];
     parts.push(renderTable(columns, rows, markdown), "");
@@ -378,6 +404,8 @@ const WORKLOAD_MEASURES: Readonly<Record<WorkloadName, string>> = {
   fillseq: "sequential inserts until persisted",
   ingest: "fillseq's entries through the bulk path (Talus: ingestion) until persisted",
   fillrandom: "random inserts until persisted",
+  fillsync: `${FILLSYNC_WRITERS.fillsync} writer, each random insert awaited until durable (ops/s = durable writes/s)`,
+  fillsync64: `${FILLSYNC_WRITERS.fillsync64} concurrent writers, each random insert awaited until durable (ops/s = durable writes/s of all writers)`,
   overwrite: "updates of existing keys until persisted",
   readrandom: "random point reads, reopened database",
   readseq: "full forward scan (ops = entries)",
@@ -424,8 +452,39 @@ function renderScans(rows: readonly Summary[], markdown: boolean): string {
   return renderTable(columns, body, markdown);
 }
 
+/** fillsync's and fillsync64's notes: what each engine waits for. */
+function fillSyncNotes(rows: readonly Summary[]): string[] {
+  const has = (engine: EngineName): boolean => rows.some((s) => s.engine === engine);
+  return [
+    "Each writer: one random key (fillrandom's keys), then wait until the write is durable (it would survive a power cut), repeat; the writers share the --num ops and run on the one event loop. " +
+      "Timed from the first write until every writer is done; p50/p99: one write and its wait. " +
+      `checked: ${FILLSYNC_VERIFY_SAMPLE} of the keys written read back afterwards and compared with their values; a mismatch fails the run.`,
+    ...(has("talus+journal")
+      ? [
+          "talus+journal: tree.insert(), then await tree.persist(): the journal's group commit, one fsync shared by every persist() waiting when it starts (the writes made during it share the next one); " +
+            "flushes and compaction as in talus+compaction.",
+        ]
+      : []),
+    ...(has("classic-level")
+      ? [
+          "classic-level: await db.put(key, value, { sync: true }): LevelDB fsyncs its log before the put resolves. Puts run on libuv's thread pool (4 threads by default), " +
+            "so at most 4 writers are inside LevelDB at once; LevelDB groups the writes queued behind its writer lock into one log write and one fsync.",
+        ]
+      : []),
+    ...(has("lmdb")
+      ? [
+          "lmdb: await db.put(key, value), then await db.flushed (read right after the put). lmdb-js opens with overlappingSync on Linux: a transaction commits without a sync " +
+            "and is synced after the write lock is released, and put() is documented to resolve at the commit, db.flushed once it is on disk; only then is the write durable. " +
+            "The puts of one event turn share a transaction, so concurrent writers share its commit and its sync.",
+        ]
+      : []),
+  ];
+}
+
 /** Lines printed under a workload's table: how to read it where the engines differ in kind. */
 const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) => string[]>> = {
+  fillsync: fillSyncNotes,
+  fillsync64: fillSyncNotes,
   readseq: (rows) =>
     rows.some((s) => s.zeroCopyOpsPerSec !== undefined)
       ? [

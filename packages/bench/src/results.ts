@@ -58,6 +58,8 @@ export interface RunResult {
   readonly merge?: MergeResult;
   /** ingest: the finish and the keys read back. */
   readonly ingest?: IngestResult;
+  /** fillsync, fillsync64: the writers and the keys read back. */
+  readonly fillSync?: FillSyncResult;
   /** prefixscan on Talus: the positional reads of scans on the reopened tree with the block cache off. */
   readonly prefixBlocks?: PrefixBlocksResult;
   /** readseq on Talus: the zero-copy scan after the timed copying pass, and its baseline. */
@@ -135,6 +137,14 @@ export interface IngestResult {
   readonly verified: number;
 }
 
+/** What fillsync and fillsync64 report beside their durable writes (ops, ops/s, p50/p99 of a RunResult). */
+export interface FillSyncResult {
+  /** Concurrent writers, each awaiting durability after every write. */
+  readonly writers: number;
+  /** Keys read back and compared after the writes (all equal, or the run failed). */
+  readonly verified: number;
+}
+
 /**
  * prefixscan's block probe on Talus: `scans` prefix scans (the workload's first prefixes) on the tree
  * reopened with the block cache off and the counting Fs; index and filters are pinned, so every
@@ -202,6 +212,8 @@ export interface Summary {
   readonly merge?: MergeSummary;
   readonly ingestFinishMs?: Spread;
   readonly ingestVerified?: Spread;
+  /** fillsync, fillsync64: keys read back and checked. */
+  readonly fillSyncVerified?: Spread;
   /** prefixscan on Talus: data blocks read per scan, and tables in the tree. */
   readonly blocksPerScan?: Spread;
   readonly tables?: Spread;

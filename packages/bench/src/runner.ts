@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunOptions } from "./args.ts";
-import { ENGINES, SKIPPED_WORKLOADS, WORKLOAD_NAMES, WORKLOADS, type EngineName, type WorkloadName } from "./catalog.ts";
+import { ENGINES, runsOn, SKIPPED_WORKLOADS, WORKLOAD_NAMES, WORKLOADS, type EngineName, type WorkloadName } from "./catalog.ts";
 import { fmtInt, fmtUs } from "./format.ts";
 import { machine } from "./measure.ts";
 import { Progress } from "./progress.ts";
@@ -31,7 +31,8 @@ export interface PlannedJob {
 
 /**
  * The run order: repetitions outermost, then workloads, then engines (rotated each repetition). An engine
- * limited to some workloads (`talus:prefix`) is left out of the others.
+ * limited to some workloads (`talus:prefix`) is left out of the others, and a workload limited to some
+ * engines (fillsync) runs on those only.
  */
 export function plan(o: Pick<RunOptions, "workloads" | "engines" | "reps">): PlannedJob[] {
   const workloads = WORKLOAD_NAMES.filter((w) => o.workloads.includes(w));
@@ -40,7 +41,7 @@ export function plan(o: Pick<RunOptions, "workloads" | "engines" | "reps">): Pla
     const shift = (rep - 1) % o.engines.length;
     const engines = [...o.engines.slice(shift), ...o.engines.slice(0, shift)];
     for (const workload of workloads) {
-      for (const engine of engines) if (ENGINES[engine].workloads?.includes(workload) ?? true) out.push({ workload, engine, rep });
+      for (const engine of engines) if (runsOn(workload, engine)) out.push({ workload, engine, rep });
     }
   }
   return out;

@@ -51,6 +51,7 @@ function loggingDb(readUs: number, deleteUs: number): BenchDb & { log: string[] 
     prefix: () => {},
     ingest: () => {},
     finishIngest: async () => undefined,
+    writeDurable: async () => {},
     stats: () => ({}),
     close: async () => {},
   };

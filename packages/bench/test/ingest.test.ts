@@ -40,6 +40,7 @@ function mapDb(corrupt?: number): BenchDb & { log: string[]; rows: Map<number, U
       log.push("finish");
       return rows.size;
     },
+    writeDurable: async () => {},
     settle: async () => {
       log.push("settle");
     },

@@ -78,6 +78,7 @@ function counterDb(dropEvery = 0): BenchDb & { log: string[]; counters: Map<numb
     prefix: () => {},
     ingest: () => {},
     finishIngest: async () => undefined,
+    writeDurable: async () => {},
     stats: () => ({}),
     close: async () => {},
   };

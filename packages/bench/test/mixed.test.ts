@@ -32,6 +32,7 @@ function fakeDb(readUs: number, writeUs: number): BenchDb & { reads: number; wri
     prefix: () => {},
     ingest: () => {},
     finishIngest: async () => undefined,
+    writeDurable: async () => {},
     stats: () => ({}),
     close: async () => {},
   };

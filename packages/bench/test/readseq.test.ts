@@ -56,6 +56,7 @@ function scanOnlyDb(copying: number, views: number | undefined): BenchDb & { log
     merge: () => {},
     ingest: () => {},
     finishIngest: async () => undefined,
+    writeDurable: async () => {},
     read: () => undefined,
     prefix: () => {},
     stats: () => ({}),

@@ -16,6 +16,8 @@
  * puts (a counter already changed by the pending batch is taken from the batch, as an application would,
  * since `getSync()` cannot see it yet); the plain path is `await get()` then `await put()` per merge.
  *
+ * fillsync's durable write is `await put(key, value, { sync: true })`, the same on both paths.
+ *
  * LevelDB has no bulk ingestion (no external table files; classic-level exposes none), so ingest loads the
  * sorted keys the way fillseq writes them: `batch()`es of `--batch` puts (plain: `await put()` each).
  *
@@ -27,6 +29,9 @@ import type { LatencyRecorder } from "../stats.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>;
+
+/** A write LevelDB fsyncs (its log) before it reports it done. */
+const SYNC = { sync: true } as const;
 
 export async function openClassicLevel(config: EngineConfig, fast: boolean): Promise<BenchDb> {
   const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(config.dir, {
@@ -98,6 +103,21 @@ class ClassicLevelDb implements BenchDb {
       this.#writes++;
       rec.add((performance.now() - t0) * 1000);
     }
+  }
+
+  /**
+   * `await put(key, value, { sync: true })`: LevelDB appends the write to its log and fsyncs it before the
+   * put resolves. Puts run on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise), so
+   * at most that many writers are inside LevelDB at once; LevelDB's own group commit joins the writes
+   * queued behind its writer lock into one log write and one fsync.
+   */
+  async writeDurable(keys: KeyStream, values: ValuePool, index: number, rec: LatencyRecorder): Promise<void> {
+    const key = new Uint8Array(this.#keySize);
+    keys.keyInto(index, key);
+    const t0 = performance.now();
+    await this.#db.put(key, values.value(index), SYNC);
+    this.#writes++;
+    rec.add((performance.now() - t0) * 1000);
   }
 
   async deleteRange(ranges: RangeStream, from: number, to: number, rec: LatencyRecorder): Promise<void> {

@@ -14,6 +14,8 @@ export function openEngine(config: EngineConfig): Promise<BenchDb> {
       return openTalus(config, false);
     case "talus+compaction":
       return openTalus(config, true);
+    case "talus+journal":
+      return openTalus({ ...config, journal: true }, true);
     case "talus:prefix":
       return openTalus({ ...config, prefixExtractor: true }, false);
     case "talus:blob":

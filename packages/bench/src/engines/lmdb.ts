@@ -15,6 +15,10 @@
  * (reads inside it see its own writes), one awaited `transaction()` per merge on the plain path (lmdb-js'
  * documented way to update a value atomically).
  *
+ * fillsync's durable write, the same on both paths, is `put()` followed by `db.flushed`: with lmdb-js'
+ * default `overlappingSync` a put resolves when its transaction commits, and the commit is synced after
+ * that (see `writeDurable`).
+ *
  * LMDB has no table files to ingest, but it has a sorted bulk-load path: `MDB_APPEND`, which appends each
  * key at the end of the B-tree without a search. ingest's fast path writes every key with
  * `putSync(key, value, { append: true })` inside **one** `transactionSync()` run by `finishIngest()`, so
@@ -73,6 +77,31 @@ class LmdbDb implements BenchDb {
       });
       rec.addBatch((performance.now() - t0) * 1000, end - start);
     }
+  }
+
+  /**
+   * `put()`, then the flush of the commit it joined. lmdb-js opens with `overlappingSync` on Linux (its
+   * default off Windows): a transaction commits under the write lock without a sync, and the sync follows
+   * outside the lock, overlapping the next commit. `put()`'s promise is documented to resolve at the commit
+   * (visible to readers), `db.flushed` once the commit is synced to disk; the write is durable only then, so
+   * both are awaited. `db.flushed` is read right after `put()`, before anything else can write: it then
+   * follows this put's transaction rather than a later one. The writes one event turn queues share a
+   * transaction (lmdb-js' batching), so concurrent writers share its commit and its sync.
+   */
+  async writeDurable(keys: KeyStream, values: ValuePool, index: number, rec: LatencyRecorder): Promise<void> {
+    const db = this.#db;
+    // Its own buffer: other writers run while this put is pending.
+    const key = new Uint8Array(this.#keySize);
+    keys.keyInto(index, key);
+    const t0 = performance.now();
+    const committed = db.put(key, values.value(index));
+    // `flushed` is a thenable whose then() picks the transaction pending at the call: call it now.
+    const flushed = new Promise<unknown>((resolve, reject) => {
+      db.flushed.then(resolve, reject);
+    });
+    await committed;
+    await flushed;
+    rec.add((performance.now() - t0) * 1000);
   }
 
   ingest(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void> {

@@ -15,6 +15,10 @@
  * a BlobTree (default kvSeparation: values of 1 KiB and more in blob files) and runs `talus+compaction`'s
  * compaction.
  *
+ * `talus+journal` opens the tree as `talus+compaction` does plus `journal: true`: every write is also
+ * appended to the write-ahead journal (its cost on the fills), and fillsync awaits `tree.persist()` after
+ * each insert, the journal's group commit (one fsync shared by every writer waiting at that moment).
+ *
  * readseq reads the data set twice: with the copying iterator (`tree.iter`), then with the zero-copy
  * `tree.scan` (`scanViews`), whose visitor gets views of the engine's memory.
  *
@@ -45,6 +49,7 @@ export async function openTalus(config: EngineConfig, compaction: boolean, blob 
     cacheBytes: Math.round((config.talusCacheMb ?? config.cacheMb) * 1024 * 1024),
     ...(config.mergeOperator === true ? { mergeOperator: counterMerge } : {}),
     ...(config.prefixExtractor === true ? { prefixExtractor: PREFIX_EXTRACTOR } : {}),
+    ...(config.journal === true ? { journal: true } : {}),
   });
   return new TalusDb(tree, seqno, fs, config, compaction);
 }
@@ -65,6 +70,8 @@ class TalusDb implements BenchDb {
   #stalls = 0;
   #ingestion: Ingestion | undefined;
   #ingestedTables = 0;
+  readonly #journal: boolean;
+  #persists = 0;
 
   constructor(tree: Tree, seqno: SequenceNumberCounter, fs: Fs, config: EngineConfig, compaction: boolean) {
     this.#tree = tree;
@@ -72,6 +79,7 @@ class TalusDb implements BenchDb {
     this.#fs = fs;
     this.#memtableBytes = config.memtableBytes;
     this.#strategy = compaction ? new Leveled() : undefined;
+    this.#journal = config.journal === true;
     this.#key = new Uint8Array(config.keySize);
     this.#end = new Uint8Array(config.keySize);
   }
@@ -92,6 +100,25 @@ class TalusDb implements BenchDb {
       }
     }
     return this.#afterWrites(size);
+  }
+
+  /**
+   * One insert, then `persist()`: the journal's group commit, so the write is durable when it resolves.
+   * The memtable upkeep of `write` follows (a flush started, or a stall awaited), inside the op's time.
+   */
+  async writeDurable(keys: KeyStream, values: ValuePool, index: number, rec: LatencyRecorder): Promise<void> {
+    if (!this.#journal) throw new Error("fillsync needs Talus' journal (talus+journal): without one, persist() flushes the memtable into a table per write");
+    const tree = this.#tree;
+    const key = this.#key;
+    keys.keyInto(index, key);
+    const t0 = performance.now();
+    // insert copies the key and value (into the memtable and the journal's buffer) before it returns.
+    const size = tree.insert(key, values.value(index), this.#seqno.next());
+    this.#persists++;
+    await tree.persist();
+    const stall = this.#afterWrites(size);
+    if (stall !== undefined) await stall;
+    rec.add((performance.now() - t0) * 1000);
   }
 
   /** One `ingestion.write` per op into the ingestion the first call starts. */
@@ -331,6 +358,7 @@ class TalusDb implements BenchDb {
       l0Runs: tree.l0RunCount(),
       flushes: this.#flushes,
       writeStalls: this.#stalls,
+      ...(this.#persists > 0 ? { persists: this.#persists } : {}),
       ...(this.#ingestedTables > 0 ? { ingestedTables: this.#ingestedTables } : {}),
     };
     if (this.#fs instanceof CountingFs) {

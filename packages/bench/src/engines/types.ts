@@ -43,6 +43,8 @@ export interface EngineConfig {
   readonly mergeOperator?: boolean;
   /** Open Talus with prefixscan's 2-byte prefix extractor (`talus:prefix`, Talus' prefix prefill); the other engines ignore it. */
   readonly prefixExtractor?: boolean;
+  /** Open Talus with its write-ahead journal (`journal: true`, `talus+journal`); the other engines ignore it. */
+  readonly journal?: boolean;
 }
 
 /** A forward scan that survives across slices. */
@@ -55,6 +57,13 @@ export interface Scanner {
 export interface BenchDb {
   /** Writes ops `[from, to)`: key `i` from `keys`, value `i` from `values`. */
   write(keys: KeyStream, values: ValuePool, from: number, to: number, rec: LatencyRecorder): void | Promise<void>;
+  /**
+   * fillsync: writes op `index` alone and resolves once it is durable (it survives a power cut), one
+   * latency sample per op, the wait included. Many calls may be pending at once (concurrent writers); a
+   * call's durability covers its own write, whatever the others wrote meanwhile. Talus needs its journal
+   * for it (it throws without one).
+   */
+  writeDurable(keys: KeyStream, values: ValuePool, index: number, rec: LatencyRecorder): Promise<void>;
   /** What a user waits for after the last write before the data is persisted (flush, compaction): timed. */
   settle(): Promise<void>;
   /**

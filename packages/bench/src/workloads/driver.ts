@@ -7,7 +7,7 @@
  */
 import type { BenchDb } from "../engines/types.ts";
 import type { ValuePool } from "../data.ts";
-import type { ChildSettings, DeleteRangeResult, IngestResult, MergeResult, ZeroCopyScanResult } from "../results.ts";
+import type { ChildSettings, DeleteRangeResult, FillSyncResult, IngestResult, MergeResult, ZeroCopyScanResult } from "../results.ts";
 
 /** A workload sees the run's sizes as the child got them; `maxSeconds` is Infinity for prefills. */
 export interface WorkloadContext
@@ -40,6 +40,8 @@ export interface Measured {
   readonly merge?: MergeResult;
   /** ingest: the finish and the keys read back. */
   readonly ingest?: IngestResult;
+  /** fillsync, fillsync64: the writers and the keys read back. */
+  readonly fillSync?: FillSyncResult;
   /** Key plus value bytes the timed ops wrote (fills). */
   readonly userBytesWritten?: number;
   /** readseq on engines with a zero-copy scan: that scan and its copying baseline. */

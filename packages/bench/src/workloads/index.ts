@@ -7,6 +7,7 @@ import type { WorkloadName } from "../catalog.ts";
 import { deleteRangeWhileReading } from "./deleterange.ts";
 import type { Measured, WorkloadContext } from "./driver.ts";
 import { fill } from "./fill.ts";
+import { fillSync, FILLSYNC_WRITERS } from "./fillsync.ts";
 import { ingest } from "./ingest.ts";
 import { mergeRandom } from "./mergerandom.ts";
 import { readWhileWriting } from "./mixed.ts";
@@ -22,6 +23,9 @@ export function runWorkload(name: WorkloadName, ctx: WorkloadContext): Promise<M
       return ingest(ctx);
     case "fillrandom":
       return fill(ctx, "random");
+    case "fillsync":
+    case "fillsync64":
+      return fillSync(ctx, FILLSYNC_WRITERS[name]);
     case "overwrite":
       return fill(ctx, "existing");
     case "readrandom":
