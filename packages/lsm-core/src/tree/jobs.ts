@@ -58,6 +58,7 @@ export async function flush(state: TreeState, gcWatermark: number): Promise<numb
  */
 async function settled<T>(state: TreeState, result: T): Promise<T> {
   await state.pause.idle();
+  await state.journal?.idle();
   return result;
 }
 

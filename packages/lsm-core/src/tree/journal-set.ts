@@ -60,6 +60,8 @@ export class JournalSet {
   #floor: number;
   /** Journal files on disk, by number, with the close of their writer (rotated files) when it has one. */
   readonly #files = new Map<number, Promise<void> | undefined>();
+  /** Unlinks of flushed journal files still running. */
+  readonly #removals = new Set<Promise<unknown>>();
   /** The journal number each live memtable was given (memtables made without a journal have none). */
   readonly #memtables = new Map<number, number>();
 
@@ -154,10 +156,23 @@ export class JournalSet {
       if (number >= this.#floor) continue;
       this.#files.delete(number);
       // An open writer (a file still closing) is fine to unlink: its handle keeps the inode until closed.
-      removeQuietly(this.#fs, joinPath(this.dir, String(number)));
+      // Off the event loop where the filesystem can (a 64 MiB unlink is not free); a failure leaves an
+      // orphan the next open removes (it lies below the floor).
+      const path = joinPath(this.dir, String(number));
+      if (this.#fs.removeFileAsync === undefined) removeQuietly(this.#fs, path);
+      else {
+        const removal = this.#fs.removeFileAsync(path).catch(() => undefined);
+        this.#removals.add(removal);
+        void removal.then(() => this.#removals.delete(removal));
+      }
     }
     const ids = new Set(live.map((m) => m.id));
     for (const id of [...this.#memtables.keys()]) if (!ids.has(id)) this.#memtables.delete(id);
+  }
+
+  /** Resolves when the removals of flushed journal files started so far are done. */
+  async idle(): Promise<void> {
+    while (this.#removals.size > 0) await Promise.all([...this.#removals]);
   }
 
   /**

@@ -542,6 +542,7 @@ export class Tree {
       state.chunkPool.clear();
       for (const table of current.tables()) table.closeReader();
       await state.pause.idle();
+      await state.journal?.idle();
       state.options.valueLog?.close();
       state.closed = true;
     } finally {
