@@ -4,7 +4,7 @@ import { MemFs, StdFs, type Fs } from "@talus/fs";
 import { Random, useTempDirs } from "@talus/testkit";
 import { checksum } from "../src/coding/checksum.ts";
 import { LsmError } from "../src/errors.ts";
-import { JOURNAL_HEADER_BYTES, JOURNAL_MAGIC, RANGE_TAG, replayJournal } from "../src/journal/index.ts";
+import { JOURNAL_HEADER_BYTES, JOURNAL_MAGIC, journalPreviousLength, RANGE_TAG, replayJournal } from "../src/journal/index.ts";
 import { encodeJournalHeader } from "../src/journal/journal-format.ts";
 import { JournalWriter } from "../src/journal/journal-writer.ts";
 import { ValueKind } from "../src/key/value-kind.ts";
@@ -66,7 +66,7 @@ describe("journal round trip", () => {
         const { groups: replayed, result } = replayAll(fs, path, 40 + seed);
         expect(summarize(replayed)).toEqual(summarize(groups));
         const maxSeqno = Math.max(...groups.map((g) => g.seqno));
-        expect(result).toEqual({ groups: groups.length, bytesReplayed: size, tornBytes: 0, maxSeqno });
+        expect(result).toEqual({ groups: groups.length, bytesReplayed: size, tornBytes: 0, maxSeqno, previousLength: 0 });
       }
     });
   }
@@ -204,10 +204,10 @@ describe("journal header", () => {
     const header = encodeJournalHeader(4);
     for (let length = 0; length < JOURNAL_HEADER_BYTES; length++) {
       writeBytes(fs, "/j", header.subarray(0, length));
-      expect(replayAll(fs, "/j", 4)).toEqual({ groups: [], result: { groups: 0, bytesReplayed: 0, tornBytes: length, maxSeqno: undefined } });
+      expect(replayAll(fs, "/j", 4)).toEqual({ groups: [], result: { groups: 0, bytesReplayed: 0, tornBytes: length, maxSeqno: undefined, previousLength: 0 } });
     }
     writeBytes(fs, "/j", header);
-    expect(replayAll(fs, "/j", 4).result).toEqual({ groups: 0, bytesReplayed: JOURNAL_HEADER_BYTES, tornBytes: 0, maxSeqno: undefined });
+    expect(replayAll(fs, "/j", 4).result).toEqual({ groups: 0, bytesReplayed: JOURNAL_HEADER_BYTES, tornBytes: 0, maxSeqno: undefined, previousLength: 0 });
   });
 
   it("leaves a created journal empty until something is written out", async () => {
@@ -251,10 +251,24 @@ describe("journal header", () => {
   it("reports an intact header of another format version as UNSUPPORTED_FORMAT", () => {
     const fs = new MemFs();
     const header = encodeJournalHeader(7);
-    header[JOURNAL_MAGIC.length] = 2;
-    new DataView(header.buffer).setUint32(13, checksum(header.subarray(0, 13)), true);
+    header[JOURNAL_MAGIC.length] = 3;
+    const crcAt = JOURNAL_HEADER_BYTES - 4;
+    new DataView(header.buffer).setUint32(crcAt, checksum(header.subarray(0, crcAt)), true);
     writeBytes(fs, "/j7", header);
     expectLsmError(() => replayAll(fs, "/j7", 7), "UNSUPPORTED_FORMAT", "/j7");
+  });
+
+  it("records the previous journal's length in the header, and reads a zero header as an empty journal", () => {
+    const fs = new MemFs();
+    writeBytes(fs, "/j9", encodeJournalHeader(9, 123_456_789_012));
+    expect(replayAll(fs, "/j9", 9).result.previousLength).toBe(123_456_789_012);
+    expect(journalPreviousLength(fs, "/j9", 9)).toBe(123_456_789_012);
+    // A file whose first write never landed (zeros where the header should be) but a later one did.
+    const zeros = new Uint8Array(JOURNAL_HEADER_BYTES + 100);
+    zeros.fill(7, JOURNAL_HEADER_BYTES);
+    writeBytes(fs, "/j10", zeros);
+    expect(replayAll(fs, "/j10", 10).result).toEqual({ groups: 0, bytesReplayed: 0, tornBytes: zeros.length, maxSeqno: undefined, previousLength: 0 });
+    expect(journalPreviousLength(fs, "/j10", 10)).toBe(0);
   });
 
   it("fails a missing file with ENOENT", () => {

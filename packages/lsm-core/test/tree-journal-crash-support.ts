@@ -473,8 +473,9 @@ export function visible(tree: Tree): string[] {
 
 /**
  * The directory of a freshly opened tree: `current`, its version, `tables/` holding exactly the
- * version's tables, `journal/` holding exactly the files at or above the floor that were there before
- * the open plus the one it opened for new writes (so none below what the tree needs), and `LOCK`.
+ * version's tables, `journal/` holding the files at or above the floor that were there before the open
+ * (all of them, or those up to a break in the chain: the files past it, which hold only writes made
+ * after lost ones, are removed) plus the one it opened for new writes, and `LOCK`.
  */
 export function expectTreeDir(fs: Fs, tree: Tree, floor: number, before: readonly number[], context: string): void {
   const id = tree.currentVersion().id;
@@ -486,7 +487,11 @@ export function expectTreeDir(fs: Fs, tree: Tree, floor: number, before: readonl
   expect(tableFileIds(fs, PATH), `${context}: tables/`).toEqual(versionTableIds(tree));
   const kept = before.filter((n) => n >= floor);
   const next = Math.max(floor, (before.at(-1) ?? -1) + 1);
-  expect(journalFiles(fs), `${context}: journal/ after the open (floor ${floor}, before it ${before.join(",")})`).toEqual([...kept, next]);
+  const files = journalFiles(fs);
+  const where = `${context}: journal/ after the open (floor ${floor}, before it ${before.join(",")}): ${files.join(",")}`;
+  expect(files.at(-1), where).toBe(next);
+  const replayed = files.slice(0, -1);
+  expect(kept.slice(0, replayed.length), where).toEqual(replayed);
 }
 
 /**

@@ -10,9 +10,10 @@
 // The model and workloads are in tree-journal-crash-support.ts. A failure names the configuration, the
 // seed and the sync point: rerun one with `sweep(CONFIG, seed, options, { only: [n] })`.
 //
-// Tests marked `it.fails` (at the end) are known bugs, each with its diagnosis: they pass while the bug
-// is there and turn red once it is fixed, when the `.fails` goes. Until then the sweeps run at seeds
-// where those bugs do not show (most do: the last test has sync points of seeds where they do).
+// The tests at the end pin four bugs these sweeps found (each with its diagnosis), all fixed: syncs of a
+// new journal file wait for the previous file's, each file's header records its predecessor's length so
+// replay stops at a break in the chain, a zero header reads as an empty journal, and a clean close
+// removes its empty journal file.
 //
 // Determinism: a workload makes the same calls in every run (seeded Random), CrashFs is synchronous,
 // and background jobs never run out of their time slice (setTurnBudgetMs below), so sync point n is
@@ -35,7 +36,7 @@ import {
 import { dec } from "./tree-test-support.ts";
 
 /** Writes, persists and flushes by hand; small tables so a flush writes several. */
-const BY_HAND: Config = { name: "journal: true, by hand", journal: true, steps: 100, bigValues: 0.02, flushTableSize: 2048, rotateInBursts: 0 };
+const BY_HAND: Config = { name: "journal: true, by hand", journal: true, steps: 100, bigValues: 0.02, flushTableSize: 2048, rotateInBursts: 0.3 };
 /** Memtables sealed at 1.5 KB and flushed (and compacted) in the background. */
 const MAINTAINED: Config = {
   name: "journal: true, maintenance { memtableBytes: 1500 }",
@@ -43,10 +44,10 @@ const MAINTAINED: Config = {
   maintenance: { memtableBytes: 1500 },
   steps: 100,
   bigValues: 0.02,
-  rotateInBursts: 0,
+  rotateInBursts: 0.3,
 };
 const LONG: Config = { ...BY_HAND, name: `${BY_HAND.name}, 300 steps`, steps: 300 };
-const UNSYNCED: Config = { name: 'journal: { sync: "none" }, by hand', journal: { sync: "none" }, steps: 100, bigValues: 0.02, flushTableSize: 2048, rotateInBursts: 0 };
+const UNSYNCED: Config = { name: 'journal: { sync: "none" }, by hand', journal: { sync: "none" }, steps: 100, bigValues: 0.02, flushTableSize: 2048, rotateInBursts: 0.3 };
 
 /** Some of what was never synced survives: writes (the last one torn) and directory entries. */
 const LUCKY: CrashOptions = { keepUnsyncedWrites: 0.5, tearLastWrite: true, keepUnsyncedEntries: 0.5, seed: 7 };
@@ -203,11 +204,11 @@ describe("a journaled tree: a power cut at every sync point of a random workload
   });
 
   it("by hand, when unsynced writes partly survive, the last one torn, and unsynced directory entries too", async () => {
-    for (const seed of [4, 5]) expectNoFailures(await sweep(BY_HAND, seed, LUCKY));
+    for (const seed of [4, 5, 7]) expectNoFailures(await sweep(BY_HAND, seed, LUCKY));
   });
 
   it("with automatic maintenance: memtables sealed at memtableBytes, flushed and compacted in the background", async () => {
-    for (const seed of [1, 2]) expectNoFailures(await sweep(MAINTAINED, seed, {}));
+    for (const seed of [1, 2, 7]) expectNoFailures(await sweep(MAINTAINED, seed, {}));
     for (const seed of [3, 4]) expectNoFailures(await sweep(MAINTAINED, seed, LUCKY));
   });
 
@@ -219,6 +220,7 @@ describe("a journaled tree: a power cut at every sync point of a random workload
 
   it('with journal: { sync: "none" }: what a flush made durable stays, and nothing is invented or reordered', async () => {
     const result = await sweep(UNSYNCED, 6, {});
+    expectNoFailures(await sweep(UNSYNCED, 1, LUCKY));
     expectNoFailures(result);
   });
 });
@@ -273,7 +275,7 @@ describe("known bugs", () => {
   // same with `rotateInBursts`, below.) Fix: the new file's syncs wait for the old file's close, e.g.
   // JournalSet passes the closing promise of the rotated file to the new JournalWriter, whose #sync()
   // awaits it before syncing (a failure of the old file then fails the new one too).
-  it.fails("a rotation while the old journal's first sync is in flight: a newer write never survives an older lost one", async () => {
+  it("a rotation while the old journal's first sync is in flight: a newer write never survives an older lost one", async () => {
     const script = async (fs: CrashFs, run: Run): Promise<void> => {
       const seqno = new SequenceNumberCounter();
       const put = (tree: Tree, key: string): void => {
@@ -324,7 +326,7 @@ describe("known bugs", () => {
   // two persists. Nothing in such a file was ever synced (a sync covers the header), so nothing promised
   // is in it: replay could treat a header of zeros like a file shorter than a header (an empty journal,
   // its bytes a torn tail), but see the next bug for what dropping a whole file does to the order.
-  it.fails("a journal file whose header never reached the disk while a later write did: the tree still opens", async () => {
+  it("a journal file whose header never reached the disk while a later write did: the tree still opens", async () => {
     const seqno = new SequenceNumberCounter();
     const fs = new CrashFs();
     const tree = await Tree.open(treeOptions(fs, seqno, BY_HAND));
@@ -358,7 +360,7 @@ describe("known bugs", () => {
   // Syncing in order cannot prevent it; replay must notice: e.g. each new file's header records how long
   // its predecessor is, and replay stops at the first file that is shorter than its successor says
   // (RocksDB's point-in-time recovery stops at such a gap in the same way).
-  it.fails("unsynced writes of a newer journal file that reached the disk while an older file's did not: not replayed", async () => {
+  it("unsynced writes of a newer journal file that reached the disk while an older file's did not: not replayed", async () => {
     const failures: string[] = [];
     for (const [config, seed] of [
       [BY_HAND, 1],
@@ -412,7 +414,7 @@ describe("known bugs", () => {
   // a third. Every open/close cycle without writes leaves one more empty file (replayed at every open)
   // until a flush raises the floor. Fix: JournalSet.open could remove a file that replays no group
   // instead of keeping it (it holds no write: removing it is safe even without a directory sync).
-  it.fails("an open and a clean close without writes leave no more journal files than they found", async () => {
+  it("an open and a clean close without writes leave no more journal files than they found", async () => {
     const fs = new CrashFs();
     const seqno = new SequenceNumberCounter();
     let tree = await Tree.open(treeOptions(fs, seqno, BY_HAND));
@@ -425,14 +427,16 @@ describe("known bugs", () => {
       await tree.close();
       counts.push(journalFiles(fs).length);
     }
-    expect(counts).toEqual([1, 1, 1, 1]);
+    // A clean close removes the empty file it started for new writes: nothing piles up.
+    expect(Math.max(...counts)).toBeLessThanOrEqual(1);
+    expect(new Set(counts).size).toBe(1);
   });
 
   // The random sweeps find these bugs too, at other seeds than the sweeps above use (seed 7 of BY_HAND
   // and MAINTAINED, for instance; which is also why those run without `rotateInBursts`, and UNSYNCED
   // without LUCKY): here at sync points where they show. Once the bugs are fixed, widen the sweeps
   // above (more seeds, LUCKY everywhere, `rotateInBursts: 0.3`, UNSYNCED with LUCKY) and drop this test.
-  it.fails("the random sweeps, at sync points where they find the bugs above", async () => {
+  it("the random sweeps, at sync points where they find the bugs above", async () => {
     const failures: string[] = [];
     // The first bug, with rotations inside bursts of persists.
     failures.push(...(await sweep({ ...BY_HAND, name: `${BY_HAND.name}, rotations in bursts`, rotateInBursts: 0.3 }, 4, {}, { only: [91, 92] })).failures);

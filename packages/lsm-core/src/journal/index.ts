@@ -12,7 +12,7 @@ export {
   isJournalOpTag,
   type JournalOpTag,
 } from "./journal-format.ts";
-export { replayJournal, type JournalGroup, type JournalOpVisitor, type ReplayResult } from "./journal-reader.ts";
+export { journalPreviousLength, replayJournal, type JournalGroup, type JournalOpVisitor, type ReplayResult } from "./journal-reader.ts";
 export {
   JOURNAL_WRITE_OUT_BYTES,
   JournalWriter,

@@ -4,14 +4,16 @@
  * the byte-by-byte description). All integers little-endian.
  *
  * ```
- *  file     := header (17 B) | record*
+ *  file     := header (25 B) | record*
  *
  *  header:
  *  offset  size  field
  *  0       4     magic "TLJN" (54 4C 4A 4E)
- *  4       1     format version = 1
+ *  4       1     format version = 2
  *  5       8     journal number (u64, < 2^53): the number in the file's name
- *  13      4     CRC-32 of bytes [0, 13)
+ *  13      8     previous length (u64): the length journal `number - 1` has once everything appended
+ *                to it before this file was started is written; 0 when this file follows no journal
+ *  21      4     CRC-32 of bytes [0, 21)
  *
  *  record   := payload length L (u32, >= 2) | CRC-32 of payload (u32) | payload (L bytes)
  *  payload  := seqno (varint, < 2^53) | op count (varint) | op*         one write group, all at seqno
@@ -27,6 +29,14 @@
  * empty (its two varints take 2 bytes), so zeros where records should be (a file extended but never
  * written) read as a torn tail, not as empty records.
  *
+ * The previous length chains a tree's journal files: the writes of journal `n + 1` all came after those
+ * of journal `n`, but the operating system may write a newer file's pages out before an older file's
+ * when neither was synced. A replay that finds journal `n` shorter than journal `n + 1` says stops at
+ * `n`: the later files hold only writes made after ones that were lost, so replaying them would apply
+ * writes out of order. (Persisted writes are never behind such a gap: a file is synced only after the
+ * one before it was.) A header of zeros (the file's first write never reached the disk) reads as an
+ * empty journal, which the chain then ends at if a later file had expected more.
+ *
  * Compatibility rule, as in every Talus file: magic, then the header CRC, then the format byte, so a
  * flipped format byte reads as damage (`CORRUPTION`) and only an intact header from another build as
  * `UNSUPPORTED_FORMAT`. Anything an old reader would misread (a new tag, a new field) bumps the format.
@@ -40,9 +50,9 @@ import { ValueKind } from "../key/value-kind.ts";
 /** "TLJN": Talus journal. */
 export const JOURNAL_MAGIC: Uint8Array = Uint8Array.of(0x54, 0x4c, 0x4a, 0x4e);
 /** The journal format this build writes and reads. */
-export const JOURNAL_FORMAT = 1;
+export const JOURNAL_FORMAT = 2;
 /** Bytes of the file header. */
-export const JOURNAL_HEADER_BYTES = 17;
+export const JOURNAL_HEADER_BYTES = 25;
 /** Bytes in front of every payload: its length and its CRC. */
 export const RECORD_HEADER_BYTES = 8;
 /** The smallest payload: a one-byte seqno and a one-byte op count. */
@@ -69,19 +79,32 @@ export function isJournalOpTag(tag: number): tag is JournalOpTag {
 }
 
 const NUMBER_OFFSET = 5;
-const HEADER_CRC_OFFSET = 13;
+const PREVIOUS_LENGTH_OFFSET = 13;
+const HEADER_CRC_OFFSET = 21;
 
-/** The 17 header bytes of journal `number`. Throws `RangeError` unless it is a safe non-negative integer. */
-export function encodeJournalHeader(number: number): Uint8Array {
+/**
+ * The header bytes of journal `number`, which follows a journal of `previousLength` bytes (0: none).
+ * Throws `RangeError` unless both are safe non-negative integers.
+ */
+export function encodeJournalHeader(number: number, previousLength = 0): Uint8Array {
   checkJournalNumber(number);
+  if (!Number.isSafeInteger(previousLength) || previousLength < 0) throw new RangeError(`a previous journal length is a safe non-negative integer, got ${previousLength}`);
   const out = new Uint8Array(JOURNAL_HEADER_BYTES);
   const view = new DataView(out.buffer);
   out.set(JOURNAL_MAGIC, 0);
   out[JOURNAL_MAGIC.length] = JOURNAL_FORMAT;
   view.setUint32(NUMBER_OFFSET, number % 0x1_0000_0000, true);
   view.setUint32(NUMBER_OFFSET + 4, Math.floor(number / 0x1_0000_0000), true);
+  view.setUint32(PREVIOUS_LENGTH_OFFSET, previousLength % 0x1_0000_0000, true);
+  view.setUint32(PREVIOUS_LENGTH_OFFSET + 4, Math.floor(previousLength / 0x1_0000_0000), true);
   view.setUint32(HEADER_CRC_OFFSET, checksum(out.subarray(0, HEADER_CRC_OFFSET)), true);
   return out;
+}
+
+/** Whether the header bytes are all zeros: the file's first write never reached the disk. */
+export function isZeroHeader(bytes: Uint8Array): boolean {
+  for (let i = 0; i < JOURNAL_HEADER_BYTES; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /** Throws `RangeError` unless `number` can name a journal. */
@@ -92,9 +115,10 @@ export function checkJournalNumber(number: number): void {
 /**
  * Checks the header `bytes` (at least {@link JOURNAL_HEADER_BYTES} long) of the journal `fileName`
  * that should be number `expectedNumber`: another magic, a CRC mismatch or another number is
- * `CORRUPTION`, an intact header of another format `UNSUPPORTED_FORMAT`.
+ * `CORRUPTION`, an intact header of another format `UNSUPPORTED_FORMAT`. Returns the previous length
+ * the header records.
  */
-export function checkJournalHeader(bytes: Uint8Array, fileName: string, expectedNumber: number): void {
+export function checkJournalHeader(bytes: Uint8Array, fileName: string, expectedNumber: number): number {
   for (let i = 0; i < JOURNAL_MAGIC.length; i++) {
     if (bytes[i] !== JOURNAL_MAGIC[i]) throw corruption(fileName, "not a Talus journal (bad magic)");
   }
@@ -110,6 +134,9 @@ export function checkJournalHeader(bytes: Uint8Array, fileName: string, expected
   const number = high * 0x1_0000_0000 + view.getUint32(NUMBER_OFFSET, true);
   // A file renamed or copied into the wrong place holds another tree's (or another era's) writes.
   if (high > 0x1f_ffff || number !== expectedNumber) throw corruption(fileName, `journal header names journal ${number}, expected ${expectedNumber}`);
+  const previousHigh = view.getUint32(PREVIOUS_LENGTH_OFFSET + 4, true);
+  if (previousHigh > 0x1f_ffff) throw corruption(fileName, "journal header: previous length out of range");
+  return previousHigh * 0x1_0000_0000 + view.getUint32(PREVIOUS_LENGTH_OFFSET, true);
 }
 
 /**

@@ -13,6 +13,7 @@ import { checksum } from "../coding/checksum.ts";
 import { corruption } from "../errors.ts";
 import {
   checkJournalHeader,
+  isZeroHeader,
   JOURNAL_HEADER_BYTES,
   type JournalOpTag,
   MIN_PAYLOAD_BYTES,
@@ -53,6 +54,12 @@ export interface ReplayResult {
   readonly tornBytes: number;
   /** The highest seqno of a replayed group; undefined when there is none. */
   readonly maxSeqno: number | undefined;
+  /**
+   * The length the header says the journal before this one had when this one was started (0: it
+   * follows none, or the file is empty or has a zero header). A replay of a chain stops before this
+   * file when the previous one replayed fewer bytes.
+   */
+  readonly previousLength: number;
 }
 
 /**
@@ -61,8 +68,8 @@ export interface ReplayResult {
  * a crash leaves after the last persisted record) and reports the rest as `tornBytes`; the file is not
  * changed.
  *
- * A file shorter than the 17-byte header (0 bytes included: a crash right after the file was created)
- * is an empty journal. Otherwise a header with another magic, a CRC mismatch or another journal number
+ * A file shorter than the 25-byte header (0 bytes included: a crash right after the file was created),
+ * or whose header is all zeros (its first write never reached the disk), is an empty journal. Otherwise a header with another magic, a CRC mismatch or another journal number
  * is `LsmError("CORRUPTION")` naming the file, as is a record whose CRC matches but whose contents do
  * not parse; an intact header of another format version is `LsmError("UNSUPPORTED_FORMAT")`. A missing
  * file is the filesystem's `ENOENT`. An error thrown by `visit` stops the replay and is rethrown as is.
@@ -90,12 +97,16 @@ export function replayJournal(fs: Fs, path: string, expectedNumber: number, visi
 
 function replayOpenFile(file: FsFile, path: string, expectedNumber: number, visit: (group: JournalGroup) => void): ReplayResult {
   const size = file.len();
-  if (size < JOURNAL_HEADER_BYTES) return { groups: 0, bytesReplayed: 0, tornBytes: size, maxSeqno: undefined };
+  const empty = { groups: 0, bytesReplayed: 0, tornBytes: size, maxSeqno: undefined, previousLength: 0 };
+  if (size < JOURNAL_HEADER_BYTES) return empty;
   const source = new ChunkedSource(file, size);
   const headerAt = source.window(0, JOURNAL_HEADER_BYTES);
   // Fewer bytes than len() said: the file shrank while being opened, leaving less than a header.
-  if (headerAt < 0) return { groups: 0, bytesReplayed: 0, tornBytes: size, maxSeqno: undefined };
-  checkJournalHeader(source.buffer.subarray(headerAt, headerAt + JOURNAL_HEADER_BYTES), path, expectedNumber);
+  if (headerAt < 0) return empty;
+  const headerBytes = source.buffer.subarray(headerAt, headerAt + JOURNAL_HEADER_BYTES);
+  // The file grew but its first write never landed: nothing in it can be trusted to be whole or in order.
+  if (isZeroHeader(headerBytes)) return empty;
+  const previousLength = checkJournalHeader(headerBytes, path, expectedNumber);
 
   const reader = new PayloadReader();
   const group = new ReplayGroup(reader);
@@ -128,7 +139,23 @@ function replayOpenFile(file: FsFile, path: string, expectedNumber: number, visi
     if (maxSeqno === undefined || reader.seqno > maxSeqno) maxSeqno = reader.seqno;
     offset += RECORD_HEADER_BYTES + length;
   }
-  return { groups, bytesReplayed: offset, tornBytes: size - offset, maxSeqno };
+  return { groups, bytesReplayed: offset, tornBytes: size - offset, maxSeqno, previousLength };
+}
+
+/**
+ * The previous length the header of journal `path` (number `expectedNumber`) records, read before its
+ * records are replayed so a chain can stop in front of the file; 0 for a file whose header is missing,
+ * short or all zeros (an empty journal). Damage and other formats throw as {@link replayJournal} does.
+ */
+export function journalPreviousLength(fs: Fs, path: string, expectedNumber: number): number {
+  const file = fs.open(path, { read: true });
+  try {
+    const header = new Uint8Array(JOURNAL_HEADER_BYTES);
+    if (file.readAt(header, 0) < JOURNAL_HEADER_BYTES || isZeroHeader(header)) return 0;
+    return checkJournalHeader(header, path, expectedNumber);
+  } finally {
+    file.close();
+  }
 }
 
 /** The group handed to visitors: one per replay, pointed at each checked payload in turn. */

@@ -47,6 +47,18 @@ export interface JournalWriterOptions {
    * `"none"`: `persist()` only writes out: persisted groups survive the process dying, not the machine.
    */
   readonly sync?: "full" | "none";
+  /**
+   * The length of the journal before this one (numbered one less) once everything appended to it is
+   * written, recorded in this file's header so that a replay never applies this file's writes after a
+   * loss in that one (see journal-format.ts). Default 0: this journal follows none.
+   */
+  readonly previousLength?: number;
+  /**
+   * Settles once the journal before this one is durable (its final sync): this file's syncs wait for it,
+   * so a write here is never durable while an older one may still be lost; if it rejects, this writer
+   * fails with its error. Default: none to wait for.
+   */
+  readonly after?: Promise<unknown>;
 }
 
 /** A point write of a group. The shape of a write batch's planned points, so a plan is passed as is. */
@@ -112,6 +124,8 @@ export class JournalWriter {
   #failure: unknown;
   #state: "open" | "closing" | "closed" = "open";
   #closing: Promise<void> | undefined;
+  /** The previous journal's final sync, which this file's first sync waits for. */
+  #after: Promise<unknown> | undefined;
   readonly #commit: GroupCommit;
 
   private constructor(fs: Fs, file: FsFile, path: string, number: number, options: JournalWriterOptions) {
@@ -122,7 +136,8 @@ export class JournalWriter {
     this.#syncs = (options.sync ?? "full") === "full";
     // The header travels with the first records: a crash before then leaves an empty file, which
     // replays as an empty journal.
-    const header = encodeJournalHeader(number);
+    const header = encodeJournalHeader(number, options.previousLength ?? 0);
+    this.#after = options.after;
     this.#buffer.set(header, 0);
     this.#buffered = header.length;
     this.#appended = header.length;
@@ -319,6 +334,12 @@ export class JournalWriter {
   }
 
   async #sync(): Promise<void> {
+    const after = this.#after;
+    if (after !== undefined) {
+      // A write of this file durable while an older one, in the previous file, is not: never.
+      await after;
+      this.#after = undefined;
+    }
     await syncFile(this.#file);
     if (!this.#directorySynced) {
       await syncDirectory(this.#fs, dirname(this.path));

@@ -8,13 +8,17 @@
  * - a new memtable gets a new journal file, so the files a flush makes obsolete are exactly those
  *   below the smallest number of the memtables still unflushed: the version's *journal floor*;
  * - a file is deleted only after a version recording a floor above it is durable (`current` names
- *   it), so recovery never misses a write and never replays one a table already holds.
+ *   it), so recovery never misses a write and never replays one a table already holds;
+ * - journal `n + 1` is synced only after journal `n` is (its writer waits for the previous file's final
+ *   sync), and its header records `n`'s final length: a replay stops in front of the first file whose
+ *   predecessor came back shorter, so writes are never replayed out of order (those files hold no
+ *   persisted write, and a writable open deletes them).
  *
  * @module
  */
 import { hasCode, type Fs } from "@talus/fs";
 import { dirname } from "node:path";
-import { RANGE_TAG, replayJournal, JournalWriter, type JournalWriterOptions } from "../journal/index.ts";
+import { JOURNAL_HEADER_BYTES, journalPreviousLength, RANGE_TAG, replayJournal, JournalWriter, type JournalWriterOptions } from "../journal/index.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import type { Memtable } from "../memtable/index.ts";
 import { joinPath, removeQuietly } from "../version/index.ts";
@@ -97,8 +101,15 @@ export class JournalSet {
     numbers.sort((a, b) => a - b);
     let groups = 0;
     let maxSeqno: number | undefined;
+    // The chain: each file may be replayed only if the one before it came back whole.
+    const replayed: number[] = [];
+    let previous: { number: number; bytes: number } | undefined;
     for (const number of numbers) {
-      const result = replayJournal(fs, joinPath(dir, String(number)), number, (group) => {
+      const path = joinPath(dir, String(number));
+      const expected = journalPreviousLength(fs, path, number);
+      const before = previous !== undefined && previous.number === number - 1 ? previous.bytes : number - 1 < floor ? Number.POSITIVE_INFINITY : 0;
+      if (expected > before) break;
+      const result = replayJournal(fs, path, number, (group) => {
         const seqno = group.seqno;
         group.forEachOp((tag, key, value) => {
           // The memtable copies what it keeps: the views are the reader's, reused for the next group.
@@ -108,13 +119,22 @@ export class JournalSet {
       });
       groups += result.groups;
       if (result.maxSeqno !== undefined) maxSeqno = Math.max(maxSeqno ?? 0, result.maxSeqno);
+      replayed.push(number);
+      previous = { number, bytes: result.bytesReplayed };
     }
+    // Files past a break in the chain hold only writes made after lost ones (never persisted ones):
+    // not replayed, and gone before a new file could follow them.
+    if (!readOnly) for (const number of numbers.slice(replayed.length)) removeQuietly(fs, joinPath(dir, String(number)));
     const last = numbers.at(-1);
     const journal = new JournalSet(fs, dir, options, floor, Math.max(floor, last === undefined ? 0 : last + 1));
-    for (const number of numbers) journal.#files.set(number, undefined);
+    for (const number of replayed) journal.#files.set(number, undefined);
     // The first memtable covers the replayed files and the one its new writes go to.
-    const firstNumber = numbers[0] ?? (options === undefined ? undefined : journal.#nextNumber);
-    if (options !== undefined) journal.#startWriter();
+    const firstNumber = replayed[0] ?? (options === undefined ? undefined : journal.#nextNumber);
+    if (options !== undefined) {
+      // The new file follows the last replayed one only when it is numbered right after it.
+      const follows = previous !== undefined && previous.number === journal.#nextNumber - 1 ? previous.bytes : 0;
+      journal.#startWriter(follows, undefined);
+    }
     if (firstNumber !== undefined) journal.#memtables.set(first.id, firstNumber);
     return { journal, replay: { groups, maxSeqno } };
   }
@@ -132,7 +152,8 @@ export class JournalSet {
     // Observed by persist() and at deletion; never an unhandled rejection.
     closing.catch(() => undefined);
     this.#files.set(old.number, closing);
-    this.#startWriter();
+    // Everything appended to the old file is in its buffer or written: its final length.
+    this.#startWriter(old.appendedBytes, closing);
     this.#memtables.set(memtable.id, (this.#writer as JournalWriter).number);
   }
 
@@ -188,9 +209,11 @@ export class JournalSet {
 
   /**
    * Closes the current file: written out and synced (`discard` or not: the journal is what keeps a
-   * discarded memtable's writes), and waits for rotated files to close.
+   * discarded memtable's writes), and waits for rotated files to close. `flushed`: every memtable was
+   * flushed, so an empty current file (no write since the flush) is removed rather than left for every
+   * later open to skip.
    */
-  async close(): Promise<void> {
+  async close(flushed: boolean): Promise<void> {
     const writer = this.#writer;
     this.#writer = undefined;
     const closes: Promise<void>[] = [];
@@ -199,6 +222,11 @@ export class JournalSet {
     const outcomes = await Promise.allSettled(closes);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed !== undefined) throw failed.reason;
+    if (flushed && writer !== undefined && writer.appendedBytes === JOURNAL_HEADER_BYTES) {
+      // No successor can name it (it is the newest file), and it holds no write: safe to go, synced or not.
+      this.#files.delete(writer.number);
+      removeQuietly(this.#fs, writer.path);
+    }
   }
 
   /** Closes the current file without writing what it buffered (a tree whose close failed before). */
@@ -207,9 +235,13 @@ export class JournalSet {
     this.#writer = undefined;
   }
 
-  #startWriter(): void {
+  #startWriter(previousLength: number, after: Promise<unknown> | undefined): void {
     const number = this.#nextNumber++;
-    this.#writer = JournalWriter.create(this.#fs, joinPath(this.dir, String(number)), number, this.#options);
+    this.#writer = JournalWriter.create(this.#fs, joinPath(this.dir, String(number)), number, {
+      ...this.#options,
+      previousLength,
+      ...(after === undefined ? {} : { after }),
+    });
     this.#files.set(number, undefined);
   }
 }

@@ -534,7 +534,7 @@ export class Tree {
       const current = state.latest.version;
       // Even when the flush failed: the journal then is what still has those writes.
       try {
-        await state.journal?.close();
+        await state.journal?.close(!discard && flushError === undefined && !state.options.readOnly);
       } catch (error) {
         flushError ??= { error };
       }
