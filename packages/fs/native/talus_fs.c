@@ -8,6 +8,9 @@
 //
 // The mapped size is reported to V8 as external memory, so that a process holding many maps of deleted
 // files collects them (and gives the disk space back) without waiting for unrelated garbage.
+//
+// Where the build found liburing (TALUS_HAVE_LIBURING), the io_uring functions of native/talus_iouring.c
+// are exported too (iouringProbe, iouringCreate, ...: the data path of IoUringFs).
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <errno.h>
@@ -110,9 +113,16 @@ static napi_value map(napi_env env, napi_callback_info info) {
   return result;
 }
 
+#ifdef TALUS_HAVE_LIBURING
+__attribute__((visibility("hidden"))) void talus_iouring_init(napi_env env, napi_value exports);
+#endif
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map, NULL, &fn);
   napi_set_named_property(env, exports, "map", fn);
+#ifdef TALUS_HAVE_LIBURING
+  talus_iouring_init(env, exports);
+#endif
   return exports;
 }

@@ -6,28 +6,15 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { nativeAddon } from "../native-addon.ts";
 
 interface NativeFs {
   map(path: string): ArrayBuffer | undefined;
 }
 
-let native: NativeFs | null | undefined;
-
 function nativeFs(): NativeFs | null {
-  if (native === undefined) {
-    try {
-      const require = createRequire(import.meta.url);
-      const load = require("node-gyp-build") as (dir: string) => unknown;
-      // The package root: this module is src/std/ or dist/std/ in it.
-      const loaded = load(fileURLToPath(new URL("../..", import.meta.url))) as Partial<NativeFs>;
-      native = typeof loaded.map === "function" ? (loaded as NativeFs) : null;
-    } catch {
-      native = null;
-    }
-  }
-  return native;
+  const loaded = nativeAddon();
+  return loaded !== null && typeof loaded.map === "function" ? (loaded as unknown as NativeFs) : null;
 }
 
 /** Whether {@link mapFile} works here. */

@@ -10,6 +10,23 @@ import { isMapAvailable, mapFile } from "./native-map.ts";
 import { lockScope, takeFileLock, type LockScope } from "./std-lock.ts";
 
 /**
+ * Opens `path` as {@link Fs.open} does (flags validated, mode 0o644, `EISDIR` for a directory) and
+ * returns the descriptor: the part of `open` that `StdFs` and `IoUringFs` share.
+ */
+export function openDescriptor(path: string, options: FsOpenOptions): number {
+  validateOpenOptions(path, options);
+  const fd = nodeFs.openSync(path, openFlags(options), 0o644);
+  try {
+    // The kernel lets a directory be opened read-only; no engine file is a directory, so say so early.
+    if (nodeFs.fstatSync(fd).isDirectory()) throw fsError("EISDIR", "open", path);
+  } catch (error) {
+    nodeFs.closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+/**
  * The real disk, through node:fs. Files are created with mode 0o644 and directories with 0o755 (less
  * the process umask).
  *
@@ -38,16 +55,7 @@ export class StdFs implements Fs {
   }
 
   open(path: string, options: FsOpenOptions): FsFile {
-    validateOpenOptions(path, options);
-    const fd = nodeFs.openSync(path, openFlags(options), 0o644);
-    try {
-      // The kernel lets a directory be opened read-only; no engine file is a directory, so say so early.
-      if (nodeFs.fstatSync(fd).isDirectory()) throw fsError("EISDIR", "open", path);
-    } catch (error) {
-      nodeFs.closeSync(fd);
-      throw error;
-    }
-    return new StdFile(fd, options.append === true);
+    return new StdFile(openDescriptor(path, options), options.append === true);
   }
 
   createDir(path: string): void {
