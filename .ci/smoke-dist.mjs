@@ -6,10 +6,11 @@ import { pathToFileURL } from "node:url";
 import { spawnSync } from "node:child_process";
 
 const expected = {
-  "@talus/fs": ["StdFs", "MemFs", "KERNEL_BACKEND_ID", "copyFileAcross"],
+  "@talus/fs": ["StdFs", "MemFs", "IoUringFs", "isIoUringAvailable", "KERNEL_BACKEND_ID", "copyFileAcross"],
   "@talus/testkit": ["CrashFs", "FaultFs", "fsContract", "Random", "useTempDirs"],
   "@talus/checkpoint": ["createCheckpoint", "linkOrCopy"],
-  "@talus/lsm-core": ["Tree", "SequenceNumberCounter", "Leveled", "SizeTiered", "Fifo", "LsmError", "DeletionPause"],
+  "@talus/lsm-core": ["Tree", "SequenceNumberCounter", "Leveled", "SizeTiered", "Fifo", "LsmError", "DeletionPause", "JournalWriter", "replayJournal"],
+  "@talus/cli": ["runCli"],
 };
 let failed = 0;
 for (const dir of readdirSync("packages")) {
@@ -60,5 +61,11 @@ if (help.status === 0 && help.stdout.includes("usage: talus-checkpoint")) consol
 else {
   failed += 1;
   console.log(`FAIL talus-checkpoint --help: exit ${help.status} ${help.stderr}`);
+}
+const talus = spawnSync(process.execPath, ["packages/cli/bin/talus.mjs", "--help"], { encoding: "utf8" });
+if (talus.status === 0 && talus.stdout.includes("Usage: talus")) console.log("ok talus --help");
+else {
+  failed += 1;
+  console.log(`FAIL talus --help: exit ${talus.status} ${talus.stderr}`);
 }
 process.exit(failed > 0 ? 1 : 0);
