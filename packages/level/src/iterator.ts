@@ -1,0 +1,276 @@
+/**
+ * Iterators: abstract-level's `iterator()`, `keys()` and `values()` over `Tree.range` at one seqno.
+ *
+ * A {@link Cursor} is created synchronously with the iterator and fixes what it reads: the seqno of the
+ * explicit snapshot it was given, or else of a tree snapshot it takes there and then (and releases on
+ * close), so writes made after the iterator was created are never seen and automatic maintenance keeps
+ * what it reads (implicit snapshots). The tree range is opened lazily at the first read and again after
+ * each `seek()`, at the same seqno, with the remaining `limit`.
+ *
+ * @module
+ */
+import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from "abstract-level";
+import type { EntryIterator, Snapshot, Tree } from "@talus/lsm-core";
+import { abortError, toLevelError } from "./errors.ts";
+import { fromTreeKey, isEmptyRange, rangeBounds, seekRange, treeRange, type LevelRangeOptions, type TreeRange } from "./keys.ts";
+
+/** What the private API passes to `_iterator`, `_keys` and `_values` (range options encoded). */
+export interface PrivateIteratorOptions extends LevelRangeOptions {
+  readonly reverse: boolean;
+  readonly limit: number;
+  readonly keys?: boolean;
+  readonly values?: boolean;
+  readonly keyEncoding: string;
+  readonly valueEncoding: string;
+  readonly signal?: AbortSignal | null;
+  readonly snapshot?: unknown;
+}
+
+/** Reads a range of a tree at one seqno, with seeks. */
+export class Cursor {
+  readonly #tree: Tree;
+  readonly #seqno: number;
+  /** The tree snapshot this cursor took (none when it reads at an explicit snapshot's seqno). */
+  readonly #hold: Snapshot | undefined;
+  readonly #range: TreeRange;
+  readonly #reverse: boolean;
+  /** Entries still allowed by `limit` (Infinity: no limit). */
+  #remaining: number;
+  #current: TreeRange;
+  #entries: EntryIterator | undefined;
+  #done = false;
+  #closed = false;
+
+  constructor(tree: Tree, seqno: number | undefined, options: PrivateIteratorOptions) {
+    // Bounds first: a bad one throws before a snapshot is taken.
+    this.#range = treeRange(options);
+    this.#current = this.#range;
+    this.#reverse = options.reverse;
+    this.#remaining = options.limit >= 0 ? options.limit : Infinity;
+    this.#tree = tree;
+    if (seqno === undefined) {
+      this.#hold = tree.snapshot();
+      this.#seqno = this.#hold.seqno;
+    } else {
+      this.#hold = undefined;
+      this.#seqno = seqno;
+    }
+  }
+
+  /** The next `[treeKey, value]`, or undefined at the end. */
+  next(): [Uint8Array, Uint8Array] | undefined {
+    if (this.#done) return undefined;
+    if (this.#remaining <= 0) return this.#end();
+    let entries = this.#entries;
+    if (entries === undefined) {
+      if (isEmptyRange(this.#current)) return this.#end();
+      const bounds = { ...rangeBounds(this.#current), reverse: this.#reverse, limit: this.#remaining };
+      try {
+        entries = this.#tree.range(bounds, this.#seqno);
+      } catch (error) {
+        throw toLevelError(error);
+      }
+      this.#entries = entries;
+    }
+    let result: IteratorResult<[Uint8Array, Uint8Array]>;
+    try {
+      result = entries.next();
+    } catch (error) {
+      throw toLevelError(error);
+    }
+    if (result.done === true) return this.#end();
+    this.#remaining--;
+    return result.value;
+  }
+
+  /** Continues at `target` (an encoded level key): the keys at or after it, at or before it in reverse. */
+  seek(target: Uint8Array): void {
+    if (this.#closed) return;
+    this.#entries?.return();
+    this.#entries = undefined;
+    this.#current = seekRange(this.#range, target, this.#reverse);
+    this.#done = false;
+  }
+
+  /** Releases the tree range and the snapshot. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#done = true;
+    this.#entries?.return();
+    this.#entries = undefined;
+    this.#hold?.release();
+  }
+
+  #end(): undefined {
+    this.#done = true;
+    this.#entries?.return();
+    this.#entries = undefined;
+    return undefined;
+  }
+}
+
+/** An output key or value in the private API's format: `"buffer"` wants a Buffer (a view, no copy). */
+function format(bytes: Uint8Array, asBuffer: boolean): Uint8Array {
+  return asBuffer ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+}
+
+/**
+ * Waits one microtask and fails if the iterator's signal was aborted meanwhile. Reads are synchronous
+ * in Talus, so this is the one point where an abort can land "during" a read, as abstract-level's
+ * `signals.iterators` asks; iterators without a signal skip it.
+ */
+async function checkSignal(signal: AbortSignal): Promise<void> {
+  await undefined;
+  if (signal.aborted) throw abortError();
+}
+
+type Db = ConstructorParameters<typeof AbstractIterator>[0];
+type Entry = [Uint8Array | undefined, Uint8Array | undefined];
+
+/** Reads up to `size` items through `read` (undefined ends). */
+function readMany<T>(size: number, read: () => T | undefined): T[] {
+  const out: T[] = [];
+  while (out.length < size) {
+    const item = read();
+    if (item === undefined) break;
+    out.push(item);
+  }
+  return out;
+}
+
+/** `db.iterator()`: entries. */
+export class TalusIterator extends AbstractIterator<Db, unknown, unknown> {
+  readonly #cursor: Cursor;
+  readonly #keys: boolean;
+  readonly #values: boolean;
+  readonly #keyBuffer: boolean;
+  readonly #valueBuffer: boolean;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(db: Db, options: PrivateIteratorOptions, cursor: Cursor) {
+    super(db, options as never);
+    this.#cursor = cursor;
+    this.#keys = options.keys !== false;
+    this.#values = options.values !== false;
+    this.#keyBuffer = options.keyEncoding === "buffer";
+    this.#valueBuffer = options.valueEncoding === "buffer";
+    this.#signal = options.signal ?? undefined;
+  }
+
+  #read = (): Entry | undefined => {
+    const entry = this.#cursor.next();
+    if (entry === undefined) return undefined;
+    return [
+      this.#keys ? format(fromTreeKey(entry[0]), this.#keyBuffer) : undefined,
+      this.#values ? format(entry[1], this.#valueBuffer) : undefined,
+    ];
+  };
+
+  async _next(): Promise<Entry | undefined> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return this.#read();
+  }
+
+  async _nextv(size: number): Promise<Entry[]> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return readMany(size, this.#read);
+  }
+
+  async _all(): Promise<Entry[]> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return readMany(Infinity, this.#read);
+  }
+
+  _seek(target: Uint8Array): void {
+    this.#cursor.seek(target);
+  }
+
+  async _close(): Promise<void> {
+    this.#cursor.close();
+  }
+}
+
+/** `db.keys()`. */
+export class TalusKeyIterator extends AbstractKeyIterator<Db, unknown> {
+  readonly #cursor: Cursor;
+  readonly #keyBuffer: boolean;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(db: Db, options: PrivateIteratorOptions, cursor: Cursor) {
+    super(db, options as never);
+    this.#cursor = cursor;
+    this.#keyBuffer = options.keyEncoding === "buffer";
+    this.#signal = options.signal ?? undefined;
+  }
+
+  #read = (): Uint8Array | undefined => {
+    const entry = this.#cursor.next();
+    return entry === undefined ? undefined : format(fromTreeKey(entry[0]), this.#keyBuffer);
+  };
+
+  async _next(): Promise<Uint8Array | undefined> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return this.#read();
+  }
+
+  async _nextv(size: number): Promise<Uint8Array[]> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return readMany(size, this.#read);
+  }
+
+  async _all(): Promise<Uint8Array[]> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return readMany(Infinity, this.#read);
+  }
+
+  _seek(target: Uint8Array): void {
+    this.#cursor.seek(target);
+  }
+
+  async _close(): Promise<void> {
+    this.#cursor.close();
+  }
+}
+
+/** `db.values()`. */
+export class TalusValueIterator extends AbstractValueIterator<Db, unknown, unknown> {
+  readonly #cursor: Cursor;
+  readonly #valueBuffer: boolean;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(db: Db, options: PrivateIteratorOptions, cursor: Cursor) {
+    super(db, options as never);
+    this.#cursor = cursor;
+    this.#valueBuffer = options.valueEncoding === "buffer";
+    this.#signal = options.signal ?? undefined;
+  }
+
+  #read = (): Uint8Array | undefined => {
+    const entry = this.#cursor.next();
+    return entry === undefined ? undefined : format(entry[1], this.#valueBuffer);
+  };
+
+  async _next(): Promise<Uint8Array | undefined> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return this.#read();
+  }
+
+  async _nextv(size: number): Promise<Uint8Array[]> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return readMany(size, this.#read);
+  }
+
+  async _all(): Promise<Uint8Array[]> {
+    if (this.#signal !== undefined) await checkSignal(this.#signal);
+    return readMany(Infinity, this.#read);
+  }
+
+  _seek(target: Uint8Array): void {
+    this.#cursor.seek(target);
+  }
+
+  async _close(): Promise<void> {
+    this.#cursor.close();
+  }
+}

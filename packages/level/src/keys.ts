@@ -1,0 +1,190 @@
+/**
+ * Level keys in a Talus tree.
+ *
+ * abstract-level allows every byte string as a key, the empty one included; a Talus tree takes keys of
+ * 1..65535 bytes. The adapter maps a level key `k` to a tree key by an order-preserving escape:
+ *
+ * - a key that is empty or starts with `0x00` is stored as `0x00 ‖ k`;
+ * - every other key is stored as it is (no copy: the common case of text keys costs nothing).
+ *
+ * The map is injective and keeps bytewise order: escaped keys are exactly the tree keys starting with
+ * `0x00`, and they come first, as their level keys (empty, or starting with `0x00`) do. So range bounds
+ * map the same way, and `""` becomes `[0x00]`, the smallest tree key. A level key may be 65535 bytes
+ * long, 65534 when its first byte is `0x00`.
+ *
+ * @module
+ */
+import { MAX_KEY_BYTES } from "@talus/lsm-core";
+import { levelError } from "./errors.ts";
+
+const ESCAPE = 0x00;
+
+/** The tree key of a level key (`TypeError`-free: abstract-level hands over encoded bytes). */
+export function toTreeKey(key: Uint8Array): Uint8Array {
+  if (key.length !== 0 && key[0] !== ESCAPE) {
+    if (key.length > MAX_KEY_BYTES) throw tooLong(key.length);
+    return key;
+  }
+  if (key.length + 1 > MAX_KEY_BYTES) throw tooLong(key.length);
+  const out = new Uint8Array(key.length + 1);
+  out.set(key, 1);
+  return out;
+}
+
+/** The level key of a tree key (a view of it, no copy). */
+export function fromTreeKey(key: Uint8Array): Uint8Array {
+  return key[0] === ESCAPE ? key.subarray(1) : key;
+}
+
+function tooLong(length: number): Error {
+  return levelError(
+    `a key of ${length} bytes is longer than a Talus key can be (${MAX_KEY_BYTES} bytes, ${MAX_KEY_BYTES - 1} when it starts with 0x00)`,
+    "LEVEL_INVALID_KEY",
+  );
+}
+
+/** A range of tree keys: each bound optional, inclusive or not, at most `MAX_KEY_BYTES` long. */
+export interface TreeRange {
+  readonly lower: Uint8Array | undefined;
+  readonly lowerInclusive: boolean;
+  readonly upper: Uint8Array | undefined;
+  readonly upperInclusive: boolean;
+}
+
+/** The range options abstract-level hands to the private API, encoded. */
+export interface LevelRangeOptions {
+  readonly gt?: unknown;
+  readonly gte?: unknown;
+  readonly lt?: unknown;
+  readonly lte?: unknown;
+}
+
+/**
+ * The tree range of abstract-level range options (`gte` wins over `gt`, `lte` over `lt`, as
+ * abstract-level documents). A bound longer than any tree key is clamped to its first
+ * `MAX_KEY_BYTES` bytes `p` with the same meaning for keys of at most that length: `k >= b` and `k > b`
+ * become `k > p`, `k <= b` and `k < b` become `k <= p`.
+ */
+export function treeRange(options: LevelRangeOptions): TreeRange {
+  let lower: Uint8Array | undefined;
+  let lowerInclusive = true;
+  let upper: Uint8Array | undefined;
+  let upperInclusive = true;
+  if (options.gte !== undefined) lower = escapeBound(options.gte, "gte");
+  else if (options.gt !== undefined) {
+    lower = escapeBound(options.gt, "gt");
+    lowerInclusive = false;
+  }
+  if (lower !== undefined && lower.length > MAX_KEY_BYTES) {
+    lower = lower.subarray(0, MAX_KEY_BYTES);
+    lowerInclusive = false;
+  }
+  if (options.lte !== undefined) upper = escapeBound(options.lte, "lte");
+  else if (options.lt !== undefined) {
+    upper = escapeBound(options.lt, "lt");
+    upperInclusive = false;
+  }
+  if (upper !== undefined && upper.length > MAX_KEY_BYTES) {
+    upper = upper.subarray(0, MAX_KEY_BYTES);
+    upperInclusive = true;
+  }
+  return { lower, lowerInclusive, upper, upperInclusive };
+}
+
+/** `range` narrowed to the keys at or after `target` (or at or before it, `reverse`): a seek. */
+export function seekRange(range: TreeRange, target: Uint8Array, reverse: boolean): TreeRange {
+  let bound = escapeBound(target, "target");
+  let inclusive = true;
+  if (bound.length > MAX_KEY_BYTES) {
+    bound = bound.subarray(0, MAX_KEY_BYTES);
+    inclusive = reverse; // k >= t: k > p; k <= t: k <= p
+  }
+  if (!reverse) {
+    if (range.lower !== undefined) {
+      const c = compareBytes(bound, range.lower);
+      if (c < 0 || (c === 0 && !range.lowerInclusive)) return range;
+    }
+    return { ...range, lower: bound, lowerInclusive: inclusive };
+  }
+  if (range.upper !== undefined) {
+    const c = compareBytes(bound, range.upper);
+    if (c > 0 || (c === 0 && !range.upperInclusive)) return range;
+  }
+  return { ...range, upper: bound, upperInclusive: inclusive };
+}
+
+/** Whether no key can lie in `range`. */
+export function isEmptyRange(range: TreeRange): boolean {
+  if (range.lower === undefined || range.upper === undefined) return false;
+  const c = compareBytes(range.lower, range.upper);
+  return c > 0 || (c === 0 && !(range.lowerInclusive && range.upperInclusive));
+}
+
+/** `Tree.range`'s bounds for `range`. */
+export function rangeBounds(range: TreeRange): { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } {
+  const bounds: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } = {};
+  if (range.lower !== undefined) {
+    if (range.lowerInclusive) bounds.gte = range.lower;
+    else bounds.gt = range.lower;
+  }
+  if (range.upper !== undefined) {
+    if (range.upperInclusive) bounds.lte = range.upper;
+    else bounds.lt = range.upper;
+  }
+  return bounds;
+}
+
+/** A half-open span `[start, end)` of tree keys (`end` undefined: to the end of the key space). */
+export interface TreeSpan {
+  readonly start: Uint8Array;
+  readonly end: Uint8Array | undefined;
+}
+
+/**
+ * `range` as a half-open span `[start, end)` for range tombstones, or undefined when a bound's
+ * successor would be longer than a key (the caller then deletes key by key). The successor of `b`
+ * among byte strings is `b ‖ 0x00`.
+ */
+export function treeSpan(range: TreeRange): TreeSpan | undefined {
+  let start: Uint8Array;
+  if (range.lower === undefined) start = SMALLEST_KEY;
+  else if (range.lowerInclusive) start = range.lower;
+  else if (range.lower.length < MAX_KEY_BYTES) start = successor(range.lower);
+  else return undefined;
+  let end: Uint8Array | undefined;
+  if (range.upper === undefined) end = undefined;
+  else if (!range.upperInclusive) end = range.upper;
+  else if (range.upper.length < MAX_KEY_BYTES) end = successor(range.upper);
+  else return undefined;
+  return { start, end };
+}
+
+/** The smallest tree key: every tree key is at least this (it is the empty level key's). */
+const SMALLEST_KEY = new Uint8Array([ESCAPE]);
+
+function successor(key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(key.length + 1);
+  out.set(key, 0);
+  return out;
+}
+
+/** Bytewise comparison. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** A bound (or seek target) in tree space; unlike a key it may be longer than a tree key. */
+function escapeBound(bound: unknown, name: string): Uint8Array {
+  if (!(bound instanceof Uint8Array)) {
+    throw new TypeError(`range option '${name}' must encode to a Uint8Array or Buffer, got ${bound === null ? "null" : typeof bound}`);
+  }
+  if (bound.length !== 0 && bound[0] !== ESCAPE) return bound;
+  const out = new Uint8Array(bound.length + 1);
+  out.set(bound, 1);
+  return out;
+}

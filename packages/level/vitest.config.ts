@@ -1,0 +1,3 @@
+import { talusVitestConfig } from "../../vitest.shared.ts";
+
+export default talusVitestConfig;
