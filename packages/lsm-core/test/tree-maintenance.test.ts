@@ -212,3 +212,50 @@ describe("SnapshotList", () => {
     kept.release();
   });
 });
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A tree whose L0 holds 12 overlapping runs (the default `l0StopRuns`) left by 12 sessions' clean closes. */
+async function treeWithL0PileUp(): Promise<Tree> {
+  const fs = new MemFs();
+  // The sessions run without maintenance (with it, each open would compact the runs of the ones before).
+  for (let session = 0; session < 12; session++) {
+    const tree = await Tree.open({ path: "/db", fs, seqno: new SequenceNumberCounter(), journal: true });
+    tree.insert("a", `v${session}`, tree.seqnoCounter.next());
+    tree.insert("z", `v${session}`, tree.seqnoCounter.next());
+    await tree.close(); // flushes one L0 table spanning a..z
+  }
+  return Tree.open({ path: "/db", fs, seqno: new SequenceNumberCounter(), journal: true, maintenance: { memtableBytes: 1024 } });
+}
+
+// Found by @talus/level's adapter: both hung writers that honour writeStall.
+describe("automatic maintenance after an L0 pile-up", () => {
+  it("drained() during a stall of L0 runs alone leaves memtables flushed afterwards", async () => {
+    const tree = await treeWithL0PileUp();
+    try {
+      expect(tree.writeStall).toBe(true);
+      expect(tree.sealedMemtableCount()).toBe(0);
+      void tree.drained();
+      for (let i = 0; i < 40; i++) tree.insert(`m${i}`, "v".repeat(100), tree.seqnoCounter.next()); // 4 KiB: 4 memtables
+      await sleep(500);
+      expect(tree.sealedMemtableCount()).toBe(0); // fails: they stay sealed, the flusher never runs again
+    } finally {
+      await tree.close({ discard: true });
+    }
+  });
+
+  // A stall of L0 runs that no compaction is working off (one inherited at open: compactions start after
+  // flushes only) is not worked off until a write fills a memtable. A writer that honours writeStall
+  // and waits for drained() before writing never writes again: a deadlock.
+  it("a tree opened with L0 at l0StopRuns drains without more writes", async () => {
+    const tree = await treeWithL0PileUp();
+    try {
+      expect(tree.writeStall).toBe(true);
+      const outcome = await Promise.race([tree.drained().then(() => "drained"), sleep(1500).then(() => "still stalled")]);
+      expect(outcome).toBe("drained"); // fails: nothing compacts L0
+    } finally {
+      await tree.close({ discard: true });
+    }
+  });
+
+});

@@ -119,7 +119,9 @@ export class Maintenance {
     const failure = this.#takeFailure();
     if (failure !== undefined) return Promise.reject(failure.error);
     if (this.#isDrained()) return Promise.resolve();
+    // Both: the pile-up may be L0 runs alone (left by an earlier session), which only compaction clears.
     this.#startFlusher();
+    this.#startCompactor();
     return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
   }
 
@@ -147,6 +149,9 @@ export class Maintenance {
     if (this.#flusher !== undefined || this.#tree.state.closing) return;
     const state = this.#tree.state;
     const run = async (): Promise<void> => {
+      // Never settle synchronously: the field is set after run() returns, and a finally that ran
+      // before that would leave a settled promise in it for good (no flush would ever start again).
+      await null;
       try {
         while (state.latest.sealed.length > 0 && !state.closing) {
           await this.#tree.flush(this.#tree.watermark());
@@ -170,6 +175,7 @@ export class Maintenance {
     const state = this.#tree.state;
     if (state.closing) return;
     const run = async (): Promise<void> => {
+      await null; // as in #startFlusher
       try {
         do {
           this.#compactAgain = false;
@@ -187,6 +193,14 @@ export class Maintenance {
       }
     };
     this.#compactor = state.track(run());
+  }
+
+  /**
+   * At open: compaction work an earlier session left (L0 runs piled up by clean closes, say) starts
+   * now rather than after the first flush.
+   */
+  start(): void {
+    this.#startCompactor();
   }
 
   /** At close: writers waiting for a drain are let go (their next write fails with `CLOSED`). */

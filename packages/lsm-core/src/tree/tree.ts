@@ -109,6 +109,7 @@ export class Tree {
             },
             maintenance,
           );
+    this.#maintenance?.start();
     this.#reader = new PointReader(state.options.comparator, state.options.mergeOperator, state.options.valueLog);
     this.#resolver = state.options.valueLog === undefined ? undefined : blobResolver(state.options.valueLog);
   }
@@ -290,13 +291,18 @@ export class Tree {
     return this.#reader.sizeOf(this.#state.history.forRead(seqno), k, seqno);
   }
 
-  /** `get` for many keys against one snapshot. */
+  /**
+   * `get` for many keys against one snapshot. The data blocks the lookups need from table files that are
+   * not memory-mapped (`mapTables: false`, or a filesystem without maps) and not in the block cache are
+   * read first in one batch per filesystem (`Fs.readMany`: one submission on `IoUringFs`); the answers
+   * are those of a loop of `get`.
+   */
   multiGet(keys: readonly Bytes[], seqno: number): Array<Uint8Array | undefined> {
     const ks = keys.map((k) => toKey(k));
     assertSeqno(seqno);
     this.#state.checkOpen();
     const sv = this.#state.history.forRead(seqno);
-    return ks.map((k) => this.#reader.get(sv, k, seqno));
+    return this.#reader.multiGet(sv, ks, seqno);
   }
 
   /** Every visible entry in key order. */
