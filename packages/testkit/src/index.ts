@@ -5,6 +5,7 @@
  * - {@link CrashFs}: an in-memory volume that models what survives a power cut, with sync-point cuts.
  * - {@link fsContract}: the compliance suite every `Fs` backend runs.
  * - {@link Random}, {@link makeTempDir}, {@link useTempDirs}: seeded randomness and temp directories.
+ * - {@link runExample}, {@link tsBlocks}, {@link expectedOutput}: README examples run as tests.
  *
  * Tree-level harnesses take an `open` function as a parameter, so testkit depends on `@talus/fs` only.
  *
@@ -15,4 +16,5 @@ export * from "./fault/index.ts";
 export * from "./fs-contract/index.ts";
 export * from "./oracle/index.ts";
 export { Random } from "./random.ts";
+export { expectedOutput, importedSpecifiers, runExample, tsBlocks, type ExampleRun } from "./readme-example.ts";
 export { makeTempDir, useTempDirs, type TempDir } from "./temp-dir.ts";
