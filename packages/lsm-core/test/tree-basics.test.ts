@@ -1,10 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { MemFs, StdFs } from "@talus/fs";
 import { useTempDirs } from "@talus/testkit";
 import { LsmError, MAX_TABLE_VALUE_BYTES, SequenceNumberCounter, SEQNO_MAX, Tree, Leveled } from "../src/index.ts";
 import { dec } from "./helpers.ts";
+import { IOURING_UNAVAILABLE, useIoUringFs } from "./backends.ts";
 
 const dirs = useTempDirs(afterEach);
+const ioUringFs = useIoUringFs(afterAll);
 const open = (fs = new MemFs(), path = "/db", extra: Partial<Parameters<typeof Tree.open>[0]> = {}) => Tree.open({ path, fs, ...extra });
 const keys = (tree: Tree, s = SEQNO_MAX, bounds = {}): string[] => [...tree.range(bounds, s)].map(([k, v]) => `${dec(k)}=${dec(v)}`);
 
@@ -171,6 +173,29 @@ describe("Tree: flush, reopen, recovery", () => {
     tree.verify();
     await tree.close();
   });
+
+  it.skipIf(IOURING_UNAVAILABLE !== undefined)(
+    `works the same on the real disk through IoUringFs, whose files StdFs reads back${IOURING_UNAVAILABLE === undefined ? "" : ` (skipped: io_uring is unavailable, ${IOURING_UNAVAILABLE})`}`,
+    async () => {
+      const path = dirs.make("tree-iouring");
+      const seqno = new SequenceNumberCounter();
+      const fs = ioUringFs();
+      let tree = await Tree.open({ path, fs, seqno, flushTableSize: 8192, blockSize: 512 });
+      for (let i = 0; i < 1000; i++) tree.insert(`k${String(i).padStart(4, "0")}`, `v${i}`, seqno.next());
+      await tree.flushActiveMemtable(0);
+      // Compaction on worker threads that make their own IoUringFs (threadShare).
+      await tree.majorCompact(8192, 0);
+      await tree.close();
+      for (const reader of [fs, new StdFs()]) {
+        tree = await Tree.open({ path, fs: reader, seqno, mapTables: false });
+        expect(tree.len(SEQNO_MAX)).toBe(1000);
+        expect(dec(tree.get("k0500", SEQNO_MAX))).toBe("v500");
+        expect(tree.multiGet(["k0001", "k0999", "k1000"], SEQNO_MAX).map(dec)).toEqual(["v1", "v999", undefined]);
+        tree.verify();
+        await tree.close();
+      }
+    },
+  );
 
   it("refuses a directory with version artifacts but no current (INVALID_DATA naming current)", async () => {
     const fs = new MemFs();

@@ -1,10 +1,12 @@
 import { MemFs, StdFs, type Fs } from "@talus/fs";
 import { FaultFs, useTempDirs } from "@talus/testkit";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { counterMerge, JOURNAL_DIR_NAME, SEQNO_MAX, SequenceNumberCounter, Tree, WriteBatch } from "../src/index.ts";
 import { codeOf, dec, entriesAt, rejectionOf } from "./tree-test-support.ts";
+import { ioUringRows, noteIoUringSkipped, useIoUringFs } from "./backends.ts";
 
 const dirs = useTempDirs(afterEach);
+const ioUringFs = useIoUringFs(afterAll);
 
 function le64(n: number): Uint8Array {
   const out = new Uint8Array(8);
@@ -33,9 +35,12 @@ function writeEverything(tree: Tree, seqno: SequenceNumberCounter, round: number
   tree.applyBatch(batch, seqno.next());
 }
 
+noteIoUringSkipped("the journal tests");
+
 describe.each([
   { name: "MemFs", make: (): { fs: Fs; path: string } => ({ fs: new MemFs(), path: "/db" }) },
   { name: "StdFs", make: (): { fs: Fs; path: string } => ({ fs: new StdFs(), path: dirs.make("journal") }) },
+  ...ioUringRows(() => [{ name: "IoUringFs", make: (): { fs: Fs; path: string } => ({ fs: ioUringFs(), path: dirs.make("journal-iouring") }) }]),
 ])("the journal on $name", ({ make }) => {
   it("brings back every kind of write that was never flushed (a close that discards the memtables)", async () => {
     const { fs, path } = make();

@@ -21,7 +21,8 @@
 // TALUS_MODEL_SEED (first seed; seeds are consecutive from it), TALUS_MODEL_CONFIG (only configurations
 // whose name contains it), TALUS_MODEL_STATS=1 (print what each run exercised).
 import { expect } from "vitest";
-import { MemFs, StdFs, type Fs } from "@talus/fs";
+import { IoUringFs, MemFs, StdFs, type Fs } from "@talus/fs";
+import { IOURING_UNAVAILABLE } from "./backends.ts";
 import { bytewiseSuccessor, makeTempDir, MvccOracle, Random, type OracleBatchOp, type OracleIngestEntry } from "@talus/testkit";
 import {
   counterMerge,
@@ -249,6 +250,14 @@ export class Model {
       // A fresh temp directory per run, removed as soon as the run ends.
       const dir = makeTempDir("model");
       model = new Model(config, new StdFs(), `${dir.path}/db`, () => dir.remove());
+    } else if (config.fs === "iouring") {
+      // As "std", through a ring of its own, stopped when the run ends.
+      const dir = makeTempDir("model-iouring");
+      const fs = new IoUringFs();
+      model = new Model(config, fs, `${dir.path}/db`, () => {
+        fs.close();
+        dir.remove();
+      });
     } else {
       model = new Model(config, new MemFs(), "/db", () => {});
     }
@@ -1519,8 +1528,13 @@ const SHRINK_BUDGET_MS = 120_000;
 /** A test timeout for model runs (shrinking a failure takes long). */
 export const LONG = 30 * 60_000;
 
-/** Whether TALUS_MODEL_CONFIG leaves `config` out. */
-export const skipped = (config: ModelConfig): boolean => ONLY !== undefined && !config.name.includes(ONLY);
+/** Whether TALUS_MODEL_CONFIG leaves `config` out, or it runs on IoUringFs and io_uring is unavailable here. */
+export const skipped = (config: ModelConfig): boolean => (ONLY !== undefined && !config.name.includes(ONLY)) || unavailableReason(config) !== undefined;
+
+/** Why `config` cannot run on this machine (an IoUringFs configuration without io_uring), or undefined. */
+export function unavailableReason(config: ModelConfig): string | undefined {
+  return config.fs === "iouring" && IOURING_UNAVAILABLE !== undefined ? `io_uring is unavailable: ${IOURING_UNAVAILABLE}` : undefined;
+}
 
 function nameHash(name: string): number {
   let h = 0x811c9dc5;

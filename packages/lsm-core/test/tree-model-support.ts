@@ -13,7 +13,8 @@ export type TreeSettings = Omit<TreeOptions, "path" | "fs" | "seqno" | "visibleS
 
 export interface ModelConfig {
   readonly name: string;
-  readonly fs: "mem" | "std";
+  /** The filesystem: MemFs, StdFs or IoUringFs (the last two in a fresh temp directory per run). */
+  readonly fs: "mem" | "std" | "iouring";
   readonly tree: TreeSettings;
   readonly leveled: LeveledOptions;
   readonly sizeTiered: SizeTieredOptions;
@@ -107,6 +108,21 @@ export const CONFIGS: readonly ModelConfig[] = [
     maxPad: 200,
     watermark: false,
     seeds: 3,
+    steps: 300,
+    counters: true,
+  },
+  {
+    // tiny-stdfs through IoUringFs: workers make their own rings (threadShare), and without memory maps
+    // every block read goes through the ring (multiGet's batches as one readMany).
+    name: "tiny-iouring",
+    fs: "iouring",
+    tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048, workers: 2, mapTables: false, cacheBytes: 2048 },
+    leveled: { tableTargetSize: 3000, l0Threshold: 2 },
+    sizeTiered: { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 },
+    majorTarget: 3000,
+    maxPad: 200,
+    watermark: false,
+    seeds: 2,
     steps: 300,
     counters: true,
   },

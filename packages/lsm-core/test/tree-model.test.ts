@@ -25,13 +25,15 @@ import { describe, expect, it } from "vitest";
 import { MemFs } from "@talus/fs";
 import { SequenceNumberCounter, Tree } from "../src/index.ts";
 import { MODEL_REGRESSIONS } from "./model-regressions.ts";
-import { EVERY_OPERATION, LONG, replayRegression, runConfig, skipped } from "./tree-model-driver.ts";
+import { EVERY_OPERATION, LONG, replayRegression, runConfig, skipped, unavailableReason } from "./tree-model-driver.ts";
 import { CONFIG_BY_NAME, CONFIGS, latin1 } from "./tree-model-support.ts";
 
 describe("Tree model test: random operations against the MVCC oracle", () => {
   for (const config of CONFIGS) {
     if (config.watermark) continue;
-    it.skipIf(skipped(config))(`${config.name}: every read at every snapshot matches, GC watermark 0`, { timeout: LONG }, async () => {
+    const unavailable = unavailableReason(config);
+    const note = unavailable === undefined ? "" : ` (skipped: ${unavailable})`;
+    it.skipIf(skipped(config))(`${config.name}: every read at every snapshot matches, GC watermark 0${note}`, { timeout: LONG }, async () => {
       await runConfig(config);
     });
   }
@@ -40,7 +42,9 @@ describe("Tree model test: random operations against the MVCC oracle", () => {
 describe("Tree model test with a rising GC watermark W: reads at S >= W stay exact", () => {
   for (const config of CONFIGS) {
     if (!config.watermark) continue;
-    it.skipIf(skipped(config))(`${config.name}: reads at S >= W match`, { timeout: LONG }, async () => {
+    const unavailable = unavailableReason(config);
+    const note = unavailable === undefined ? "" : ` (skipped: ${unavailable})`;
+    it.skipIf(skipped(config))(`${config.name}: reads at S >= W match${note}`, { timeout: LONG }, async () => {
       await runConfig(config);
     });
   }

@@ -3,12 +3,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { ForwardingFs, MemFs, StdFs } from "@talus/fs";
 import { counterMerge, Leveled, LsmError, SEQNO_MAX, SequenceNumberCounter, Tree, type TreeOptions } from "../src/index.ts";
 import { dec, enc } from "./helpers.ts";
 import { entriesAt, tableFileIds, versionTableIds } from "./tree-test-support.ts";
 import { dieInWorker, joinWhere, misnamed, threadStamp, throwOnBad } from "./fixtures/thread-callbacks.ts";
+import { IOURING_UNAVAILABLE, useIoUringFs } from "./backends.ts";
+
+const ioUringFs = useIoUringFs(afterAll);
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -77,6 +80,33 @@ describe("merges on worker threads", () => {
     for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes), `table ${name}`).toBe(true);
   });
 
+  it.skipIf(IOURING_UNAVAILABLE !== undefined)(
+    `on IoUringFs (each worker makes its own through threadShare) write byte for byte StdFs's inline tables${IOURING_UNAVAILABLE === undefined ? "" : ` (skipped: io_uring is unavailable, ${IOURING_UNAVAILABLE})`}`,
+    async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      vi.setSystemTime(new Date("2026-01-02T03:04:05Z"));
+      const results = [];
+      for (const [fs, workers] of [
+        [new StdFs(), false],
+        [ioUringFs(), 2],
+      ] as const) {
+        const dir = tempDir();
+        const seqno = new SequenceNumberCounter();
+        const tree = await Tree.open({ path: dir, fs, seqno, workers, mergeOperator: counterMerge, ...SMALL });
+        await fillAndCompact(tree, seqno);
+        results.push({ dir, entries: entriesAt(tree), tables: versionTableIds(tree) });
+        await tree.close();
+      }
+      const [inline, worker] = results as [(typeof results)[0], (typeof results)[0]];
+      expect(worker.entries).toEqual(inline.entries);
+      expect(worker.tables).toEqual(inline.tables);
+      const a = tableBytes(inline.dir);
+      const b = tableBytes(worker.dir);
+      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+      for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes), `table ${name}`).toBe(true);
+    },
+  );
+
   it("run on a worker when every callback is tagged with fromModule, and inline otherwise", async () => {
     const stamped = async (options: Partial<TreeOptions>): Promise<string | undefined> => {
       const seqno = new SequenceNumberCounter();
@@ -99,6 +129,8 @@ describe("merges on worker threads", () => {
     // By default: on for StdFs, off for MemFs.
     expect(await stamped({ compactionFilter: threadStamp })).toBe("v1@worker");
     expect(await stamped({ compactionFilter: threadStamp, fs: new MemFs() })).toBe("v1@main");
+    // IoUringFs shares itself with workers as StdFs does.
+    if (IOURING_UNAVAILABLE === undefined) expect(await stamped({ compactionFilter: threadStamp, fs: ioUringFs() })).toBe("v1@worker");
   });
 
   it("merge operands with a tagged operator in the worker, and reads see the merged value", async () => {

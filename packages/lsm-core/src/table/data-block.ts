@@ -40,8 +40,8 @@ export class DataBlock {
    */
   readonly pooledCapacity: number;
   /**
-   * Table cursors positioned in this block: while any is, its memory must not be recycled. Counted by
-   * ./table-cursor.ts. This and the two point-lookup fields below are the only mutable parts of a block,
+   * Table cursors positioned in this block, and batches of lookups holding it: while any is, its memory
+   * must not be recycled. Counted by ./table-cursor.ts and `Table.fetchBlocks` (./table.ts). This and the two point-lookup fields below are the only mutable parts of a block,
    * and no part of its contents.
    */
   cursors = 0;

@@ -11,12 +11,12 @@
  *
  * @module
  */
-import type { Fs } from "@talus/fs";
+import type { Fs, FsReadRequest } from "@talus/fs";
 import { corruption, LsmError } from "../errors.ts";
 import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import { BYTEWISE_COMPARATOR, type Comparator } from "../key/comparator.ts";
 import type { BlockCache, CachedTable } from "../cache/block-cache.ts";
-import type { FileDescriptorCache } from "../cache/file-descriptor-cache.ts";
+import type { FileDescriptorCache, FileLease } from "../cache/file-descriptor-cache.ts";
 import { BlockCursor } from "./block-reader.ts";
 import { decodeBlock, readBlockAt, readExactly } from "./block-framing.ts";
 import { BLOCK_BUFFERS, capacityFor } from "./block-buffers.ts";
@@ -68,6 +68,8 @@ export interface TableCursorOptions {
 export const READ_AHEAD_BYTES = 16 * 1024;
 /** Where read-ahead reads (JavaScript runs one read at a time); the blocks are copied out of it. */
 let readAheadScratch: Uint8Array = new Uint8Array(0);
+/** Where the read-ahead spans of a batch ({@link Table.fetchBlocks}) are read; the blocks are copied out of it. */
+let readManyScratch: Uint8Array = new Uint8Array(0);
 /** Free cache bytes below which a miss reads its block alone: read-ahead never makes the cache drop a block. */
 const READ_AHEAD_ROOM = 4 * READ_AHEAD_BYTES;
 
@@ -99,6 +101,13 @@ export class Table implements TableBlockSource {
   #map: Uint8Array | null;
   /** Data blocks of the map whose checksum has been checked, one bit each: each is checked once, not per load. */
   readonly #verified: Uint8Array;
+  /**
+   * Data blocks a batch ({@link Table.fetchBlocks}) holds for the lookups of one `multiGet`, by offset,
+   * until it is released; null when none. They went into the block cache too (or were found there), but
+   * are kept here so that the batch's lookups find them even if the cache has no room for them or drops
+   * them before their turn.
+   */
+  #fetched: Map<number, DataBlock> | null = null;
 
   private constructor(
     fs: Fs,
@@ -246,6 +255,208 @@ export class Table implements TableBlockSource {
   }
 
   /**
+   * The data block {@link get} would look `key` up in at `readSeqno`, or -1 when the table rules the key
+   * out before reading one (seqno range, key range, filter, or the key sorts after the last block). The
+   * same steps as `get` up to its block read: they read nothing but an unpinned index or filter.
+   */
+  pointBlock(key: Uint8Array, readSeqno: number): number {
+    this.#checkOpen();
+    const meta = this.meta;
+    if (meta.minSeqno >= readSeqno) return -1;
+    const order = this.order;
+    if (order.compare(key, meta.minKey) < 0 || order.compare(key, meta.maxKey) > 0) return -1;
+    if (!this.mayContain(key)) return -1;
+    const index = this.index();
+    const i = index.lowerBound(key, readSeqno - 1);
+    return i < index.count ? i : -1;
+  }
+
+  /** Whether data blocks are read through a memory map (a block read is then a memory load: nothing to batch). */
+  get mapped(): boolean {
+    return this.#map !== null;
+  }
+
+  /**
+   * Holds the data blocks `wanted` (table and block number; duplicates are skipped, and so are tables
+   * read through a memory map) for the lookups of one batch, reading those that are not in the block
+   * cache with one {@link Fs.readMany} per filesystem. Each block read is checked (CRC-32), decoded and
+   * put in its table's block cache, as a read on a cache miss would; while the cache has room, each read
+   * also takes the blocks after its block up to {@link READ_AHEAD_BYTES} (not past the next wanted
+   * block), cached the same way. Until the returned batch is released, lookups of these tables find the
+   * wanted blocks (read or found cached) without a read even if the cache drops them meanwhile, and their
+   * memory is not recycled: the batch's lookups read each block once, in the batch.
+   *
+   * Errors are those of a single block read: a short read or a bad block is `CORRUPTION` naming the file
+   * and offset (a damaged read-ahead neighbour is left out, to be reported when it is read itself), and
+   * filesystem errors pass through. Nothing stays held when it throws.
+   */
+  static fetchBlocks(wanted: readonly { readonly table: Table; readonly block: number }[]): FetchedBlocks {
+    const batch = new FetchedBlocks((held) => Table.#forget(held));
+    try {
+      const byFs = new Map<Fs, Map<Table, number[]>>();
+      for (const { table, block } of wanted) {
+        table.#checkOpen();
+        if (table.#map !== null) continue;
+        const offset = table.index().blockOffset(block);
+        if (table.#fetched?.has(offset) === true) continue;
+        const cached = table.#cached.blocks.get(offset)?.value;
+        if (cached instanceof DataBlock) {
+          table.#hold(offset, cached, batch);
+          continue;
+        }
+        let tables = byFs.get(table.#fs);
+        if (tables === undefined) {
+          tables = new Map();
+          byFs.set(table.#fs, tables);
+        }
+        let blocks = tables.get(table);
+        if (blocks === undefined) {
+          blocks = [];
+          tables.set(table, blocks);
+        }
+        blocks.push(block);
+      }
+      for (const [fs, tables] of byFs) Table.#fetchFrom(fs, tables, batch);
+    } catch (error) {
+      batch.release();
+      throw error;
+    }
+    return batch;
+  }
+
+  /** Keeps `block` for the lookups of `batch` (see {@link fetchBlocks}). */
+  #hold(offset: number, block: DataBlock, batch: FetchedBlocks): void {
+    (this.#fetched ??= new Map()).set(offset, block);
+    // Counted as a cursor would be: the cache may drop it before the batch's lookups, and its memory must not be recycled then.
+    block.cursors++;
+    batch.held.push({ table: this, offset, block });
+  }
+
+  /**
+   * Lets go of a block a batch held: no longer counted, no longer found without the cache. A block the
+   * cache does not hold (it had no room, or dropped it meanwhile) that no cursor is in goes back to the
+   * buffer pool, as a dropped block would: nothing can read it any more (see `recycleDropped`).
+   */
+  static #forget(held: FetchedBlock): void {
+    const { table, offset, block } = held;
+    block.cursors--;
+    const fetched = table.#fetched;
+    if (fetched?.get(offset) === block) {
+      fetched.delete(offset);
+      if (fetched.size === 0) table.#fetched = null;
+    }
+    // Only where this table's entry in the cache is the one the cache lists (then its map is the whole truth).
+    const cached = table.#cached;
+    if (block.cursors === 0 && !table.#closed && cached.attached && cached.blocks.get(offset)?.value !== block) recycleDropped(block);
+  }
+
+  /** One `readMany` on `fs` for the wanted blocks of `tables` (block numbers, unsorted, maybe repeated). */
+  static #fetchFrom(fs: Fs, tables: Map<Table, number[]>, batch: FetchedBlocks): void {
+    interface Span {
+      readonly table: Table;
+      readonly index: IndexBlock;
+      /** The wanted block, then read-ahead neighbours up to (excluding) `end`. */
+      readonly first: number;
+      readonly end: number;
+      readonly request: FsReadRequest;
+    }
+    const spans: Span[] = [];
+    const leases: FileLease[] = [];
+    // Read-ahead spends cache room; each cache's room is shared out among the batch's reads.
+    const room = new Map<BlockCache, number>();
+    let scratchBytes = 0;
+    const planned: { table: Table; index: IndexBlock; first: number; end: number; start: number; length: number }[] = [];
+    try {
+      for (const [table, blocks] of tables) {
+        const index = table.index();
+        const sorted = [...new Set(blocks)].sort((a, b) => a - b);
+        const cache = table.#blockCache;
+        let free = room.get(cache) ?? cache.capacity - cache.size;
+        for (let k = 0; k < sorted.length; k++) {
+          const first = sorted[k] as number;
+          const stop = k + 1 < sorted.length ? (sorted[k + 1] as number) : index.count;
+          const start = index.blockOffset(first);
+          let end = first + 1;
+          let length = index.blockSize(first) + BLOCK_TRAILER_SIZE;
+          if (free >= READ_AHEAD_ROOM + READ_AHEAD_BYTES) {
+            while (end < stop) {
+              const blockEnd = index.blockOffset(end) + index.blockSize(end) + BLOCK_TRAILER_SIZE;
+              if (blockEnd - start > READ_AHEAD_BYTES) break;
+              length = blockEnd - start;
+              end++;
+            }
+            if (end - first > 1) {
+              free -= READ_AHEAD_BYTES;
+              scratchBytes += length;
+            }
+          }
+          planned.push({ table, index, first, end, start, length });
+        }
+        room.set(cache, free);
+      }
+      if (readManyScratch.length < scratchBytes) readManyScratch = uninitializedBytes(scratchBytes);
+      let scratchUsed = 0;
+      const leaseOf = new Map<Table, FileLease>();
+      for (const p of planned) {
+        let lease = leaseOf.get(p.table);
+        if (lease === undefined) {
+          lease = p.table.#fileCache.acquire(fs, p.table.path);
+          leases.push(lease);
+          leaseOf.set(p.table, lease);
+        }
+        // A single block is read straight into its pool piece; a span into the scratch, copied out per block.
+        let buffer: Uint8Array;
+        if (p.end - p.first > 1) {
+          buffer = readManyScratch.subarray(scratchUsed, scratchUsed + p.length);
+          scratchUsed += p.length;
+        } else {
+          buffer = BLOCK_BUFFERS.take(p.length);
+        }
+        spans.push({ table: p.table, index: p.index, first: p.first, end: p.end, request: { file: lease.file, position: p.start, buffer } });
+      }
+      const counts = fs.readMany(spans.map((span) => span.request));
+      for (let k = 0; k < spans.length; k++) {
+        const span = spans[k] as Span;
+        span.table.#acceptSpan(span, counts[k] as number, batch);
+      }
+    } finally {
+      for (const lease of leases) lease.release();
+    }
+  }
+
+  /** Checks, decodes and caches the blocks one read of {@link fetchBlocks} brought in (`n` bytes of them). */
+  #acceptSpan(span: { readonly index: IndexBlock; readonly first: number; readonly end: number; readonly request: FsReadRequest }, n: number, batch: FetchedBlocks): void {
+    const { index, first, end } = span;
+    const bytes = span.request.buffer;
+    const start = span.request.position;
+    const firstLength = index.blockSize(first) + BLOCK_TRAILER_SIZE;
+    if (n < firstLength) throw corruption(this.path, `data block at offset ${start} is truncated (read ${n} of ${firstLength} bytes)`);
+    for (let b = first; b < end; b++) {
+      const offset = index.blockOffset(b);
+      const length = index.blockSize(b) + BLOCK_TRAILER_SIZE;
+      const from = offset - start;
+      if (b > first && (from + length > n || this.#cached.blocks.has(offset))) continue;
+      let framed: Uint8Array;
+      if (end - first === 1) {
+        framed = bytes;
+      } else {
+        // A pool piece of its own, as a block read alone gets (the scratch is reused by the next batch).
+        framed = BLOCK_BUFFERS.take(length);
+        framed.set(bytes.subarray(from, from + length));
+      }
+      let block: DataBlock;
+      try {
+        block = this.#pooledBlock(framed, offset);
+      } catch (error) {
+        if (b === first) throw error;
+        continue;
+      }
+      this.#cacheBlock(offset, block, block.byteSize);
+      if (b === first) this.#hold(offset, block, batch);
+    }
+  }
+
+  /**
    * A cursor over every entry; blocks load lazily. Close it when done, and then drop it: a closed cursor
    * may be handed out again by a later call (so a second `close()` would close its new owner's).
    */
@@ -304,6 +515,12 @@ export class Table implements TableBlockSource {
     const offset = index.blockOffset(i);
     const cached = this.#blockCache.lookup(this.#cached, offset);
     if (cached instanceof DataBlock) return cached;
+    const fetched = this.#fetched?.get(offset);
+    if (fetched !== undefined) {
+      // Dropped from the cache since the batch read it: cached again, as a read would be.
+      if (fillCache) this.#cacheBlock(offset, fetched, fetched.byteSize);
+      return fetched;
+    }
     const map = this.#map;
     if (map !== null) {
       const verified = this.#verified;
@@ -416,11 +633,45 @@ export class Table implements TableBlockSource {
   }
 }
 
+/** A data block a batched read holds for its lookups. */
+export interface FetchedBlock {
+  readonly table: Table;
+  readonly offset: number;
+  readonly block: DataBlock;
+}
+
+/**
+ * The data blocks one {@link Table.fetchBlocks} call holds for its lookups. `release()` (idempotent) lets
+ * them go: afterwards they are only what the block cache keeps.
+ */
+export class FetchedBlocks {
+  /** Each wanted block read, with its table. */
+  readonly held: FetchedBlock[] = [];
+  readonly #forget: (held: FetchedBlock) => void;
+  #released = false;
+
+  constructor(forget: (held: FetchedBlock) => void) {
+    this.#forget = forget;
+  }
+
+  /** How many blocks the batch holds for its lookups (read or found cached; read-ahead neighbours not counted). */
+  get count(): number {
+    return this.held.length;
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    for (const held of this.held) this.#forget(held);
+  }
+}
+
 /**
  * Gives a dropped data block's memory back to the pool when nothing can read it any more. What could: a
  * table cursor on it (counted in `cursors`); the table's own point-lookup cursor, which is repositioned
  * before its next read; and the value view a point lookup hands out, which ../tree/reads.ts copies
- * before any other block is read.
+ * before any other block is read. A block a batch holds (`Table.fetchBlocks`) is counted in `cursors`
+ * until the batch is released.
  */
 function recycleDropped(value: object): void {
   if (value instanceof DataBlock && value.pooled && value.cursors === 0) BLOCK_BUFFERS.give(value.data, value.pooledCapacity);

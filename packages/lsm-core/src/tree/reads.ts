@@ -22,6 +22,7 @@ import type { SuperVersion } from "./super-version.ts";
 import { copyForCaller } from "../key/copy.ts";
 import { coverSeqno, type Fragment } from "../range-tombstone/fragments.ts";
 import { ScanCover } from "../range-tombstone/scan-cover.ts";
+import { Table, type FetchedBlocks } from "../table/table.ts";
 
 /** A reusable pair of lookup slots, so a point read allocates nothing but its result copy. */
 export class PointReader {
@@ -105,6 +106,74 @@ export class PointReader {
     if (merging) return mergedValue(this.#comparator, this.#merge as MergeOperator, sv, key, readSeqno, cover, this.#log);
     if (hit.kind === ValueKind.Indirection) return (this.#log as ValueLog).read(key, hit.value);
     return this.#hitIsCopy ? hit.value : copyForCaller(hit.value);
+  }
+
+  /**
+   * {@link get} for each key of `keys`, against one super version. The data blocks the lookups will need
+   * from files are read first, together: one `Fs.readMany` per filesystem (see {@link fetchFor}); the
+   * lookups then find them in memory. Same answers and errors as a loop of `get`.
+   */
+  multiGet(sv: SuperVersion, keys: readonly Uint8Array[], readSeqno: number): Array<Uint8Array | undefined> {
+    const fetched = keys.length > 1 ? this.fetchFor(sv, keys, readSeqno) : undefined;
+    try {
+      return keys.map((key) => this.get(sv, key, readSeqno));
+    } finally {
+      fetched?.release();
+    }
+  }
+
+  /**
+   * Holds the data blocks that looking up `keys` at `readSeqno` will need from tables that are not
+   * memory-mapped until the result is released, reading those not in the block cache in one batch per
+   * filesystem (`Table.fetchBlocks`); undefined when no such table is involved.
+   *
+   * Which blocks: the search of {@link find} without reading data blocks. A key answered by a memtable
+   * needs none; otherwise, level by level, every run's table that may hold the key (seqno and key range,
+   * filter, index) names one block, and the search stops after the first level with one, as `find` stops
+   * at the first level with a hit (a filter's false positive there leaves the deeper block to the
+   * lookup's own read). In a level whose runs overlap (L0), runs after a table that may hold the read's
+   * newest version are left out too: a hit there ends `find`'s walk of the level. So the batch reads
+   * only blocks the lookups read anyway, and none twice.
+   */
+  fetchFor(sv: SuperVersion, keys: readonly Uint8Array[], readSeqno: number): FetchedBlocks | undefined {
+    const probe = this.#probe;
+    const wanted: { table: Table; block: number }[] = [];
+    const seen = new Map<Table, Set<number>>();
+    const memtables = sv.active.entryCount() > 0 || sv.sealed.length > 0;
+    const levels = sv.version.levels;
+    for (const key of keys) {
+      if (memtables) {
+        let inMemtable = sv.active.get(key, readSeqno, probe);
+        for (let i = sv.sealed.length - 1; i >= 0 && !inMemtable; i--) inMemtable = sv.sealed[i]?.get(key, readSeqno, probe) === true;
+        if (inMemtable && (probe.seqno >= sv.maxTableSeqno || probe.seqno + 1 === readSeqno)) continue;
+      }
+      for (let l = 0; l < levels.length; l++) {
+        let maybe = false;
+        const runs = (levels[l] as (typeof levels)[number]).runs;
+        for (let r = 0; r < runs.length; r++) {
+          const file = (runs[r] as (typeof runs)[number]).getForKey(key);
+          if (file === undefined) continue;
+          const block = file.pointBlock(key, readSeqno);
+          if (block < 0) continue;
+          maybe = true;
+          const table = file.table;
+          if (!table.mapped) {
+            let blocks = seen.get(table);
+            if (blocks === undefined) {
+              blocks = new Set();
+              seen.set(table, blocks);
+            }
+            if (!blocks.has(block)) {
+              blocks.add(block);
+              wanted.push({ table, block });
+            }
+          }
+          if (file.maxSeqno + 1 >= readSeqno) break;
+        }
+        if (maybe) break;
+      }
+    }
+    return wanted.length === 0 ? undefined : Table.fetchBlocks(wanted);
   }
 
   /**

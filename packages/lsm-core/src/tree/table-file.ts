@@ -109,6 +109,16 @@ export class TableFile implements TableHandle, CursorSource {
     return true;
   }
 
+  /**
+   * The data block {@link get} would read for `key` at `readSeqno` (see `Table.pointBlock`), or -1 when
+   * the table rules the key out without one.
+   */
+  pointBlock(key: Uint8Array, readSeqno: number): number {
+    const global = this.#globalSeqno;
+    if (global === 0) return this.table.pointBlock(key, readSeqno);
+    return global >= readSeqno ? -1 : this.table.pointBlock(key, 1);
+  }
+
   cursor(): EntryCursor {
     const cursor = this.table.cursor();
     return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
