@@ -1,11 +1,12 @@
 // Checkpoints across filesystems: a MemFs tree to disk and a disk tree to MemFs (streamed copies that are
 // independent of the source), the same disk (hard links: one inode), and two devices (StdFs falls back to a
-// copy on EXDEV). Each checkpoint is opened as a tree of its own.
+// copy on EXDEV). Each checkpoint is opened as a tree of its own. IoUringFs names the same files as StdFs
+// (KERNEL_BACKEND_ID): between the two, checkpoints link; from or to a MemFs they copy.
 import { existsSync, openSync, statSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { fsError, MemFs, StdFs, type Fs } from "@talus/fs";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { fsError, IoUringFs, ioUringUnavailableReason, isIoUringAvailable, KERNEL_BACKEND_ID, MemFs, StdFs, type Fs } from "@talus/fs";
 import { SEQNO_MAX, SequenceNumberCounter, Tree } from "@talus/lsm-core";
 import { useTempDirs } from "@talus/testkit";
 import { createCheckpoint, linkOrCopy } from "../src/index.ts";
@@ -25,6 +26,19 @@ import {
 
 const dirs = useTempDirs(afterEach);
 const std = new StdFs();
+
+/** Why io_uring cannot be used here (the IoUringFs tests are skipped then), or undefined. */
+const IOURING_UNAVAILABLE = isIoUringAvailable() ? undefined : (ioUringUnavailableReason() ?? "unknown reason");
+const rings: IoUringFs[] = [];
+afterAll(() => {
+  for (const ring of rings.splice(0)) ring.close();
+});
+/** An IoUringFs closed after the file's tests (each owns a ring and a thread). */
+function ioUringFs(): IoUringFs {
+  const fs = new IoUringFs();
+  rings.push(fs);
+  return fs;
+}
 
 /** Three flushed tables plus a memtable the checkpoint flushes: four tables in all. */
 async function populate(src: Source): Promise<void> {
@@ -280,3 +294,76 @@ describe("across devices: StdFs falls back to copying", () => {
     await checkCopied(new CrossDeviceStdFs(), dirs.make("xdev"));
   });
 });
+
+describe.skipIf(IOURING_UNAVAILABLE !== undefined)(
+  `IoUringFs on either side${IOURING_UNAVAILABLE === undefined ? "" : ` (skipped: io_uring is unavailable, ${IOURING_UNAVAILABLE})`}`,
+  () => {
+    it("a tree on IoUringFs checkpoints with hard links, to its own fs or to a StdFs (one backend id), and each opens on the other", async () => {
+      const base = dirs.make("iouring");
+      const ring = ioUringFs();
+      expect(ring.backendId()).toBe(KERNEL_BACKEND_ID);
+      expect(std.backendId()).toBe(KERNEL_BACKEND_ID);
+      const src = await openSource({ path: join(base, "db"), fs: ring });
+      await populate(src);
+      const toRing = new RecordingFs(ioUringFs());
+      const toStd = new RecordingFs(new StdFs());
+      const infoRing = await createCheckpoint(src.tree, join(base, "ck-ring"), { fs: toRing });
+      const infoStd = await createCheckpoint(src.tree, join(base, "ck-std"), { fs: toStd });
+      const tables = sourceTables(src.tree);
+      for (const [info, recording, target] of [
+        [infoRing, toRing, "ck-ring"],
+        [infoStd, toStd, "ck-std"],
+      ] as const) {
+        expect(info.sstFiles).toBe(tables.size);
+        expect(recording.links).toHaveLength(tables.size);
+        for (const [id, t] of tables) expect(statSync(join(base, target, "tables", id)).ino).toBe(statSync(t.path).ino);
+      }
+      const expected = src.model.at();
+      await src.tree.close();
+      expect(diffMaps(await readTree(std, join(base, "ck-ring")), expected)).toEqual([]);
+      expect(diffMaps(await readTree(ioUringFs(), join(base, "ck-std")), expected)).toEqual([]);
+    });
+
+    it("a StdFs tree checkpoints into an IoUringFs target with hard links", async () => {
+      const base = dirs.make("iouring");
+      const src = await openSource({ path: join(base, "db") });
+      await populate(src);
+      const target = new RecordingFs(ioUringFs());
+      const info = await createCheckpoint(src.tree, join(base, "ck"), { fs: target });
+      const tables = sourceTables(src.tree);
+      expect(target.links).toHaveLength(tables.size);
+      expect(info.totalBytes).toBe(dirBytes(std, join(base, "ck", "tables")));
+      const expected = src.model.at();
+      await src.tree.close();
+      expect(diffMaps(await readTree(ioUringFs(), join(base, "ck")), expected)).toEqual([]);
+    });
+
+    it("MemFs tree → IoUringFs and IoUringFs tree → MemFs copy, and the copies are independent", async () => {
+      const mem = new MemFs();
+      const src = await openSource({ path: "/db", fs: mem });
+      await populate(src);
+      const target = join(dirs.make("iouring"), "ck");
+      const ring = new RecordingFs(ioUringFs());
+      const info = await createCheckpoint(src.tree, target, { fs: ring });
+      expect(ring.links).toEqual([]);
+      const tables = sourceTables(src.tree);
+      for (const [id, t] of tables) expect(readBytes(std, join(target, "tables", id))).toEqual(readBytes(mem, t.path));
+      expect(info.totalBytes).toBe(dirBytes(std, join(target, "tables")));
+      const expected = src.model.at();
+      await src.tree.close();
+      for (const t of tables.values()) writeBytes(mem, t.path, new Uint8Array(t.size));
+      expect(diffMaps(await readTree(ioUringFs(), target), expected)).toEqual([]);
+
+      // And back: a tree on IoUringFs into a fresh MemFs.
+      const back = await openSource({ path: join(dirs.make("iouring"), "db"), fs: ioUringFs() });
+      await populate(back);
+      const mem2 = new MemFs();
+      await createCheckpoint(back.tree, "/ck", { fs: mem2 });
+      const backExpected = back.model.at();
+      const backTables = sourceTables(back.tree);
+      await back.tree.close();
+      for (const t of backTables.values()) zeroInPlace(t.path);
+      expect(diffMaps(await readTree(mem2, "/ck"), backExpected)).toEqual([]);
+    });
+  },
+);
