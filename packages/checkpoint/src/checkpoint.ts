@@ -50,6 +50,7 @@ export interface CheckpointInfo {
   readonly seqno: number;
 }
 
+/** Options of {@link createCheckpoint}. */
 export interface CheckpointOptions {
   /** The filesystem of the target (default: the tree's). Every directory, link and file of the checkpoint is made through it. */
   readonly fs?: Fs;

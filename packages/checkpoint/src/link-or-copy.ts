@@ -11,12 +11,32 @@
  */
 import { copyFileAcross, hasCode, type Fs } from "@talus/fs";
 
+/** How {@link linkOrCopy} placed a file. */
 export interface PlacedFile {
   /** Bytes the file holds (a hard link shares them with the source). */
   readonly bytes: number;
+  /**
+   * Whether `dst` was made by `hardLink` (which on `StdFs` may itself copy, across devices); false for a
+   * streamed copy.
+   */
   readonly linked: boolean;
 }
 
+/**
+ * Puts the file `src` of `srcFs` at `dst` of `dstFs`: a hard link when both filesystems name the same path
+ * namespace (`backendId()`), otherwise (or when the backend cannot link: `ENOTSUP`) a durable copy. `dst`
+ * must not exist. What {@link createCheckpoint} does with every table and blob file it captures.
+ *
+ * @example
+ * ```ts
+ * import { StdFs } from "@talus/fs";
+ * import { linkOrCopy } from "@talus/checkpoint";
+ *
+ * const fs = new StdFs();
+ * const placed = linkOrCopy(fs, "/db/tables/7", fs, "/backup/tables/7");
+ * console.log(placed.linked ? "linked" : `copied ${placed.bytes} bytes`);
+ * ```
+ */
 export function linkOrCopy(srcFs: Fs, src: string, dstFs: Fs, dst: string): PlacedFile {
   const srcId = srcFs.backendId();
   if (srcId !== undefined && srcId === dstFs.backendId()) {

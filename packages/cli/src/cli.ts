@@ -20,8 +20,11 @@ import { verify } from "./commands/verify.ts";
 
 /** Where the command writes; `progress`: whether progress bars may be drawn (stderr is a terminal). */
 export interface CliIo {
+  /** Takes the output, one line or block at a time without its final newline: reports, `--json` documents, help. */
   readonly out: (text: string) => void;
+  /** Takes error messages and usage errors, each without its final newline. */
   readonly err: (text: string) => void;
+  /** Whether long commands may draw progress bars on stderr; default false (never with `--json`). */
   readonly progress?: boolean;
 }
 

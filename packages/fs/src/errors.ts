@@ -2,13 +2,22 @@ import { constants } from "node:os";
 
 /** An error shaped like the ones node:fs throws: `code`, `errno`, `syscall`, `path` (and `dest`). */
 export interface FsErrorFields {
+  /** The errno name callers branch on: `"ENOENT"`, `"EEXIST"`, `"EXDEV"`, ... */
   readonly code: string;
+  /** The errno number, negative as node reports it (`-2` for `ENOENT` on Linux); 0 for a code the platform lacks. */
   readonly errno: number;
+  /** The operation that failed, named after the system call: `"open"`, `"rename"`, `"link"`, ... */
   readonly syscall: string;
+  /** The path the operation was about, when there is one. */
   readonly path?: string;
+  /** The second path of a two-path operation (`rename`, `link`, `copyfile`): where to. */
   readonly dest?: string;
 }
 
+/**
+ * The errors every `Fs` backend throws: an `Error` with node's errno fields, so `err.code === "ENOENT"` works
+ * the same on `StdFs`, `MemFs` and any wrapper. Built by {@link fsError}; tested with {@link hasCode}.
+ */
 export type FsError = Error & FsErrorFields;
 
 const DESCRIPTIONS: Readonly<Record<string, string>> = {

@@ -26,6 +26,7 @@ import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadR
  * ```
  */
 export class ForwardingFs implements Fs {
+  /** The filesystem every call not overridden goes to. */
   readonly inner: Fs;
 
   constructor(inner: Fs) {

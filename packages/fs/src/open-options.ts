@@ -29,7 +29,14 @@ export function openFlags(options: FsOpenOptions): number {
 }
 
 /** What a handle opened with `options` may do; backends that do not enforce modes themselves check these. */
-export function handleAccess(options: FsOpenOptions): { readonly read: boolean; readonly write: boolean; readonly append: boolean } {
+export function handleAccess(options: FsOpenOptions): {
+  /** `readAt` is allowed. */
+  readonly read: boolean;
+  /** `write` and `setLen` are allowed (`append` implies it). */
+  readonly write: boolean;
+  /** Every `write` goes to the end of the file. */
+  readonly append: boolean;
+} {
   return {
     read: options.read === true,
     write: options.write === true || options.append === true,

@@ -31,8 +31,11 @@ export interface FsOpenOptions {
 
 /** What {@link Fs.metadata} reports of a path (symbolic links are followed). */
 export interface FsMetadata {
+  /** Size in bytes (of the target, for a symbolic link). */
   readonly len: number;
+  /** Whether the path is a directory. */
   readonly isDir: boolean;
+  /** Whether the path is a regular file. */
   readonly isFile: boolean;
 }
 
@@ -40,12 +43,15 @@ export interface FsMetadata {
 export interface FsDirEntry {
   /** The full path: the listed directory joined with `fileName`. */
   readonly path: string;
+  /** The child's own name, without the directory. */
   readonly fileName: string;
+  /** Whether the child is a directory. */
   readonly isDir: boolean;
 }
 
 /** One positional read of a batch given to {@link Fs.readMany}. */
 export interface FsReadRequest {
+  /** The handle to read from (opened with `read`). */
   readonly file: FsFile;
   /** Byte offset in the file. */
   readonly position: number;
@@ -118,7 +124,9 @@ export interface FsLock {
  * arguments to construct it with. See {@link Fs.threadShare}.
  */
 export interface FsThreadShare {
+  /** What the worker imports: an absolute URL or a package name (`"@talus/fs"`). */
   readonly module: string;
+  /** The name of the class `module` exports (`"StdFs"`), constructed with {@link args}. */
   readonly exportName: string;
   /**
    * Constructor arguments, structured-cloneable (a `SharedArrayBuffer` among them is shared, not

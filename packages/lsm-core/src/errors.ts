@@ -76,6 +76,7 @@ export function isLsmErrorCode(code: unknown): code is LsmErrorCode {
  * ```
  */
 export class LsmError extends Error {
+  /** What went wrong, as a stable code to branch on (the message is for people and may change). */
   readonly code: LsmErrorCode;
 
   constructor(code: LsmErrorCode, message: string, options?: { cause?: unknown }) {

@@ -27,6 +27,7 @@ export function importedSpecifiers(code: string): string[] {
   return [...code.matchAll(/^import [^;]*? from "([^"]+)";$/gm)].map((match) => match[1] as string);
 }
 
+/** What {@link runExample} runs: a compiled README example and the modules its imports resolve to. */
 export interface ExampleRun {
   /** `code` compiled to a CommonJS module body (e.g. with TypeScript's `transpileModule`). */
   readonly commonJs: string;

@@ -4,8 +4,11 @@ import { join } from "node:path";
 
 /** A directory on disk that exists until `remove()` (or `[Symbol.dispose]`). */
 export interface TempDir {
+  /** The directory's absolute path (`<parent>/talus-<label>-XXXXXX`). */
   readonly path: string;
+  /** Removes the directory and everything in it; nothing happens if it is already gone. */
   remove(): void;
+  /** {@link remove}, for `using dir = makeTempDir()`. */
   [Symbol.dispose](): void;
 }
 
@@ -40,7 +43,12 @@ export function makeTempDir(label = "test", parent: string = tmpdir()): TempDir 
  * // in a test: const path = dirs.make("recovery");
  * ```
  */
-export function useTempDirs(afterEach?: (fn: () => void) => void): { make(label?: string, parent?: string): string; cleanup(): void } {
+export function useTempDirs(afterEach?: (fn: () => void) => void): {
+  /** Makes a fresh temp directory (see {@link makeTempDir}) and returns its path. */
+  make(label?: string, parent?: string): string;
+  /** Removes every directory made so far (registered with `afterEach` when it was given). */
+  cleanup(): void;
+} {
   const made: TempDir[] = [];
   const cleanup = (): void => {
     for (const dir of made.splice(0)) dir.remove();

@@ -34,6 +34,7 @@ import { BLOB_FILE_HEADER_SIZE, MAX_BLOB_VALUE_BYTES } from "./blob-file/format.
  * ```
  */
 export interface BlobHandle {
+  /** The blob file the value lives in. */
   readonly blobFileId: number;
   /** File offset of the record (its header). */
   readonly offset: number;

@@ -204,6 +204,7 @@ export class IoUringFs extends StdFs {
     this.#ring.close();
   }
 
+  /** {@link close}, for `using fs = new IoUringFs()`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -13,7 +13,7 @@ import { nativeAddon } from "../native-addon.ts";
 /** The environment variable that turns io_uring off (any value but empty or `0`). */
 export const NO_IOURING_ENV = "TALUS_NO_IOURING";
 
-/** How many operations the ring thread has submitted, as {@link Ring.stats} reports it. */
+/** How many operations the ring thread has submitted, as {@link IoUringFs.ringStats} reports it. */
 export interface RingStats {
   /** `io_uring_enter` calls that submitted at least one operation. */
   readonly submits: number;

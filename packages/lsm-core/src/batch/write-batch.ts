@@ -21,8 +21,22 @@ import { ValueKind } from "../key/value-kind.ts";
 
 /** One operation of a batch: a point write, or a range deletion. */
 export type BatchOperation =
-  | { readonly kind: ValueKind; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly kind: "range"; readonly start: Uint8Array; readonly end: Uint8Array };
+  | {
+      /** What the write is: a value, a (weak) tombstone or a merge operand. */
+      readonly kind: ValueKind;
+      /** The key written (a copy, owned by the batch). */
+      readonly key: Uint8Array;
+      /** The value or merge operand; empty for a deletion. */
+      readonly value: Uint8Array;
+    }
+  | {
+      /** Marks a range deletion. */
+      readonly kind: "range";
+      /** First key deleted (inclusive). */
+      readonly start: Uint8Array;
+      /** End of the deleted range (exclusive). */
+      readonly end: Uint8Array;
+    };
 
 const EMPTY = new Uint8Array(0);
 
@@ -79,6 +93,7 @@ export class WriteBatch {
     return this.#ops.length;
   }
 
+  /** Whether nothing has been added (applying an empty batch writes nothing). */
   isEmpty(): boolean {
     return this.#ops.length === 0;
   }

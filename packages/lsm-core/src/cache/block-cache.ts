@@ -72,7 +72,23 @@ export interface CacheNode {
   newer: CacheNode | null;
 }
 
+/**
+ * A least-recently-used cache of decoded table blocks, bounded by bytes. Every tree has one; pass one
+ * instance as `blockCache` to several trees to give them one memory budget (each tree keeps its own
+ * namespace in it, so they never see each other's blocks).
+ *
+ * @example
+ * ```ts
+ * import { BlockCache, Tree } from "@talus/lsm-core";
+ *
+ * const blockCache = new BlockCache(64 * 1024 * 1024); // 64 MiB for both trees
+ * const users = await Tree.open({ path: "/db/users", blockCache });
+ * const orders = await Tree.open({ path: "/db/orders", blockCache });
+ * console.log(blockCache.hits, blockCache.misses);
+ * ```
+ */
 export class BlockCache {
+  /** The most bytes the cache holds, entry overhead included (`capacityBytes` of the constructor). */
   readonly capacity: number;
   // namespace → table id → that table's blocks.
   readonly #tables = new Map<number, Map<number, CachedTable>>();
@@ -100,10 +116,12 @@ export class BlockCache {
     return this.#count;
   }
 
+  /** Lookups that found their block, since the cache was made. */
   get hits(): number {
     return this.#hits;
   }
 
+  /** Lookups that did not find their block (the table then reads it from its file), since the cache was made. */
   get misses(): number {
     return this.#misses;
   }
@@ -190,6 +208,7 @@ export class BlockCache {
     return removed;
   }
 
+  /** Drops every entry, without calling the tables' `dropped` hooks; the hit and miss counts stay. */
   clear(): void {
     for (const byTable of this.#tables.values()) {
       for (const table of byTable.values()) {

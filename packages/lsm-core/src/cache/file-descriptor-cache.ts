@@ -36,7 +36,21 @@ export interface FileLease {
   release(): void;
 }
 
+/**
+ * A bounded set of open read-only table file handles, least recently used closed first. Every tree has
+ * one; pass one instance as `fileCache` to several trees to bound their open descriptors together.
+ *
+ * @example
+ * ```ts
+ * import { FileDescriptorCache, Tree } from "@talus/lsm-core";
+ *
+ * const fileCache = new FileDescriptorCache(512); // at most 512 table files open for both trees
+ * const a = await Tree.open({ path: "/db/a", fileCache });
+ * const b = await Tree.open({ path: "/db/b", fileCache });
+ * ```
+ */
 export class FileDescriptorCache {
+  /** The most handles kept open (`maxOpenFiles` of the constructor); exceeded only while more are pinned. */
   readonly capacity: number;
   readonly #byFs = new Map<Fs, Map<string, Entry>>();
   #newest: Entry | null = null;

@@ -10,10 +10,16 @@ import { isTombstone, ValueKind } from "../key/value-kind.ts";
 
 /** What a filter sees of an entry. `value()` is a view valid until the filter returns. */
 export interface CompactionFilterItem {
+  /** The entry's user key: a view valid until the filter returns (copy it to keep it). */
   readonly key: Uint8Array;
+  /** The sequence number the entry was written at. */
   readonly seqno: number;
   /** Whether the entry is a merge operand (else a value). */
   readonly isMergeOperand: boolean;
+  /**
+   * The entry's value (or operand) bytes: read only when asked for (a blob tree's separated value is fetched
+   * from its blob file then), a view valid until the filter returns.
+   */
   value(): Uint8Array;
 }
 
@@ -22,10 +28,19 @@ export interface CompactionFilterItem {
  * (a weak tombstone); `"destroy"` (dropped with no tombstone: older versions of the key may show
  * again); `{ replace }` (new value bytes; a merge operand stays an operand).
  */
-export type CompactionVerdict = "keep" | "remove" | "removeWeak" | "destroy" | { readonly replace: Uint8Array };
+export type CompactionVerdict =
+  | "keep"
+  | "remove"
+  | "removeWeak"
+  | "destroy"
+  | {
+      /** The new value (or operand) bytes, written in place of the entry's. */
+      readonly replace: Uint8Array;
+    };
 
 /** One compaction's filter, made by {@link CompactionFilter.create}. */
 export interface CompactionFilterRun {
+  /** Decides about one entry; called in the compaction's key order (newest version of a key first). */
   filter(item: CompactionFilterItem): CompactionVerdict;
   /** Called once after the last entry of a compaction that completed its pass. */
   finish?(): void;
@@ -53,7 +68,9 @@ export interface CompactionFilterRun {
  * ```
  */
 export interface CompactionFilter {
+  /** Names the filter in errors (`compaction filter "ttl" failed: ...`). */
   readonly name: string;
+  /** Makes the filter of one merge compaction; `isLastLevel`: no older data lies below its output. */
   create(context: { readonly isLastLevel: boolean }): CompactionFilterRun;
 }
 

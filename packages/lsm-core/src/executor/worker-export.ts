@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 export interface WorkerExport {
   /** An absolute URL (`import.meta.url` of the defining module) or a package name. */
   readonly module: string;
+  /** The name `module` exports the callback (or its factory) under. */
   readonly exportName: string;
   /** Structured-cloneable arguments: the export is a factory and the callback is what it returns. */
   readonly args?: readonly unknown[];

@@ -8,11 +8,18 @@ import type { Comparator } from "../key/comparator.ts";
 import { toKey, type Bytes } from "../key/validate.ts";
 import { copyBytes } from "../key/copy.ts";
 
-/** What `range()` accepts. When both `gt` and `gte` (or `lt` and `lte`) are given, the stricter one wins. */
+/**
+ * What `range()` accepts. Bounds compare in the tree's key order (its comparator); when both `gt` and `gte`
+ * (or `lt` and `lte`) are given, the stricter one wins.
+ */
 export interface RangeOptions {
+  /** Only keys greater than this. */
   readonly gt?: Bytes;
+  /** Only keys greater than or equal to this. */
   readonly gte?: Bytes;
+  /** Only keys less than this. */
   readonly lt?: Bytes;
+  /** Only keys less than or equal to this. */
   readonly lte?: Bytes;
   /** Iterate from the largest key down. */
   readonly reverse?: boolean;

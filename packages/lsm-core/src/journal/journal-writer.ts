@@ -65,6 +65,7 @@ export interface JournalWriterOptions {
 export interface JournalPoint {
   /** Value, Tombstone, WeakTombstone or MergeOperand; an Indirection is refused. */
   readonly kind: ValueKind;
+  /** The key written. */
   readonly key: Uint8Array;
   /** Empty for deletions. */
   readonly value: Uint8Array;
@@ -72,7 +73,9 @@ export interface JournalPoint {
 
 /** A range tombstone of a group: deletes the keys `start <= k < end` written below the group's seqno. */
 export interface JournalRange {
+  /** First key deleted (inclusive). */
   readonly start: Uint8Array;
+  /** End of the deleted range (exclusive). */
   readonly end: Uint8Array;
 }
 

@@ -3,6 +3,9 @@
  *
  * @module
  */
+/**
+ * The kinds of entry, by name: `ValueKind.Value`, `ValueKind.Tombstone`, ... (the numbers are the on-disk encoding).
+ */
 export const ValueKind = {
   /** A value. */
   Value: 0,
@@ -16,6 +19,7 @@ export const ValueKind = {
   Indirection: 4,
 } as const;
 
+/** One of the {@link ValueKind} numbers: the kind of an entry. */
 export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind];
 
 /** Whether `kind` hides older versions the way a deletion does. */

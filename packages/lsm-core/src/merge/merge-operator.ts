@@ -44,6 +44,7 @@ import { toValue, type Bytes } from "../key/validate.ts";
 export interface MergeOperator {
   /** Identifies the operator on disk (UTF-8, at most 256 bytes). */
   readonly name: string;
+  /** Combines `operands` (oldest first) with `base` (`undefined`: no value under them) into the merged value. */
   merge(key: Uint8Array, base: Uint8Array | undefined, operands: readonly Uint8Array[]): Uint8Array;
 }
 

@@ -25,7 +25,12 @@ import { startsWith } from "../key/bytewise.ts";
  * ```
  */
 export type PrefixExtractor =
-  | { readonly name: string; extract(key: Uint8Array): Uint8Array | undefined }
+  | {
+      /** Identifies the extractor in the tables it filtered (not empty). */
+      readonly name: string;
+      /** The key's prefix (a leading part of `key`), or undefined for a key without one. */
+      extract(key: Uint8Array): Uint8Array | undefined;
+    }
   | ((key: Uint8Array) => Uint8Array | undefined);
 
 /** The option as the engine uses it: the table writer's form plus `extract`. */

@@ -24,6 +24,7 @@
 
 /** A blob file as a version lists it; what recovery checks the file against. */
 export interface BlobFileInfo {
+  /** The blob file's number, unique in its tree (its file name under `<path>/blobs/`). */
   readonly id: number;
   /** The file's length in bytes. */
   readonly fileSize: number;
@@ -39,6 +40,7 @@ export interface BlobFileInfo {
 
 /** What one indirection entry points at, for garbage accounting. */
 export interface BlobReference {
+  /** The blob file the value lives in. */
   readonly blobFileId: number;
   /** The value's uncompressed length. */
   readonly valueBytes: number;
@@ -66,6 +68,12 @@ export interface BlobWriter {
   abort(): void;
 }
 
+/**
+ * Key-value separation as a tree sees it: where values of at least `separationThreshold` bytes go, how a
+ * handle reads back, and what garbage collection needs to know. `@talus/vlog`'s `BlobValueLog` is the
+ * implementation; `BlobTree.open` passes it to `Tree.open` as `valueLog` (see the module comment for what
+ * the tree does with it).
+ */
 export interface ValueLog {
   /** Values of at least this many bytes are separated (at most `MAX_TABLE_VALUE_BYTES`). */
   readonly separationThreshold: number;

@@ -32,7 +32,9 @@ const POLICY_LEVEL = 0;
 
 /** What `finish()` installed. */
 export interface IngestionResult {
+  /** Tables added to L0, as one new run (0 when nothing was ingested). */
   readonly tables: number;
+  /** Entries those tables hold. */
   readonly entries: number;
 }
 

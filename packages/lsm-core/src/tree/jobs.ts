@@ -34,9 +34,13 @@ import type { Memtable } from "../memtable/memtable.ts";
 
 /** What a compaction step did. */
 export interface CompactionResult {
+  /** What the step did: nothing (no work, or its tables changed meanwhile), rewrote tables, relinked them a level down, or deleted them. */
   readonly action: "nothing" | "merged" | "moved" | "dropped";
+  /** The level the tables went to, for a merge or a move. */
   readonly destLevel?: number;
+  /** Tables the step took out of the tree. */
   readonly tablesIn: number;
+  /** Tables it put in (a move puts back the ones it took; a drop none). */
   readonly tablesOut: number;
 }
 

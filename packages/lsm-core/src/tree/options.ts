@@ -34,14 +34,35 @@ export const MAX_TABLE_VALUE_BYTES = MAX_BLOCK_BYTES - MAX_KEY_BYTES - 64;
 
 /** Tables of levels `[from, toExclusive)` live under `path` (on `fs`, default the tree's). */
 export interface LevelRoute {
+  /** The levels routed, `[from, toExclusive)`: `[4, 7]` is levels 4, 5 and 6. Routes may not overlap. */
   readonly levels: readonly [number, number];
+  /** The directory those levels' tables live in. */
   readonly path: string;
+  /** The filesystem `path` is on; default the tree's `fs`. */
   readonly fs?: Fs;
 }
 
 /** A per-level setting: one value for every level, or one per level (the last repeats for deeper levels). */
 export type PerLevel<T> = T | readonly T[];
 
+/**
+ * What {@link Tree.open} accepts. Only `path` is required; every other option has a default, and a bad
+ * value throws before anything touches the disk.
+ *
+ * @example
+ * ```ts
+ * import { Leveled, SequenceNumberCounter, Tree } from "@talus/lsm-core";
+ *
+ * const seqno = new SequenceNumberCounter();
+ * const tree = await Tree.open({
+ *   path: "/var/lib/app/db",
+ *   seqno,
+ *   journal: true,
+ *   compression: "lz4",
+ *   maintenance: { strategy: new Leveled() },
+ * });
+ * ```
+ */
 export interface TreeOptions {
   /** The tree's directory (created if missing). */
   readonly path: string;
@@ -81,9 +102,11 @@ export interface TreeOptions {
   readonly filterBitsPerKey?: PerLevel<number>;
   /** Block cache capacity in bytes (default 16 MiB), or a cache shared with other trees. */
   readonly cacheBytes?: number;
+  /** A block cache to use instead of a new one of `cacheBytes`: pass one instance to several trees to share it. */
   readonly blockCache?: BlockCache;
   /** Most table files kept open at once (default 256), or a descriptor cache shared with other trees. */
   readonly maxOpenFiles?: number;
+  /** A descriptor cache to use instead of a new one of `maxOpenFiles`: pass one instance to several trees to share it. */
   readonly fileCache?: FileDescriptorCache;
   /** Target size of a table written by a flush (default 64 MiB). */
   readonly flushTableSize?: number;
@@ -101,7 +124,7 @@ export interface TreeOptions {
    * A merge still runs inline (on the main thread, in slices that yield to the event loop) when a
    * worker cannot run it the same way: a blob tree (its value log lives in this thread), a comparator,
    * merge operator, compaction filter or prefix extractor given as a plain function or object rather
-   * than tagged with {@link fromModule}, a custom compression codec, or input or output tables on a
+   * than tagged with {@link "@talus/lsm-core"!fromModule}, a custom compression codec, or input or output tables on a
    * filesystem without {@link Fs.threadShare}. Flushes, moves, drops and every version change always
    * run on the main thread. Both executors write the same tables.
    *

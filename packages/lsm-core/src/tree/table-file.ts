@@ -16,10 +16,19 @@ import type { Fragment } from "../range-tombstone/fragments.ts";
 import { GlobalSeqnoCursor } from "../iter/global-seqno-cursor.ts";
 import { FileLifetime } from "./file-lifetime.ts";
 
+/**
+ * One table file of a tree: its open reader, where the file lives, and its lifetime (deleted once no
+ * version lists it and no snapshot, iterator or job references it). What a tree's versions hold; tools and
+ * strategies read its bounds and size.
+ */
 export class TableFile implements TableHandle, CursorSource {
+  /** The table's id, unique in its tree (also its file name). */
   readonly id: number;
+  /** The open reader of the file. */
   readonly table: Table;
+  /** The filesystem the file is on (the tree's, or a level route's). */
   readonly fs: Fs;
+  /** The file's path. */
   readonly path: string;
   /** The level whose folder holds the file (a moved table keeps its folder). */
   readonly folderLevel: number;
@@ -46,10 +55,12 @@ export class TableFile implements TableHandle, CursorSource {
     });
   }
 
+  /** The smallest key the table holds. */
   get minKey(): Uint8Array {
     return this.table.meta.minKey;
   }
 
+  /** The largest key the table holds. */
   get maxKey(): Uint8Array {
     return this.table.meta.maxKey;
   }
@@ -71,14 +82,17 @@ export class TableFile implements TableHandle, CursorSource {
     return sum;
   }
 
+  /** How many range tombstone fragments the table holds. */
   get rangeTombstoneCount(): number {
     return this.table.rangeTombstones.length;
   }
 
+  /** The lowest seqno of the table's entries (the global seqno, for an ingested table). */
   get minSeqno(): number {
     return this.#globalSeqno > 0 ? this.#globalSeqno : this.table.meta.minSeqno;
   }
 
+  /** The highest seqno of the table's entries (the global seqno, for an ingested table). */
   get maxSeqno(): number {
     return this.#globalSeqno > 0 ? this.#globalSeqno : this.table.meta.maxSeqno;
   }
@@ -96,10 +110,16 @@ export class TableFile implements TableHandle, CursorSource {
     this.#globalSeqno = seqno;
   }
 
+  /** When the table's data was written, in ms since the epoch (FIFO's TTL ages tables by it). */
   get createdAtMs(): number {
     return this.table.meta.createdAtMs;
   }
 
+  /**
+   * The newest entry of `key` with a seqno below `readSeqno`, written into `out` (tombstones included, with
+   * their kind); false if the table holds none. `out.value` is a view into a data block: copy it before the
+   * next read.
+   */
   get(key: Uint8Array, readSeqno: number, out: PointLookup): boolean {
     const global = this.#globalSeqno;
     if (global === 0) return this.table.get(key, readSeqno, out);
@@ -119,6 +139,7 @@ export class TableFile implements TableHandle, CursorSource {
     return global >= readSeqno ? -1 : this.table.pointBlock(key, 1);
   }
 
+  /** A cursor over every entry of the table, in key order (newest version of a key first). */
   cursor(): EntryCursor {
     const cursor = this.table.cursor();
     return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
@@ -130,10 +151,12 @@ export class TableFile implements TableHandle, CursorSource {
     return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
   }
 
+  /** Adds a reference (a snapshot, iterator or job that may read the file): the file is not deleted while one is held. */
   ref(): void {
     this.#lifetime.ref();
   }
 
+  /** Drops a reference taken with {@link ref}; the last one of an obsolete table deletes its file. */
   unref(): void {
     this.#lifetime.unref();
   }
@@ -143,6 +166,7 @@ export class TableFile implements TableHandle, CursorSource {
     this.#lifetime.markObsolete();
   }
 
+  /** Whether the file was handed to deletion (obsolete and unreferenced; a held `DeletionPause` may still defer the unlink). */
   get isDeleted(): boolean {
     return this.#lifetime.isDeleted;
   }

@@ -35,8 +35,11 @@ import { hasCode, type Fs } from "@talus/fs";
 
 /** A held pause. Releasing twice is a no-op. */
 export interface PauseGuard {
+  /** Whether {@link release} was called. */
   readonly released: boolean;
+  /** Gives the pause up; when it was the last one held, the deletions queued meanwhile run. */
   release(): void;
+  /** {@link release}, for `using guard = pause.acquire()`. */
   [Symbol.dispose](): void;
 }
 
@@ -50,6 +53,19 @@ interface Pending {
   readonly path: string;
 }
 
+/**
+ * Holds back file deletions while a guard is held: what a checkpoint takes so that the table and blob files
+ * it is linking are not unlinked under it. Every tree has one (`tree.deletionPause`); see the module comment
+ * for its guarantees.
+ *
+ * @example
+ * ```ts
+ * {
+ *   using guard = tree.deletionPause.acquire();
+ *   // ... link the files of the current version: none of them is deleted meanwhile ...
+ * } // released: deletions queued in the meantime run now
+ * ```
+ */
 export class DeletionPause {
   #active = 0;
   #queue: Pending[] = [];

@@ -13,6 +13,7 @@ import { parseVersionFileName } from "./persist.ts";
 
 /** Subdirectories whose presence means a tree was (being) created here. */
 export const TABLES_DIR_NAME = "tables";
+/** The subdirectory of a blob tree's directory that holds its blob files (`<path>/blobs/`). */
 export const BLOBS_DIR_NAME = "blobs";
 
 /**

@@ -85,11 +85,15 @@ export interface BlobFileRecord {
 
 /** Everything a version file holds: enough to rebuild the {@link Version} with the tables opened. */
 export interface VersionRecord {
+  /** The version's number: its file is `v<id>`, and the `current` pointer names the live one. */
   readonly id: number;
+  /** A plain tree or a blob tree: opening it as the other kind fails. */
   readonly treeKind: TreeKind;
+  /** The name of the comparator the tables are sorted by; reopening with another fails. */
   readonly comparatorName: string;
   /** Exactly {@link LEVEL_COUNT} levels → runs (L0 newest first) → tables in key order. Runs are never empty. */
   readonly levels: readonly (readonly (readonly VersionTableRecord[])[])[];
+  /** The blob files of a blob tree (empty for a plain tree). */
   readonly blobFiles: readonly BlobFileRecord[];
   /**
    * Journal files numbered below this hold only writes that are in this version's tables (they may be

@@ -29,9 +29,13 @@ export interface BlobFileHandle {
 
 /** An immutable snapshot of the tree's files. L0 runs are newest first. */
 export class Version<T extends TableHandle, B extends BlobFileHandle = BlobFileHandle> {
+  /** The version's number: each transition makes the next one; the version file is named after it. */
   readonly id: number;
+  /** Whether the tree is a plain tree or a blob tree. */
   readonly treeKind: TreeKind;
+  /** The key order the runs are sorted in. */
   readonly comparator: Comparator;
+  /** Exactly {@link LEVEL_COUNT} levels, L0 first. */
   readonly levels: readonly Level<T>[];
   /** Sorted by id. */
   readonly blobFiles: readonly B[];
@@ -87,14 +91,17 @@ export class Version<T extends TableHandle, B extends BlobFileHandle = BlobFileH
     return level;
   }
 
+  /** Tables in the whole version. */
   get tableCount(): number {
     return this.#tableIndex().size;
   }
 
+  /** Runs in L0: each flush adds one, and a read may have to look in every one of them. */
   get l0RunCount(): number {
     return this.level(0).runs.length;
   }
 
+  /** Tables in level `index`. */
   levelTableCount(index: number): number {
     return this.level(index).tableCount;
   }
@@ -104,6 +111,7 @@ export class Version<T extends TableHandle, B extends BlobFileHandle = BlobFileH
     for (const level of this.levels) yield* level.tables();
   }
 
+  /** Table `id`, or `undefined` when the version does not list it. */
   getTable(id: number): T | undefined {
     return this.#tableIndex().get(id)?.table;
   }

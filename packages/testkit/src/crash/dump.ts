@@ -2,6 +2,7 @@ import type { DirInode, Inode } from "./inode.ts";
 
 /** One path of {@link CrashFs.dump}. */
 export interface CrashDumpEntry {
+  /** Whether the path is a file or a directory. */
   readonly kind: "file" | "dir";
   /** Inode number: hard links show the same one. */
   readonly ino: number;

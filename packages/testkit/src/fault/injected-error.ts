@@ -1,7 +1,10 @@
 import { fsError, type FsError } from "@talus/fs";
 
 /** An error thrown by a {@link FaultFs} rule rather than by the filesystem underneath. */
-export type InjectedFsError = FsError & { readonly injected: true };
+export type InjectedFsError = FsError & {
+  /** Marks the error as planned by a rule (real filesystem errors do not have it). */
+  readonly injected: true;
+};
 
 /**
  * Builds the error a rule throws. It is shaped exactly like a real one (code, errno, syscall, path) so

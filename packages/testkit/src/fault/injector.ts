@@ -13,14 +13,21 @@ import { RuleState, type FaultCode, type FaultRule } from "./rules.ts";
 export interface InjectedFault {
   /** Index of the rule that fired, in the FaultFs's current rule list. */
   readonly rule: number;
+  /** The kind of operation that failed. */
   readonly op: FsOpKind;
   /** The path the rule matched: for `rename`/`hardLink` the source if it matched, else the destination. */
   readonly path: string;
+  /** The errno code of the error thrown. */
   readonly code: FaultCode;
   /** The global number of the failed operation: the first operation the FaultFs saw is call 1. */
   readonly call: number;
   /** For a torn write: bytes that reached the inner file, of the buffer's length. */
-  readonly torn?: { readonly written: number; readonly of: number };
+  readonly torn?: {
+    /** Bytes written through to the inner file. */
+    readonly written: number;
+    /** The length of the buffer the write was given. */
+    readonly of: number;
+  };
 }
 
 /** A rule that fired on a call that has not been failed yet (a torn write still has its prefix to write). */

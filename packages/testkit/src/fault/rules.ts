@@ -16,6 +16,7 @@ export type FaultCode = "EIO" | "ENOSPC" | "EACCES" | "EINTR";
  * then the error is thrown. On any operation other than `write` it is a plain error with its `code`.
  */
 export interface TornWriteFault {
+  /** Marks the fault as a torn write (rather than a plain errno code). */
   readonly torn: true;
   /** The error thrown after the prefix; default `EIO`. */
   readonly code?: "EIO" | "ENOSPC";
@@ -54,6 +55,7 @@ export interface FaultRule {
   readonly probability?: number;
   /** Seed of the rule's random choices (`probability`, torn lengths); default 0, so runs replay. */
   readonly seed?: number;
+  /** What the rule does when it fires: the errno code to throw, or a {@link TornWriteFault}. */
   readonly error: FaultError;
 }
 

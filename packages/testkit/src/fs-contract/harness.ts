@@ -12,7 +12,9 @@ import type { Fs, FsDirEntry, FsFile, FsOpenOptions } from "@talus/fs";
  * `describe`/`it` all fit, so testkit depends on none of them.
  */
 export interface ContractTestApi {
+  /** Declares a group of cases; `fn` declares them synchronously. */
   describe(name: string, fn: () => void): void;
+  /** Declares one case; `fn` may return a promise, which the runner awaits. */
   it(name: string, fn: () => void | Promise<void>): void;
 }
 
@@ -40,11 +42,13 @@ export interface FsCapabilities {
 
 /** One fresh instance of the backend under test, as a factory returns it for a single case. */
 export interface FsUnderTest {
+  /** The backend instance the case runs against. */
   readonly fs: Fs;
   /** An existing, empty directory the case may fill as it likes. */
   readonly root: string;
   /** Called once the case has finished, pass or fail (e.g. to remove a temp directory). */
   cleanup?(): void;
+  /** What the backend lacks, if anything; every capability defaults to present. */
   readonly capabilities?: FsCapabilities;
 }
 

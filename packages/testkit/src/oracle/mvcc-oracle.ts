@@ -35,8 +35,11 @@ export type OracleKind = "value" | "tombstone" | "weakTombstone" | "merge";
 
 /** One stored version. Keys and values are the oracle's own copies; do not mutate them. */
 export interface OracleVersion {
+  /** The user key. */
   readonly key: Uint8Array;
+  /** The seqno it was written at: reads at seqnos above it see it. */
   readonly seqno: number;
+  /** A value, a (weak) tombstone or a merge operand. */
   readonly kind: OracleKind;
   /** The value; for a merge version, its newest operand. */
   readonly value: Uint8Array;
@@ -52,7 +55,9 @@ export interface OracleVersion {
  * be passed as they are): `merge(key, base | undefined, operandsOldestFirst)`.
  */
 export interface OracleMergeOperator {
+  /** The engine operator's name; the oracle does not use it. */
   readonly name?: string;
+  /** Combines `operands` (oldest first) with `base` (`undefined`: nothing under them) into the value a read returns. */
   merge(key: Uint8Array, base: Uint8Array | undefined, operands: readonly Uint8Array[]): Uint8Array;
 }
 
@@ -67,9 +72,13 @@ export interface MvccOracleOptions {
  * `end` undefined means the end of the key space (what a prefix of 0xff bytes only deletes).
  */
 export interface OracleRangeTombstone {
+  /** Tells a range tombstone from an {@link OracleVersion} in an {@link OracleEntry}. */
   readonly kind: "rangeTombstone";
+  /** First key deleted (inclusive). */
   readonly start: Uint8Array;
+  /** End of the deleted range (exclusive); undefined: the end of the key space. */
   readonly end: Uint8Array | undefined;
+  /** The seqno it was written at: it deletes older versions, for reads above it. */
   readonly seqno: number;
 }
 
@@ -78,16 +87,59 @@ export type OracleEntry = OracleVersion | OracleRangeTombstone;
 
 /** One operation of a write batch ({@link MvccOracle.applyBatch}); `end` undefined is unbounded. */
 export type OracleBatchOp =
-  | { readonly op: "insert"; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly op: "remove"; readonly key: Uint8Array }
-  | { readonly op: "removeWeak"; readonly key: Uint8Array }
-  | { readonly op: "merge"; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly op: "removeRange"; readonly start: Uint8Array; readonly end: Uint8Array | undefined };
+  | {
+      /** Writes `value` under `key`. */
+      readonly op: "insert";
+      /** The key written. */
+      readonly key: Uint8Array;
+      /** The value written. */
+      readonly value: Uint8Array;
+    }
+  | {
+      /** Deletes `key` (a tombstone). */
+      readonly op: "remove";
+      /** The key deleted. */
+      readonly key: Uint8Array;
+    }
+  | {
+      /** Deletes `key` weakly (a weak tombstone). */
+      readonly op: "removeWeak";
+      /** The key deleted. */
+      readonly key: Uint8Array;
+    }
+  | {
+      /** Adds the merge operand `value` to `key`. */
+      readonly op: "merge";
+      /** The key merged into. */
+      readonly key: Uint8Array;
+      /** The operand. */
+      readonly value: Uint8Array;
+    }
+  | {
+      /** Deletes the keys `start <= k < end`. */
+      readonly op: "removeRange";
+      /** First key deleted (inclusive). */
+      readonly start: Uint8Array;
+      /** End of the deleted range (exclusive); undefined: the end of the key space. */
+      readonly end: Uint8Array | undefined;
+    };
 
 /** One entry of a bulk ingestion ({@link MvccOracle.ingest}). */
 export type OracleIngestEntry =
-  | { readonly kind: "value"; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly kind: "tombstone" | "weakTombstone"; readonly key: Uint8Array };
+  | {
+      /** A value. */
+      readonly kind: "value";
+      /** The key. */
+      readonly key: Uint8Array;
+      /** The value's bytes. */
+      readonly value: Uint8Array;
+    }
+  | {
+      /** A deletion of the key (a tombstone or a weak tombstone). */
+      readonly kind: "tombstone" | "weakTombstone";
+      /** The key deleted. */
+      readonly key: Uint8Array;
+    };
 
 /**
  * What a compaction filter decided about one version ({@link MvccOracle.filterAt}), as the engine's
@@ -95,14 +147,27 @@ export type OracleIngestEntry =
  * `"destroy"` (gone without a tombstone: older versions show again); `{ replace }` (new bytes, the same
  * kind: a merge operand stays an operand).
  */
-export type OracleFilterVerdict = "keep" | "remove" | "removeWeak" | "destroy" | { readonly replace: Uint8Array };
+export type OracleFilterVerdict =
+  | "keep"
+  | "remove"
+  | "removeWeak"
+  | "destroy"
+  | {
+      /** The version's new bytes. */
+      readonly replace: Uint8Array;
+    };
 
 /** Range bounds in the tree's convention; when several lower (or upper) bounds are given, all apply. */
 export interface OracleRange {
+  /** Only keys greater than this. */
   readonly gt?: Uint8Array;
+  /** Only keys greater than or equal to this. */
   readonly gte?: Uint8Array;
+  /** Only keys less than this. */
   readonly lt?: Uint8Array;
+  /** Only keys less than or equal to this. */
   readonly lte?: Uint8Array;
+  /** From the largest key down. */
   readonly reverse?: boolean;
   /** At most this many entries; `undefined`, `-1` and `Infinity` mean no limit. */
   readonly limit?: number;
@@ -163,6 +228,7 @@ interface ClearPoint {
  * ```
  */
 export class MvccOracle {
+  /** The user-key order (the constructor's `compare`, bytewise by default). */
   readonly compare: OracleCompare;
   /** Folds merge operands on reads (undefined: the newest operand is the value). */
   readonly mergeOperator: OracleMergeOperator | undefined;
@@ -190,10 +256,12 @@ export class MvccOracle {
 
   // ---- writes ---------------------------------------------------------------------------------
 
+  /** A value: `value` under `key` at `seqno`. A second version of the key at the same seqno throws. */
   insert(key: Uint8Array, value: Uint8Array, seqno: number): void {
     this.#add(key, seqno, "value", value);
   }
 
+  /** A tombstone at `seqno`: reads above it no longer see the older versions of `key`. Same-seqno rule as {@link insert}. */
   remove(key: Uint8Array, seqno: number): void {
     this.#add(key, seqno, "tombstone", EMPTY);
   }
@@ -375,7 +443,14 @@ export class MvccOracle {
    * visible version is not a merge operand, or when there is no operator): what the engine passes to its
    * operator, operands oldest first.
    */
-  mergeInputs(key: Uint8Array, readSeqno: number): { base: Uint8Array | undefined; operands: Uint8Array[] } | undefined {
+  mergeInputs(key: Uint8Array, readSeqno: number):
+    | {
+        /** The value under the operands, or undefined when they lie on a deletion, a range tombstone or nothing. */
+        base: Uint8Array | undefined;
+        /** The operands the read folds, oldest first. */
+        operands: Uint8Array[];
+      }
+    | undefined {
     const { index, found } = this.#search(key);
     if (!found || this.mergeOperator === undefined) return undefined;
     return this.#mergeInputs(this.#entries[index] as KeyEntry, readSeqno);

@@ -17,13 +17,16 @@ import { BLOB_FOOTER_TAIL_SIZE, blobFooterOffset, decodeBlobFooter, decodeBlobFo
 import { BLOB_FILE_HEADER_SIZE, checkBlobFileHeader, decodeRecordHeader, RECORD_HEADER_SIZE, recordDataChecksum, recordSize, type RecordHeader } from "./format.ts";
 import { decodeStoredValue } from "./stored-value.ts";
 
-/** What the caller knows the file must be (from a version file), checked at open. */
 /** Window of a {@link BlobFile.sequentialReader}: 32 records of 4 KiB per system call. */
 export const SEQUENTIAL_WINDOW_BYTES = 128 * 1024;
 
+/** What the caller knows the file must be (from a version file), checked at open. */
 export interface BlobFileOpenOptions {
+  /** The blob file id its footer must record; another is `CORRUPTION`. */
   readonly expectedId?: number;
+  /** The file's length in bytes; another is `CORRUPTION`. */
   readonly expectedFileSize?: number;
+  /** The footer's {@link BlobFileMeta.fileChecksum}; another is `CORRUPTION` (a swapped or rewritten file). */
   readonly expectedFileChecksum?: number;
   /**
    * Serve {@link BlobFile.read} from a memory map of the file where the filesystem offers one
@@ -40,6 +43,7 @@ export interface BlobFileOpenOptions {
  * Its byte arrays are the caller's own.
  */
 export interface BlobRecord extends StoredBlob {
+  /** The handle that points at this record (what a table stores for it). */
   readonly handle: BlobHandle;
   /** The value, decompressed when stored compressed (a fresh buffer then; else `stored` itself). */
   value(): Uint8Array;
@@ -59,7 +63,9 @@ export interface BlobRecord extends StoredBlob {
  * ```
  */
 export class BlobFile {
+  /** The file's path. */
   readonly path: string;
+  /** What the footer says about the file (id, sizes, counts, key bounds, codec). */
   readonly meta: BlobFileMeta;
   readonly #file: FsFile;
   /** Where the records end and the footer begins. */
@@ -114,6 +120,7 @@ export class BlobFile {
     }
   }
 
+  /** The blob file id, from its footer (what handles into it carry as `blobFileId`). */
   get id(): number {
     return this.meta.id;
   }
@@ -154,7 +161,10 @@ export class BlobFile {
    * its next call: copy them, or write them out, before asking for the next record. Records out of
    * order are still read correctly, at the cost of a window fill each.
    */
-  sequentialReader(windowBytes = SEQUENTIAL_WINDOW_BYTES): { readStored(handle: BlobHandle, key?: Uint8Array): StoredBlob } {
+  sequentialReader(windowBytes = SEQUENTIAL_WINDOW_BYTES): {
+    /** {@link BlobFile.readStored} through the window: the stored bytes are valid until the next call. */
+    readStored(handle: BlobHandle, key?: Uint8Array): StoredBlob;
+  } {
     this.#checkOpen();
     const window = new ReadAheadWindow(this.#file, this.path, this.#recordsEnd, windowBytes);
     return { readStored: (handle, key) => this.#readStored(handle, key, (position, length, what) => window.view(position, length, what)) };

@@ -27,6 +27,7 @@ import { encodeBlobFooter, type BlobFileMeta } from "./footer.ts";
 import { BLOB_FORMAT_VERSION, encodeBlobFileHeader, encodeRecordHeader, MAX_BLOB_KEY_BYTES, MAX_BLOB_VALUE_BYTES, RECORD_HEADER_SIZE, recordDataChecksum } from "./format.ts";
 import { encodeStoredValue } from "./stored-value.ts";
 
+/** Options of a {@link BlobFileWriter}. */
 export interface BlobFileWriterOptions {
   /** The file's id, recorded in its footer and in every handle to it. */
   readonly blobFileId: number;
@@ -41,11 +42,15 @@ export interface BlobFileWriterOptions {
  * `BlobFile.scan()` yields (../blob-file/blob-reader.ts) is one.
  */
 export interface StoredBlob {
+  /** The key the value was written under. */
   readonly key: Uint8Array;
+  /** The seqno the value was written at. */
   readonly seqno: number;
   /** 0: `stored` is the value as is; else the id of the codec that compressed it. */
   readonly codecId: number;
+  /** The value's bytes as the file holds them (compressed when `codecId` is not 0). */
   readonly stored: Uint8Array;
+  /** The value's length once decompressed. */
   readonly uncompressedSize: number;
   /**
    * The record's data checksum as read, and checked, from the file it comes from: a copy of the record
@@ -110,8 +115,11 @@ export function checkStoredBlob(record: StoredBlob): void {
  * ```
  */
 export class BlobFileWriter {
+  /** The file being written. */
   readonly path: string;
+  /** The blob file id (`blobFileId` of the options), recorded in the footer and in every handle. */
   readonly id: number;
+  /** The codec tried on every value (`"none"` unless the options say otherwise). */
   readonly codec: BlobCodecName;
   readonly #fs: Fs;
   readonly #file: FsFile;

@@ -62,12 +62,15 @@ const MIN_RECORD_SIZE = RECORD_HEADER_SIZE + 1;
  * ```
  */
 export interface BlobFileMeta {
+  /** The blob file id the writer was given. */
   readonly id: number;
+  /** The format version the file was written in ({@link BLOB_FORMAT_VERSION} for this build). */
   readonly formatVersion: number;
   /** Length of the file in bytes, footer included. */
   readonly fileSize: number;
   /** CRC-32 of the file's bytes before the footer (what a version file records for it). */
   readonly fileChecksum: number;
+  /** Records (values) in the file. */
   readonly recordCount: number;
   /** Sum of the value lengths, as the caller wrote them. */
   readonly uncompressedBytes: number;

@@ -15,6 +15,7 @@ import type { BlobFileMeta } from "./footer.ts";
 /** Default {@link RotatingBlobWriterOptions.targetFileSize}: 64 MiB. */
 export const DEFAULT_BLOB_FILE_SIZE = 64 * 1024 * 1024;
 
+/** Options of a {@link RotatingBlobWriter}. */
 export interface RotatingBlobWriterOptions {
   /**
    * Hands out the id of each new file, called when the file's first record arrives (never for a file
@@ -52,6 +53,7 @@ export function blobFilePath(directory: string, id: number): string {
  * ```
  */
 export class RotatingBlobWriter {
+  /** The directory the blob files are created in (`<dir>/<id>`). */
   readonly directory: string;
   readonly #fs: Fs;
   readonly #options: RotatingBlobWriterOptions;

@@ -13,30 +13,14 @@ import { resolveKvSeparation, type KvSeparationOptions } from "./options.ts";
 
 /** `Tree.open`'s options plus `kvSeparation` (every field optional, the reference's defaults). */
 export interface BlobTreeOptions extends Omit<TreeOptions, "valueLog"> {
+  /** How values are separated: threshold, blob file size, garbage collection, compression. */
   readonly kvSeparation?: KvSeparationOptions;
 }
 
 /** A blob tree: a {@link Tree} whose large values live in blob files. */
 export type BlobTree = Tree;
 
-/**
- * Opens (creating if needed) the blob tree at `options.path`.
- *
- * @example
- * ```ts
- * import { MemFs } from "@talus/fs";
- * import { SequenceNumberCounter } from "@talus/lsm-core";
- * import { BlobTree } from "@talus/vlog";
- *
- * const seqno = new SequenceNumberCounter();
- * const tree = await BlobTree.open({ path: "/photos", fs: new MemFs(), seqno, kvSeparation: { separationThreshold: 4096 } });
- * tree.insert("cat.jpg", new Uint8Array(100_000), seqno.next());
- * await tree.flushActiveMemtable(0); // the 100 kB value goes to blobs/, the table keeps a handle
- * tree.get("cat.jpg", seqno.get())?.length; // 100000
- * tree.blobFileCount(); // 1
- * await tree.close();
- * ```
- */
+/** `BlobTree.open` (documented there). */
 async function open(options: BlobTreeOptions): Promise<BlobTree> {
   if (typeof options !== "object" || options === null) throw new TypeError("BlobTree.open needs an options object");
   if (typeof options.path !== "string" || options.path.length === 0) throw new TypeError("options.path must be a non-empty string");
@@ -54,4 +38,24 @@ function joinPath(dir: string, name: string): string {
 }
 
 /** Opens blob trees: `BlobTree.open(options)`. */
-export const BlobTree = { open } as const;
+export const BlobTree = {
+  /**
+   * Opens (creating if needed) the blob tree at `options.path`.
+   *
+   * @example
+   * ```ts
+   * import { MemFs } from "@talus/fs";
+   * import { SequenceNumberCounter } from "@talus/lsm-core";
+   * import { BlobTree } from "@talus/vlog";
+   *
+   * const seqno = new SequenceNumberCounter();
+   * const tree = await BlobTree.open({ path: "/photos", fs: new MemFs(), seqno, kvSeparation: { separationThreshold: 4096 } });
+   * tree.insert("cat.jpg", new Uint8Array(100_000), seqno.next());
+   * await tree.flushActiveMemtable(0); // the 100 kB value goes to blobs/, the table keeps a handle
+   * tree.get("cat.jpg", seqno.get())?.length; // 100000
+   * tree.blobFileCount(); // 1
+   * await tree.close();
+   * ```
+   */
+  open,
+} as const;

@@ -14,13 +14,38 @@ import { BlobFile, blobFilePath, MAX_BLOB_VALUE_BYTES, RotatingBlobWriter, type 
 import { decodeBlobHandle, encodeBlobHandle } from "../handle.ts";
 import type { ResolvedKvSeparation } from "./options.ts";
 
+/** The most blob files a {@link BlobValueLog} keeps open for reads; the least recently used one is closed beyond it. */
 export const MAX_OPEN_BLOB_FILES = 128;
 
+/**
+ * The lsm-core `ValueLog` of a blob tree: writes values into blob files in `dir` (rotating at
+ * `fileTargetSize`), reads them back by handle, and describes and verifies the files for recovery and
+ * garbage collection. `BlobTree.open` makes one; build one yourself only to pass `valueLog` to `Tree.open`
+ * directly, with every option given (no defaults are filled in, nothing is checked).
+ *
+ * @example
+ * ```ts
+ * import { StdFs } from "@talus/fs";
+ * import { Tree } from "@talus/lsm-core";
+ * import { BlobValueLog } from "@talus/vlog";
+ *
+ * const fs = new StdFs();
+ * const valueLog = new BlobValueLog(fs, "/db/blobs", {
+ *   separationThreshold: 1024,
+ *   fileTargetSize: 64 * 1024 * 1024,
+ *   stalenessThreshold: 0.25,
+ *   ageCutoff: 0.25,
+ *   compression: "none",
+ * }, true); // true: read through memory maps, as BlobTree.open does unless `mapTables: false`
+ * const tree = await Tree.open({ path: "/db", fs, valueLog }); // a blob tree, like BlobTree.open({ path: "/db" })
+ * ```
+ */
 export class BlobValueLog implements ValueLog {
   readonly separationThreshold: number;
   readonly maxValueBytes = MAX_BLOB_VALUE_BYTES;
   readonly stalenessThreshold: number;
   readonly ageCutoff: number;
+  /** The directory of the blob files (`<tree>/blobs`). */
   readonly dir: string;
   readonly #fs: Fs;
   readonly #options: ResolvedKvSeparation;

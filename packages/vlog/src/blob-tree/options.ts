@@ -7,6 +7,18 @@ import { MAX_TABLE_VALUE_BYTES } from "@talus/lsm-core";
 import { DEFAULT_BLOB_FILE_SIZE } from "../blob-file/index.ts";
 import type { BlobCodecName } from "../blob-file/index.ts";
 
+/**
+ * The `kvSeparation` option of {@link BlobTree.open}: which values go to blob files, how big the files get,
+ * when their garbage is collected and whether values are compressed. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * const tree = await BlobTree.open({
+ *   path: "/photos",
+ *   kvSeparation: { separationThreshold: 4096, stalenessThreshold: 0.5, compression: "lz4" },
+ * });
+ * ```
+ */
 export interface KvSeparationOptions {
   /** Values of at least this many bytes go to blob files (default 1024). */
   readonly separationThreshold?: number;
@@ -31,8 +43,11 @@ export interface ResolvedKvSeparation {
   readonly compression: BlobCodecName;
 }
 
+/** Default {@link KvSeparationOptions.separationThreshold}: values of 1 KiB or more are separated. */
 export const DEFAULT_SEPARATION_THRESHOLD = 1024;
+/** Default {@link KvSeparationOptions.stalenessThreshold}: a blob file a quarter garbage is stale. */
 export const DEFAULT_STALENESS_THRESHOLD = 0.25;
+/** Default {@link KvSeparationOptions.ageCutoff}: a compaction relocates the oldest quarter of its stale candidates. */
 export const DEFAULT_AGE_CUTOFF = 0.25;
 
 /** Fills in defaults and validates; a bad option throws `TypeError` / `RangeError` before anything is opened. */

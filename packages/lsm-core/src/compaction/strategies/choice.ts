@@ -67,12 +67,17 @@ export interface DropChoice {
   readonly tableIds: readonly number[];
 }
 
+/** What a strategy decides, by `kind`: leave the tree alone, move tables down, merge them, or drop them. */
 export type CompactionChoice = NothingChoice | MoveChoice | MergeChoice | DropChoice;
 
 /** A compaction policy: looks at a version and decides the next job, without performing it. */
 export interface CompactionStrategy {
   /** "LeveledCompaction", "SizeTieredCompaction", "FifoCompaction", "MajorCompaction", ... */
   readonly name: string;
+  /**
+   * The next job for `version`, never involving a table in `context.busy`, or `{ kind: "nothing" }`. Reads
+   * only: the engine performs the choice.
+   */
   choose(version: Version<CompactionTable>, context: CompactionContext): CompactionChoice;
 }
 

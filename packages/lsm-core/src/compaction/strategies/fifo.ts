@@ -47,6 +47,7 @@ export interface FifoOptions {
  */
 export class Fifo implements CompactionStrategy {
   readonly name = "FifoCompaction";
+  /** Most bytes the tree may hold (L0 tables plus blob files) before its oldest tables are dropped. */
   readonly limitBytes: number;
   /** `undefined` when the TTL is off. */
   readonly ttlSeconds: number | undefined;

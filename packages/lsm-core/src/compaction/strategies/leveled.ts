@@ -88,6 +88,7 @@ const LAST_LEVEL = LEVEL_COUNT - 1;
  */
 export class Leveled implements CompactionStrategy {
   readonly name = "LeveledCompaction";
+  /** The options given, with every default filled in (frozen). */
   readonly options: ResolvedLeveledOptions;
 
   constructor(options?: LeveledOptions) {

@@ -57,6 +57,7 @@ export interface ResolvedSizeTieredOptions {
  */
 export class SizeTiered implements CompactionStrategy {
   readonly name = "SizeTieredCompaction";
+  /** The options given, with every default filled in (frozen). */
   readonly options: ResolvedSizeTieredOptions;
 
   constructor(options?: SizeTieredOptions) {
