@@ -33,6 +33,16 @@ for (const pkg of readdirSync("packages")) {
   }
   passed += r.numPassedTests;
   failed += r.numFailedTests + brokenSuites;
+  // Suites run outside vitest (abstract-level's compliance suite under tape, in @talus/level) leave a
+  // compliance.json: its assertions count like tests.
+  const compliance = join(dir, "test-results", "compliance.json");
+  if (existsSync(compliance)) {
+    const c = JSON.parse(readFileSync(compliance, "utf8"));
+    console.log(`${pkg}: compliance suite ${c.passed} passed, ${c.failed} failed`);
+    for (const config of c.configs ?? []) for (const f of config.failures ?? []) console.log(`  FAILED compliance ${config.config}: ${String(f).split("\n")[0].slice(0, 300)}`);
+    passed += Number(c.passed);
+    failed += Number(c.failed);
+  }
 }
 if (testStatus !== "0" && failed === 0) failed = 1; // the runner failed in a way no report shows
 console.log(`${passed} passed, ${failed} failed`);
