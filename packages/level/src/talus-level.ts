@@ -98,6 +98,7 @@ export interface TalusLevelOptions<K, V> extends AbstractDatabaseOptions<K, V>, 
 
 /** `sync: true`: resolve once the write is durable (the journal's group commit, `tree.persist()`). */
 export interface TalusWriteOptions {
+  /** Resolve only once the write is durable (`tree.persist()`: one fsync shared by concurrent writers). */
   readonly sync?: boolean;
 }
 
@@ -157,12 +158,19 @@ function format(bytes: Uint8Array, encoding: string | undefined): Uint8Array {
 // The write methods' option types with `sync` (merged into the class's instance type, as classic-level's
 // declarations do; `chainedBatch.write({ sync: true })` takes it too).
 export interface TalusLevel<KDefault, VDefault> {
+  /** Writes `value` under `key` (in the journal and the memtable; durable at the next persist or sync write). */
   put(key: KDefault, value: VDefault): Promise<void>;
+  /** Writes `value` under `key`; with `sync: true`, resolves once it is durable. */
   put<K = KDefault, V = VDefault>(key: K, value: V, options: TalusPutOptions<K, V>): Promise<void>;
+  /** Deletes `key`. */
   del(key: KDefault): Promise<void>;
+  /** Deletes `key`; with `sync: true`, resolves once the deletion is durable. */
   del<K = KDefault>(key: K, options: TalusDelOptions<K>): Promise<void>;
+  /** Applies every operation at once (one journal record, one seqno): all visible together, all or nothing after a crash. */
   batch(operations: Array<AbstractBatchOperation<this, KDefault, VDefault>>): Promise<void>;
+  /** {@link TalusLevel.batch} with options; `sync: true` resolves once the batch is durable. */
   batch<K = KDefault, V = VDefault>(operations: Array<AbstractBatchOperation<this, K, V>>, options: TalusBatchOptions<K, V>): Promise<void>;
+  /** A chained batch (`.put().del().write()`), applied atomically by `write()`. */
   batch(): AbstractChainedBatch<this, KDefault, VDefault>;
 }
 
@@ -225,6 +233,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
 
   // ---- open and close -------------------------------------------------------------------------
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _open(openOptions: PrivateOpenOptions): Promise<void> {
     const options: PrivateOpenOptions = { ...this.#options, ...openOptions };
     const fs = options.fs ?? new StdFs();
@@ -255,6 +264,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     this.#maxValueBytes = blob === false ? MAX_TABLE_VALUE_BYTES : MAX_BLOB_VALUE_BYTES;
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _close(): Promise<void> {
     const tree = this.#tree;
     this.#tree = undefined;
@@ -269,10 +279,12 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
 
   // ---- reads ----------------------------------------------------------------------------------
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _get(key: Uint8Array, options: PrivateReadOptions): Promise<Uint8Array | undefined> {
     return this._getSync(key, options);
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   _getSync(key: Uint8Array, options: PrivateReadOptions): Uint8Array | undefined {
     const tree = this.#openTree();
     let value: Uint8Array | undefined;
@@ -284,6 +296,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     return value === undefined ? undefined : format(value, options.valueEncoding);
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _getMany(keys: Uint8Array[], options: PrivateReadOptions): Promise<Array<Uint8Array | undefined>> {
     const tree = this.#openTree();
     let values: Array<Uint8Array | undefined>;
@@ -295,6 +308,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     return values.map((value) => (value === undefined ? undefined : format(value, options.valueEncoding)));
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _has(key: Uint8Array, options: PrivateReadOptions): Promise<boolean> {
     const tree = this.#openTree();
     try {
@@ -304,6 +318,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     }
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _hasMany(keys: Uint8Array[], options: PrivateReadOptions): Promise<boolean[]> {
     const tree = this.#openTree();
     try {
@@ -314,18 +329,22 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     }
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   _iterator(options: PrivateIteratorOptions): TalusIterator {
     return new TalusIterator(this as never, options, this.#cursor(options));
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   _keys(options: PrivateIteratorOptions): TalusKeyIterator {
     return new TalusKeyIterator(this as never, options, this.#cursor(options));
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   _values(options: PrivateIteratorOptions): TalusValueIterator {
     return new TalusValueIterator(this as never, options, this.#cursor(options));
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   _snapshot(options: object): TalusSnapshot {
     try {
       return new TalusSnapshot(options, this.#openTree());
@@ -336,6 +355,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
 
   // ---- writes ---------------------------------------------------------------------------------
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _put(key: Uint8Array, value: Uint8Array, options: PrivateWriteOptions): Promise<void> {
     if (this.#gate !== undefined || stalled(this.#tree)) await this.#admit();
     const tree = this.#openTree();
@@ -348,6 +368,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     if (options.sync === true) await persist(tree);
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _del(key: Uint8Array, options: PrivateWriteOptions): Promise<void> {
     if (this.#gate !== undefined || stalled(this.#tree)) await this.#admit();
     const tree = this.#openTree();
@@ -359,6 +380,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     if (options.sync === true) await persist(tree);
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _batch(operations: readonly PrivateOperation[], options: PrivateWriteOptions): Promise<void> {
     if (this.#gate !== undefined || stalled(this.#tree)) await this.#admit();
     const tree = this.#openTree();
@@ -387,6 +409,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     if (options.sync === true) await persist(tree);
   }
 
+  /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
   async _clear(options: PrivateClearOptions): Promise<void> {
     if (this.#gate !== undefined || stalled(this.#tree)) await this.#admit();
     const tree = this.#openTree();

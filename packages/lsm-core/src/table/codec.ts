@@ -21,9 +21,11 @@ import { lz4CompressReusingBuffer, lz4Decompress } from "./lz4.ts";
 export interface CompressionCodec {
   /** Written into every block compressed with it: 1..255, never reused for another algorithm. */
   readonly id: number;
+  /** The codec's name, as the `compression` option and `codecByName` take it ("none", "lz4", "deflate"). */
   readonly name: string;
   /** May return a view of a buffer it reuses on its next call (LZ4 does): use or copy it before then. */
   compress(data: Uint8Array): Uint8Array;
+  /** Returns exactly the bytes `compress` was given; throws on input it did not produce or that would exceed `maxLength` bytes. */
   decompress(data: Uint8Array, maxLength: number): Uint8Array;
 }
 

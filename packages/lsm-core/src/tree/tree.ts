@@ -396,10 +396,12 @@ export class Tree {
     return rangeIterator(this.#state.history.forRead(seqno), range, seqno, { comparator, mergeOperator: o.mergeOperator, prefixProbe, resolver: this.#resolver });
   }
 
+  /** The smallest key visible at `seqno` and its value, or undefined when nothing is visible. */
   firstKeyValue(seqno: number): [Uint8Array, Uint8Array] | undefined {
     return first(this.range({ limit: 1 }, seqno));
   }
 
+  /** The largest key visible at `seqno` and its value, or undefined when nothing is visible. */
   lastKeyValue(seqno: number): [Uint8Array, Uint8Array] | undefined {
     return first(this.range({ reverse: true, limit: 1 }, seqno));
   }
@@ -416,6 +418,7 @@ export class Tree {
     return n;
   }
 
+  /** Whether no key is visible at `seqno` (reads at most one entry). */
   isEmpty(seqno: number): boolean {
     return this.firstKeyValue(seqno) === undefined;
   }
@@ -650,6 +653,7 @@ export class Tree {
 
   // ---- introspection --------------------------------------------------------------------------
 
+  /** Tables in the current version, all levels. */
   tableCount(): number {
     return this.#version().tableCount;
   }
@@ -659,6 +663,7 @@ export class Tree {
     return Number.isInteger(level) && level >= 0 && level < 7 ? this.#version().levelTableCount(level) : undefined;
   }
 
+  /** Sorted runs in L0 of the current version: each flush adds one, compactions merge them; maintenance stalls writers by this count. */
   l0RunCount(): number {
     return this.#version().l0RunCount;
   }
