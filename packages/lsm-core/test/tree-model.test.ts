@@ -77,6 +77,9 @@ describe("Tree model test: kept regression sequences", () => {
   });
 
   it("replays a hand-written sequence through every operation kind", { timeout: LONG }, async () => {
-    for (const config of CONFIGS) await replayRegression({ name: "every operation", config: config.name, ops: EVERY_OPERATION }, CONFIG_BY_NAME);
+    // Every configuration this machine can run (an IoUringFs one needs io_uring).
+    for (const config of CONFIGS) {
+      if (unavailableReason(config) === undefined) await replayRegression({ name: "every operation", config: config.name, ops: EVERY_OPERATION }, CONFIG_BY_NAME);
+    }
   });
 });
