@@ -277,6 +277,16 @@ export class Table implements TableBlockSource {
   }
 
   /**
+   * Whether data block `i` is at hand without a read: in the block cache, or held by a batch in progress
+   * ({@link fetchBlocks}). Touches nothing (no cache statistics, no LRU order).
+   */
+  hasBlock(i: number): boolean {
+    this.#checkOpen();
+    const offset = this.index().blockOffset(i);
+    return this.#cached.blocks.has(offset) || this.#fetched?.has(offset) === true;
+  }
+
+  /**
    * Holds the data blocks `wanted` (table and block number; duplicates are skipped, and so are tables
    * read through a memory map) for the lookups of one batch, reading those that are not in the block
    * cache with one {@link Fs.readMany} per filesystem. Each block read is checked (CRC-32), decoded and

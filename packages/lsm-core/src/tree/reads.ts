@@ -19,6 +19,7 @@ import type { ValueLog } from "../separation/value-log.ts";
 import { FULL_RANGE, type KeyRange } from "../iter/bounds.ts";
 import type { Comparator } from "../key/comparator.ts";
 import type { SuperVersion } from "./super-version.ts";
+import type { TreeVersion } from "./tree-version.ts";
 import { copyForCaller } from "../key/copy.ts";
 import { coverSeqno, type Fragment } from "../range-tombstone/fragments.ts";
 import { ScanCover } from "../range-tombstone/scan-cover.ts";
@@ -133,12 +134,15 @@ export class PointReader {
    * at the first level with a hit (a filter's false positive there leaves the deeper block to the
    * lookup's own read). In a level whose runs overlap (L0), runs after a table that may hold the read's
    * newest version are left out too: a hit there ends `find`'s walk of the level. So the batch reads
-   * only blocks the lookups read anyway, and none twice.
+   * only blocks the lookups read anyway, and none twice. When every table is mapped, or every block
+   * needed is in the cache already, there is nothing to batch: undefined, and the lookups run as `get`.
    */
   fetchFor(sv: SuperVersion, keys: readonly Uint8Array[], readSeqno: number): FetchedBlocks | undefined {
+    if (!hasUnmappedTables(sv.version)) return undefined;
     const probe = this.#probe;
+    let reads = 0;
+    // Repeats are left in: fetchBlocks skips them.
     const wanted: { table: Table; block: number }[] = [];
-    const seen = new Map<Table, Set<number>>();
     const memtables = sv.active.entryCount() > 0 || sv.sealed.length > 0;
     const levels = sv.version.levels;
     for (const key of keys) {
@@ -158,22 +162,16 @@ export class PointReader {
           maybe = true;
           const table = file.table;
           if (!table.mapped) {
-            let blocks = seen.get(table);
-            if (blocks === undefined) {
-              blocks = new Set();
-              seen.set(table, blocks);
-            }
-            if (!blocks.has(block)) {
-              blocks.add(block);
-              wanted.push({ table, block });
-            }
+            wanted.push({ table, block });
+            if (!table.hasBlock(block)) reads++;
           }
           if (file.maxSeqno + 1 >= readSeqno) break;
         }
         if (maybe) break;
       }
     }
-    return wanted.length === 0 ? undefined : Table.fetchBlocks(wanted);
+    // Nothing to read: the lookups store nothing in the cache that could push their blocks out.
+    return reads === 0 ? undefined : Table.fetchBlocks(wanted);
   }
 
   /**
@@ -187,6 +185,25 @@ export class PointReader {
     if (sv.hasRangeTombstones() && hit.seqno < rangeTombstoneCover(sv, key, readSeqno, hit.seqno)) return undefined;
     return (this.#log as ValueLog).valueSize(hit.value);
   }
+}
+
+/** Per version: whether any of its tables is read without a memory map (computed once; versions never change). */
+const UNMAPPED_TABLES = new WeakMap<TreeVersion, boolean>();
+
+/** Whether `version` has a table whose blocks are read from its file (not memory-mapped): one multiGet can batch. */
+function hasUnmappedTables(version: TreeVersion): boolean {
+  let unmapped = UNMAPPED_TABLES.get(version);
+  if (unmapped === undefined) {
+    unmapped = false;
+    for (const table of version.tables()) {
+      if (!table.table.mapped) {
+        unmapped = true;
+        break;
+      }
+    }
+    UNMAPPED_TABLES.set(version, unmapped);
+  }
+  return unmapped;
 }
 
 /**
