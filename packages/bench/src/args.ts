@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ENGINE_NAMES, ENGINES, runsOn, SKIPPED_WORKLOADS, WORKLOAD_NAMES, WORKLOADS, type EngineName, type TalusCompression, type WorkloadName } from "./catalog.ts";
+import { ENGINE_NAMES, ENGINES, runsOn, SKIPPED_WORKLOADS, WORKLOAD_NAMES, WORKLOADS, type EngineName, type TalusCompression, type TalusFsKind, type WorkloadName } from "./catalog.ts";
 import { PREFIX_MAX_NUM } from "./data.ts";
 import { isDocsSectionName } from "./docs.ts";
 
@@ -36,6 +36,8 @@ export interface RunOptions {
   readonly memtableMb: number;
   /** Talus table compression; "default" leaves the engine's per-level default (L0 none, deeper LZ4). */
   readonly talusCompression: TalusCompression;
+  /** The filesystem the Talus engines open their trees on (`talus@iouring` is on IoUringFs whatever this says). */
+  readonly fs: TalusFsKind;
   /** Block cache of Talus and classic-level, MiB (lmdb reads through the OS page cache). */
   readonly cacheMb: number;
   /** Talus block cache, MiB, overriding `cacheMb` for Talus only. */
@@ -77,6 +79,7 @@ export const DEFAULTS: RunOptions = {
   batch: 1000,
   memtableMb: 16,
   talusCompression: "default",
+  fs: "std",
   cacheMb: DEFAULT_CACHE_MB,
   talusCacheMb: undefined,
   seekNexts: 0,
@@ -101,7 +104,8 @@ Options:
                         writers each awaiting durability per write, on talus+journal, classic-level and lmdb)
   --engines a,b         ${ENGINE_NAMES.join(",")}
                         (talus:prefix: Talus with prefixscan's prefix extractor; prefixscan only;
-                        talus+journal: talus+compaction with the write-ahead journal; write workloads only)
+                        talus+journal: talus+compaction with the write-ahead journal; write workloads only;
+                        talus@iouring: talus on IoUringFs)
   --reps N              repetitions; tables show median (min-max) (default 1)
   --dir PATH            where the databases go (default the OS temp dir)
   --json FILE           write every measurement as JSON
@@ -113,6 +117,8 @@ Options:
   --memtable-mb N       Talus flush threshold in MiB (default 16)
   --talus-compression default|none|lz4
                         Talus table compression (default: the engine's, L0 none and deeper levels lz4)
+  --fs std|iouring      the filesystem of the Talus engines: StdFs, or IoUringFs (io_uring; refused where it is
+                        unavailable) (default std; talus@iouring is on IoUringFs either way)
   --cache-mb N          block cache of Talus and classic-level in MiB (default ${DEFAULT_CACHE_MB}, as the reference's db_bench)
   --talus-cache-mb N    Talus block cache in MiB, overriding --cache-mb for Talus only
   --seek-nexts N        entries read after each seek in seekrandom (default 0)
@@ -208,6 +214,12 @@ export function parseArgs(argv: readonly string[]): Command {
         const v = value();
         if (v !== "default" && v !== "none" && v !== "lz4") throw new ArgError(`--talus-compression must be default, none or lz4, got '${v}'`);
         o.talusCompression = v;
+        break;
+      }
+      case "--fs": {
+        const v = value();
+        if (v !== "std" && v !== "iouring") throw new ArgError(`--fs must be std or iouring, got '${v}'`);
+        o.fs = v;
         break;
       }
       case "--cache-mb":

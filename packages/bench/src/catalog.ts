@@ -5,7 +5,7 @@
  * @module
  */
 
-export const WORKLOAD_NAMES = ["fillseq", "ingest", "fillrandom", "fillsync", "fillsync64", "overwrite", "readrandom", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
+export const WORKLOAD_NAMES = ["fillseq", "ingest", "fillrandom", "fillsync", "fillsync64", "overwrite", "readrandom", "multiget", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** Which prefilled data set a workload starts from ("none": an empty database). */
@@ -28,6 +28,9 @@ export interface WorkloadInfo {
  * paths, and Talus' needs a journal (without one `persist()` flushes the memtable into a table per write).
  */
 const FILLSYNC_ENGINES: readonly EngineName[] = ["talus+journal", "classic-level", "lmdb"];
+
+/** Keys per multiGet call of the multiget workload. */
+export const MULTIGET_KEYS = 64;
 
 export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
   fillseq: { name: "fillseq", dataset: "none", writes: true, fill: true, measures: "inserts --num sequential keys into an empty database, until persisted" },
@@ -59,6 +62,15 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
   },
   overwrite: { name: "overwrite", dataset: "seq", writes: true, fill: true, measures: "rewrites --num uniformly chosen existing keys of the prefill, until persisted" },
   readrandom: { name: "readrandom", dataset: "seq", writes: false, fill: false, measures: "point reads of --num uniformly chosen existing keys on the reopened prefill" },
+  multiget: {
+    name: "multiget",
+    dataset: "seq",
+    writes: false,
+    fill: false,
+    measures:
+      `--reads multiGet calls of ${MULTIGET_KEYS} uniformly chosen existing keys each on the reopened prefill, with a cold block cache (Talus opened with no block cache, so every data block a call needs is read from its file, and mapTables: false, so that read goes through the Fs: one Fs.readMany per call); an op is one call of ${MULTIGET_KEYS} keys`,
+    engines: ["talus", "talus+compaction", "talus@iouring"],
+  },
   readseq: { name: "readseq", dataset: "seq", writes: false, fill: false, measures: "one forward scan over the reopened prefill, key and value of every entry" },
   seekrandom: { name: "seekrandom", dataset: "seq", writes: false, fill: false, measures: "seek to a random existing key and read the first entry (plus --seek-nexts more)" },
   prefixscan: { name: "prefixscan", dataset: "prefix", writes: false, fill: false, measures: "up to 10 entries under a random 2-byte prefix of 256 (own prefill with prefix-shaped keys, written prefix by prefix; Talus' in many tables)" },
@@ -90,7 +102,7 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
 /** Listed in db_bench but not run yet, with the reason printed in every report (none at present). */
 export const SKIPPED_WORKLOADS: Readonly<Record<string, string>> = {};
 
-export const ENGINE_NAMES = ["talus", "talus+compaction", "talus+journal", "talus:prefix", "talus:blob", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
+export const ENGINE_NAMES = ["talus", "talus@iouring", "talus+compaction", "talus+journal", "talus:prefix", "talus:blob", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** The on-disk database an engine reads: the fast and plain paths of one library share their prefill. */
@@ -107,6 +119,12 @@ export interface EngineInfo {
 
 export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
   talus: { name: "talus", store: "talus", talus: true, path: "sync insert/get/range; the bench flushes every --memtable-mb like an application, no compaction" },
+  "talus@iouring": {
+    name: "talus@iouring",
+    store: "talus",
+    talus: true,
+    path: "as talus, on IoUringFs (reads, writes and syncs through io_uring; multiGet's block reads one readMany submission) whatever --fs says; reads talus' prefill",
+  },
   "talus+compaction": {
     name: "talus+compaction",
     store: "talus+compaction",
@@ -143,6 +161,9 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
 export function runsOn(workload: WorkloadName, engine: EngineName): boolean {
   return (ENGINES[engine].workloads?.includes(workload) ?? true) && (WORKLOADS[workload].engines?.includes(engine) ?? true);
 }
+
+/** The filesystem Talus engines open their trees on (`--fs`): `StdFs` or `IoUringFs`. `talus@iouring` is always on IoUringFs. */
+export type TalusFsKind = "std" | "iouring";
 
 /** Talus table compression in a run; "default" leaves the engine's per-level default (L0 none, deeper LZ4). */
 export type TalusCompression = "default" | "none" | "lz4";

@@ -50,9 +50,14 @@ function context(db: BenchDb, s: ChildSettings, timeLimited: boolean): WorkloadC
   };
 }
 
-/** `cacheMb` overrides the run's block cache (prefixscan's block probe turns it off). */
+/**
+ * `cacheMb` overrides the run's block cache (prefixscan's block probe turns it off). multiget opens Talus
+ * with no block cache and without memory maps: every data block a multiGet needs is read through the Fs.
+ */
 async function open(job: Job, countIo: boolean, cacheMb?: number): Promise<BenchDb> {
   const merge = job.kind === "workload" && job.workload === "mergerandom";
+  const coldReads = job.kind === "workload" && job.workload === "multiget";
+  if (coldReads) cacheMb = 0;
   // Talus' prefix prefill: many tables, each filter holding its keys' prefixes (see workloads/prefix-blocks.ts).
   const prefixPrefill = job.kind === "prefill" && job.dataset === "prefix" && ENGINES[job.engine].talus;
   const s = job.settings;
@@ -63,10 +68,12 @@ async function open(job: Job, countIo: boolean, cacheMb?: number): Promise<Bench
     batch: s.batch,
     memtableBytes: prefixPrefill ? prefixPrefillMemtableBytes(s) : Math.round(s.memtableMb * 1024 * 1024),
     talusCompression: s.talusCompression,
+    talusFs: s.fs ?? "std",
     cacheMb: cacheMb ?? s.cacheMb,
     talusCacheMb: cacheMb ?? s.talusCacheMb,
     countIo,
     ...(merge ? { mergeOperator: true } : {}),
+    ...(coldReads ? { mapTables: false } : {}),
     ...(prefixPrefill ? { prefixExtractor: true } : {}),
   });
 }

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { ArgError, parseArgs, USAGE } from "./args.ts";
+import { ArgError, parseArgs, USAGE, type RunOptions } from "./args.ts";
 import type { Job } from "./results.ts";
 import { CHILD_FLAG } from "./runner.ts";
 
@@ -17,6 +17,23 @@ import { CHILD_FLAG } from "./runner.ts";
 function userPath(path: string): string {
   const base = process.env["TURBO_INVOCATION_DIR"] ?? process.env["INIT_CWD"] ?? process.cwd();
   return isAbsolute(path) ? path : resolve(base, path);
+}
+
+/**
+ * io_uring where the run needs it: `--fs iouring` or `talus@iouring` asked for on a machine without it is
+ * an error naming the reason; `talus@iouring` in the default engine list is dropped there, with a note.
+ */
+async function checkIoUring(o: RunOptions, enginesGiven: boolean): Promise<RunOptions> {
+  const wanted = o.fs === "iouring" || o.engines.includes("talus@iouring");
+  if (!wanted) return o;
+  const { ioUringUnavailableReason, isIoUringAvailable } = await import("@talus/fs");
+  if (isIoUringAvailable()) return o;
+  const reason = ioUringUnavailableReason() ?? "unknown reason";
+  if (o.fs === "iouring") throw new ArgError(`--fs iouring: io_uring is unavailable here (${reason})`);
+  if (enginesGiven) throw new ArgError(`talus@iouring: io_uring is unavailable here (${reason})`);
+  console.error(`talus@iouring left out: io_uring is unavailable here (${reason})`);
+  const engines = o.engines.filter((e) => e !== "talus@iouring");
+  return { ...o, engines };
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -50,7 +67,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case "run": {
-      const o = command.options;
+      const o = await checkIoUring(command.options, args.includes("--engines"));
       const options = {
         ...o,
         dir: o.dir === undefined ? undefined : userPath(o.dir),

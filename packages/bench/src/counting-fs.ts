@@ -5,13 +5,13 @@
  * are counted too (one per `readAt` and per request of `readMany`): with the block cache off, one per block
  * read (prefixscan's blocks per scan).
  *
- * The counters live in a `SharedArrayBuffer`: over `StdFs`, the wrapper tells the engine how a worker
- * thread makes the same wrapper ({@link CountingFs.threadShare}), so the compactions Talus runs on
- * worker threads are counted too, into the same counters.
+ * The counters live in a `SharedArrayBuffer`: over `StdFs` (or `IoUringFs` with its default options), the
+ * wrapper tells the engine how a worker thread makes the same wrapper ({@link CountingFs.threadShare}), so
+ * the compactions Talus runs on worker threads are counted too, into the same counters.
  *
  * @module
  */
-import { ForwardingFs, StdFs, type Fs, type FsFile, type FsOpenOptions, type FsReadRequest, type FsThreadShare } from "@talus/fs";
+import { ForwardingFs, IoUringFs, StdFs, type Fs, type FsFile, type FsOpenOptions, type FsReadRequest, type FsThreadShare } from "@talus/fs";
 
 export interface IoCounts {
   bytesWritten: number;
@@ -61,11 +61,16 @@ export class CountingFs extends ForwardingFs {
     return this.#tally.snapshot();
   }
 
-  /** Over the real disk, a worker thread counts through a {@link CountingStdFs} of the same counters. */
+  /**
+   * Over the real disk, a worker thread counts through a {@link CountingStdFs} (or, over an `IoUringFs`
+   * with default options, a {@link CountingIoUringFs}: a ring of its own) of the same counters.
+   */
   threadShare(): FsThreadShare | undefined {
     const share = this.inner.threadShare?.();
-    if (share === undefined || share.exportName !== "StdFs" || (share.args?.length ?? 0) > 0) return undefined;
-    return { module: import.meta.url, exportName: "CountingStdFs", args: [this.#tally.buffer] };
+    if (share === undefined || (share.args?.length ?? 0) > 0) return undefined;
+    if (share.exportName === "StdFs") return { module: import.meta.url, exportName: "CountingStdFs", args: [this.#tally.buffer] };
+    if (share.exportName === "IoUringFs") return { module: import.meta.url, exportName: "CountingIoUringFs", args: [this.#tally.buffer] };
+    return undefined;
   }
 
   override open(path: string, options: FsOpenOptions): FsFile {
@@ -102,6 +107,13 @@ export class CountingFs extends ForwardingFs {
 export class CountingStdFs extends CountingFs {
   constructor(counters: SharedArrayBuffer) {
     super(new StdFs(), counters);
+  }
+}
+
+/** A {@link CountingFs} over a new `IoUringFs`, as a worker thread makes it from {@link CountingFs.threadShare}. */
+export class CountingIoUringFs extends CountingFs {
+  constructor(counters: SharedArrayBuffer) {
+    super(new IoUringFs(), counters);
   }
 }
 

@@ -58,7 +58,7 @@ export function resultsSection(report: BenchReport, section = DEFAULT_SECTION): 
       m.loadAverage === undefined ? "" : `, load average ${m.loadAverage.toFixed(2)} at the start`
     }`,
     `- Node ${m.node}`,
-    `- Settings: --num ${String(o["num"])}, --reads ${String(o["reads"])}, --max-seconds ${String(o["maxSeconds"])}, ${String(o["keySize"])} B keys, ${String(o["valueSize"])} B values, --reps ${String(o["reps"])}, --batch ${String(o["batch"])}, --memtable-mb ${String(o["memtableMb"])}, --talus-compression ${String(o["talusCompression"])}, --cache-mb ${String(o["cacheMb"])}${o["talusCacheMb"] === undefined ? "" : `, --talus-cache-mb ${String(o["talusCacheMb"])}`}, --seek-nexts ${String(o["seekNexts"])}`,
+    `- Settings: --num ${String(o["num"])}, --reads ${String(o["reads"])}, --max-seconds ${String(o["maxSeconds"])}, ${String(o["keySize"])} B keys, ${String(o["valueSize"])} B values, --reps ${String(o["reps"])}, --batch ${String(o["batch"])}, --memtable-mb ${String(o["memtableMb"])}, --talus-compression ${String(o["talusCompression"])}${o["fs"] === undefined || o["fs"] === "std" ? "" : `, --fs ${String(o["fs"])}`}, --cache-mb ${String(o["cacheMb"])}${o["talusCacheMb"] === undefined ? "" : `, --talus-cache-mb ${String(o["talusCacheMb"])}`}, --seek-nexts ${String(o["seekNexts"])}`,
     "",
     "Engines:",
     "",

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { EngineName, TalusCompression, WorkloadName } from "./catalog.ts";
+import type { EngineName, TalusCompression, TalusFsKind, WorkloadName } from "./catalog.ts";
 import type { Spread } from "./stats.ts";
 
 /** The settings a child needs (a subset of the run options, JSON-safe). */
@@ -17,6 +17,8 @@ export interface ChildSettings {
   readonly batch: number;
   readonly memtableMb: number;
   readonly talusCompression: TalusCompression;
+  /** The filesystem of the Talus engines (`--fs`); absent in reports from before the option: "std". */
+  readonly fs?: TalusFsKind;
   /** Block cache of Talus and classic-level, MiB. */
   readonly cacheMb: number;
   /** Talus' block cache when it differs from `cacheMb`. */

@@ -76,6 +76,7 @@ export async function runBench(o: RunOptions, log: (line: string) => void = (l) 
     batch: o.batch,
     memtableMb: o.memtableMb,
     talusCompression: o.talusCompression,
+    fs: o.fs,
     cacheMb: o.cacheMb,
     talusCacheMb: o.talusCacheMb,
     seekNexts: o.seekNexts,

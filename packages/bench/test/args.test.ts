@@ -27,12 +27,12 @@ describe("parseArgs", () => {
       "--num", "5000", "--reads", "300", "--value-size", "64", "--key-size", "24", "--workloads", "readseq,fillseq",
       "--engines", "lmdb,talus", "--reps", "3", "--dir", "/tmp/x", "--json", "out.json", "--write-docs", "--docs-section", "blob-4k", "--seed", "9",
       "--batch", "50", "--memtable-mb", "2.5", "--talus-compression", "lz4", "--talus-cache-mb", "32", "--cache-mb", "128", "--seek-nexts", "11",
-      "--max-seconds", "3", "--cpu-prof", "--keep",
+      "--max-seconds", "3", "--cpu-prof", "--keep", "--fs", "iouring",
     ]);
     expect(o).toMatchObject({
       num: 5000, reads: 300, valueSize: 64, keySize: 24, workloads: ["readseq", "fillseq"], engines: ["lmdb", "talus"], reps: 3,
       dir: "/tmp/x", json: "out.json", writeDocs: true, docsSection: "blob-4k", seed: 9, batch: 50, memtableMb: 2.5, talusCompression: "lz4",
-      talusCacheMb: 32, cacheMb: 128, seekNexts: 11, maxSeconds: 3, cpuProfDir: "profiles", keep: true,
+      talusCacheMb: 32, cacheMb: 128, seekNexts: 11, maxSeconds: 3, cpuProfDir: "profiles", keep: true, fs: "iouring",
     });
   });
 
@@ -43,6 +43,14 @@ describe("parseArgs", () => {
   it("defaults to the engine's compression and the reference db_bench's 64 MiB cache", () => {
     expect(run([])).toMatchObject({ talusCompression: "default", cacheMb: 64, talusCacheMb: undefined });
     expect(run(["--talus-compression", "none"]).talusCompression).toBe("none");
+  });
+
+  it("opens Talus on StdFs unless --fs says iouring; multiget runs on the Talus engines that read talus' or talus+compaction's prefill", () => {
+    expect(run([]).fs).toBe("std");
+    expect(run(["--fs", "std"]).fs).toBe("std");
+    expect(USAGE).toContain("--fs std|iouring");
+    expect(run(["--workloads", "multiget", "--engines", "talus,talus@iouring,lmdb"]).engines).toEqual(["talus", "talus@iouring", "lmdb"]);
+    expect(() => parseArgs(["--workloads", "multiget", "--engines", "lmdb,classic-level"])).toThrow("multiget runs only on talus, talus+compaction, talus@iouring");
   });
 
   it("caps the default read count at --num", () => {
@@ -64,6 +72,7 @@ describe("parseArgs", () => {
     [["--engines", "rocksdb"], "--engines: unknown name 'rocksdb'"],
     [["--workloads", ","], "--workloads needs at least one name"],
     [["--talus-compression", "zstd"], "--talus-compression must be default, none or lz4, got 'zstd'"],
+    [["--fs", "uring"], "--fs must be std or iouring, got 'uring'"],
     [["--frobnicate"], "unknown argument '--frobnicate'"],
     [["--num", "20000000"], "prefixscan addresses at most"],
   ])("rejects %j with a clear message", (argv, message) => {

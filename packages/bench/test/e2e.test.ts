@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { ioUringUnavailableReason, isIoUringAvailable } from "@talus/fs";
 import type { BenchReport } from "../src/results.ts";
 import { useTempDir } from "./helpers.ts";
 
@@ -171,4 +172,24 @@ describe("pnpm bench end to end", () => {
       ["prefixscan blocks read per scan, prefix extractor vs none", "talus:prefix", true],
     ]);
   });
+  it.skipIf(!isIoUringAvailable())(
+    `runs multiget on talus and talus@iouring (no block cache, no maps) and checks the io_uring target${isIoUringAvailable() ? "" : ` (skipped: io_uring is unavailable, ${ioUringUnavailableReason() ?? ""})`}`,
+    async () => {
+      const json = join(dir(), "multiget.json");
+      const { stdout } = await run(
+        process.execPath,
+        ["--import", "tsx", "--conditions", "talus-source", cli, "--num", "3000", "--reads", "30", "--workloads", "multiget", "--engines", "talus,talus@iouring", "--dir", dir(), "--json", json],
+        { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+      );
+      expect(stdout).toContain("== multiget");
+      const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+      expect(report.failures).toEqual([]);
+      expect(report.options).toMatchObject({ fs: "std" });
+      expect(report.runs.map((r) => [r.engine, r.ops, r.hits])).toEqual([
+        ["talus", 30, 30 * 64],
+        ["talus@iouring", 30, 30 * 64],
+      ]);
+      expect(report.targets.map((t) => [t.target, t.engine, t.peer])).toEqual([["multiGet 64 keys, cold cache: iouring vs std", "talus@iouring", "talus"]]);
+    },
+  );
 });

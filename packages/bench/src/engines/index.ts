@@ -12,6 +12,8 @@ export function openEngine(config: EngineConfig): Promise<BenchDb> {
   switch (config.engine) {
     case "talus":
       return openTalus(config, false);
+    case "talus@iouring":
+      return openTalus({ ...config, talusFs: "iouring" }, false);
     case "talus+compaction":
       return openTalus(config, true);
     case "talus+journal":

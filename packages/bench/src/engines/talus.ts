@@ -22,9 +22,13 @@
  * readseq reads the data set twice: with the copying iterator (`tree.iter`), then with the zero-copy
  * `tree.scan` (`scanViews`), whose visitor gets views of the engine's memory.
  *
+ * The filesystem is `StdFs`, or `IoUringFs` with `--fs iouring` and always for `talus@iouring` (an error
+ * naming the reason where io_uring is unavailable); the instance is closed with the tree. multiget calls
+ * `tree.multiGet` (the child opens the tree without a block cache and with `mapTables: false` for it).
+ *
  * @module
  */
-import { StdFs, type Fs } from "@talus/fs";
+import { IoUringFs, ioUringUnavailableReason, isIoUringAvailable, StdFs, type Fs } from "@talus/fs";
 import { counterMerge, Leveled, SequenceNumberCounter, Tree, type EntryIterator, type Ingestion, type TreeOptions } from "@talus/lsm-core";
 import { BlobTree } from "@talus/vlog";
 import { CountingFs } from "../counting-fs.ts";
@@ -36,8 +40,17 @@ import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type S
 /** L0 runs at which writers wait for compaction to catch up (the variant with compaction only). */
 const L0_STALL_RUNS = 20;
 
+/** An IoUringFs for `--fs iouring` and `talus@iouring`, or an error saying why this machine has none. */
+export function openIoUringFs(): IoUringFs {
+  if (!isIoUringAvailable()) {
+    throw new Error(`IoUringFs (--fs iouring, talus@iouring) is unavailable here: ${ioUringUnavailableReason() ?? "unknown reason"}; run with --fs std and without talus@iouring`);
+  }
+  return new IoUringFs();
+}
+
 export async function openTalus(config: EngineConfig, compaction: boolean, blob = false): Promise<BenchDb> {
-  const base: Fs = config.fs ?? new StdFs();
+  const ring = config.fs === undefined && config.talusFs === "iouring" ? openIoUringFs() : undefined;
+  const base: Fs = config.fs ?? ring ?? new StdFs();
   const fs: Fs = config.countIo ? new CountingFs(base) : base;
   const seqno = new SequenceNumberCounter();
   const open = blob ? (o: TreeOptions) => BlobTree.open(o) : (o: TreeOptions) => Tree.open(o);
@@ -50,8 +63,12 @@ export async function openTalus(config: EngineConfig, compaction: boolean, blob 
     ...(config.mergeOperator === true ? { mergeOperator: counterMerge } : {}),
     ...(config.prefixExtractor === true ? { prefixExtractor: PREFIX_EXTRACTOR } : {}),
     ...(config.journal === true ? { journal: true } : {}),
+    ...(config.mapTables === false ? { mapTables: false } : {}),
+  }).catch((error: unknown) => {
+    ring?.close();
+    throw error;
   });
-  return new TalusDb(tree, seqno, fs, config, compaction);
+  return new TalusDb(tree, seqno, fs, config, compaction, ring);
 }
 
 class TalusDb implements BenchDb {
@@ -72,8 +89,11 @@ class TalusDb implements BenchDb {
   #ingestedTables = 0;
   readonly #journal: boolean;
   #persists = 0;
+  /** The IoUringFs the engine made (closed after the tree), if any. */
+  readonly #ring: IoUringFs | undefined;
 
-  constructor(tree: Tree, seqno: SequenceNumberCounter, fs: Fs, config: EngineConfig, compaction: boolean) {
+  constructor(tree: Tree, seqno: SequenceNumberCounter, fs: Fs, config: EngineConfig, compaction: boolean, ring: IoUringFs | undefined) {
+    this.#ring = ring;
     this.#tree = tree;
     this.#seqno = seqno;
     this.#fs = fs;
@@ -274,6 +294,30 @@ class TalusDb implements BenchDb {
     tally.bytes += bytes;
   }
 
+  /** One `tree.multiGet` of `perOp` keys per op, each timed (an op is tens of microseconds or more). */
+  multiGet(keys: KeyStream, perOp: number, from: number, to: number, rec: LatencyRecorder, tally: Tally): void {
+    const tree = this.#tree;
+    // Key buffers reused by every call of the slice: multiGet holds no reference to them once it returns.
+    const batch: Uint8Array[] = Array.from({ length: perOp }, () => new Uint8Array(keys.keySize));
+    let hits = 0;
+    let bytes = 0;
+    for (let i = from; i < to; i++) {
+      for (let j = 0; j < perOp; j++) keys.keyInto(i * perOp + j, batch[j] as Uint8Array);
+      const t0 = performance.now();
+      const values = tree.multiGet(batch, this.#seqno.get());
+      rec.add((performance.now() - t0) * 1000);
+      for (let j = 0; j < perOp; j++) {
+        const value = values[j];
+        if (value === undefined) continue;
+        hits++;
+        bytes += keys.keySize + value.length;
+      }
+    }
+    tally.hits += hits;
+    tally.items += hits;
+    tally.bytes += bytes;
+  }
+
   scanner(): Scanner {
     const it: EntryIterator = this.#tree.iter(this.#seqno.get());
     return {
@@ -377,6 +421,10 @@ class TalusDb implements BenchDb {
     this.#closing = true;
     await this.#ingestion?.abort();
     while (this.#flushing !== undefined || this.#compacting !== undefined) await (this.#flushing ?? this.#compacting);
-    await this.#tree.close();
+    try {
+      await this.#tree.close();
+    } finally {
+      this.#ring?.close();
+    }
   }
 }

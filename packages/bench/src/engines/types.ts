@@ -6,7 +6,7 @@
  * @module
  */
 import type { Fs } from "@talus/fs";
-import type { EngineName, TalusCompression } from "../catalog.ts";
+import type { EngineName, TalusCompression, TalusFsKind } from "../catalog.ts";
 import type { KeyStream, MergeStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 
@@ -39,6 +39,10 @@ export interface EngineConfig {
   readonly countIo: boolean;
   /** Talus' filesystem instead of the real one (tests run Talus on a MemFs); the other engines ignore it. */
   readonly fs?: Fs;
+  /** Which real filesystem Talus opens on when `fs` is not given (default "std"); the other engines ignore it. */
+  readonly talusFs?: TalusFsKind;
+  /** Talus' `mapTables` (default true: data blocks read through memory maps); the other engines ignore it. */
+  readonly mapTables?: boolean;
   /** Open Talus with `counterMerge` as its merge operator (mergerandom); the other engines have none and ignore it. */
   readonly mergeOperator?: boolean;
   /** Open Talus with prefixscan's 2-byte prefix extractor (`talus:prefix`, Talus' prefix prefill); the other engines ignore it. */
@@ -72,6 +76,11 @@ export interface BenchDb {
    */
   majorCompact?(): Promise<void>;
   get(keys: KeyStream, from: number, to: number, rec: LatencyRecorder, tally: Tally): void | Promise<void>;
+  /**
+   * multiget: for each op `i` of `[from, to)`, one multi-key read of keys `i * perOp` to `(i + 1) * perOp - 1`
+   * of `keys`, one latency sample per op. Only Talus has it (`tree.multiGet`); the workload runs on Talus only.
+   */
+  multiGet?(keys: KeyStream, perOp: number, from: number, to: number, rec: LatencyRecorder, tally: Tally): void;
   scanner(): Scanner;
   /**
    * readseq's second pass: the same forward scan through an API that hands the engine's memory to a

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MULTIGET_KEYS } from "../catalog.ts";
 import { keyStream } from "../data.ts";
 import { newTally, type Scanner, type Tally } from "../engines/types.ts";
 import { LatencyRecorder } from "../stats.ts";
@@ -17,6 +18,23 @@ export async function readRandom(ctx: WorkloadContext): Promise<Measured> {
   const rec = new LatencyRecorder();
   const tally = newTally();
   const { seconds, done } = await drive(ctx.reads, ctx.batch, ctx.maxSeconds, ctx.progress, (from, to) => ctx.db.get(keys, from, to, rec, tally));
+  return { ops: done, plannedOps: ctx.reads, seconds, bytes: tally.bytes, latencyUs: rec.summary(), hits: tally.hits, items: tally.items };
+}
+
+/**
+ * multiget: --reads calls of `tree.multiGet` with {@link MULTIGET_KEYS} uniformly chosen existing keys each
+ * (an op is a call; hits count keys). The child opens the tree without a block cache or memory maps, so
+ * every call reads its keys' blocks through the Fs (one `readMany`).
+ */
+export async function multiGetRandom(ctx: WorkloadContext): Promise<Measured> {
+  const db = ctx.db;
+  if (db.multiGet === undefined) throw new Error("multiget runs on Talus engines only (tree.multiGet)");
+  const keys = keyStream("existing", ctx.keySize, ctx.seed + 303, ctx.num);
+  const rec = new LatencyRecorder();
+  const tally = newTally();
+  // Slices of at most --batch keys between yields: a call is 64 lookups, not one.
+  const slice = Math.max(1, Math.floor(ctx.batch / MULTIGET_KEYS));
+  const { seconds, done } = await drive(ctx.reads, slice, ctx.maxSeconds, ctx.progress, (from, to) => db.multiGet?.(keys, MULTIGET_KEYS, from, to, rec, tally));
   return { ops: done, plannedOps: ctx.reads, seconds, bytes: tally.bytes, latencyUs: rec.summary(), hits: tally.hits, items: tally.items };
 }
 
