@@ -102,16 +102,21 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
 /** Listed in db_bench but not run yet, with the reason printed in every report (none at present). */
 export const SKIPPED_WORKLOADS: Readonly<Record<string, string>> = {};
 
-export const ENGINE_NAMES = ["talus", "talus@iouring", "talus+compaction", "talus+journal", "talus:prefix", "talus:blob", "classic-level", "classic-level:plain", "lmdb", "lmdb:plain"] as const;
+export const ENGINE_NAMES = ["talus", "talus@iouring", "talus+compaction", "talus+journal", "talus:prefix", "talus:blob", "classic-level", "classic-level:plain", "talus-level", "lmdb", "lmdb:plain"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 /** The on-disk database an engine reads: the fast and plain paths of one library share their prefill. */
-export type StoreKind = "talus" | "talus+compaction" | "talus:blob" | "classic-level" | "lmdb";
+export type StoreKind = "talus" | "talus+compaction" | "talus:blob" | "classic-level" | "talus-level" | "lmdb";
 
 export interface EngineInfo {
   readonly name: EngineName;
   readonly store: StoreKind;
   readonly talus: boolean;
+  /**
+   * An adapter over Talus measured against a peer through the same API (`talus-level` against
+   * classic-level): it gets only the targets that name it, not every Talus target.
+   */
+  readonly adapter?: boolean;
   readonly path: string;
   /** The only workloads it runs (the plan leaves it out of the others); undefined: every workload. */
   readonly workloads?: readonly WorkloadName[];
@@ -153,6 +158,14 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
   },
   "classic-level": { name: "classic-level", store: "classic-level", talus: false, path: "fastest documented: batch() chunks, getSync(), iterator nextv() and seek()" },
   "classic-level:plain": { name: "classic-level:plain", store: "classic-level", talus: false, path: "plain: await put(), await get(), for await over iterator()" },
+  "talus-level": {
+    name: "talus-level",
+    store: "talus-level",
+    talus: true,
+    adapter: true,
+    path: "TalusLevel (@talus/level: a Talus tree with journal and automatic maintenance) through classic-level's fast path, the same abstract-level calls: batch() chunks, getSync(), iterator nextv() and seek()",
+    workloads: ["fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom"],
+  },
   lmdb: { name: "lmdb", store: "lmdb", talus: false, path: "fastest documented: putSync() inside transactionSync() chunks, get() (sync), getRange()" },
   "lmdb:plain": { name: "lmdb:plain", store: "lmdb", talus: false, path: "plain: await put(), get(), getRange()" },
 };

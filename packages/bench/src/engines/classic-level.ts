@@ -21,9 +21,13 @@
  * LevelDB has no bulk ingestion (no external table files; classic-level exposes none), so ingest loads the
  * sorted keys the way fillseq writes them: `batch()`es of `--batch` puts (plain: `await put()` each).
  *
+ * `talus-level` runs this same code over `TalusLevel` (@talus/level): the abstract-level calls are the
+ * same, so the difference is what the adapter and the Talus tree under it cost.
+ *
  * @module
  */
 import { ClassicLevel, type Iterator } from "classic-level";
+import { TalusLevel } from "@talus/level";
 import { counterInto, COUNTER_BYTES, readCounter, type KeyStream, type MergeStream, type RangeStream, type ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
@@ -33,12 +37,10 @@ type Db = ClassicLevel<Uint8Array, Uint8Array>;
 /** A write LevelDB fsyncs (its log) before it reports it done. */
 const SYNC = { sync: true } as const;
 
-export async function openClassicLevel(config: EngineConfig, fast: boolean): Promise<BenchDb> {
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(config.dir, {
-    keyEncoding: "view",
-    valueEncoding: "view",
-    cacheSize: Math.round(config.cacheMb * 1024 * 1024),
-  });
+export async function openClassicLevel(config: EngineConfig, fast: boolean, library: "classic-level" | "talus-level" = "classic-level"): Promise<BenchDb> {
+  const options = { keyEncoding: "view", valueEncoding: "view", cacheSize: Math.round(config.cacheMb * 1024 * 1024) } as const;
+  // Both are abstract-level 3 databases: the code below calls only abstract-level's API on either.
+  const db: Db = library === "classic-level" ? new ClassicLevel<Uint8Array, Uint8Array>(config.dir, options) : (new TalusLevel<Uint8Array, Uint8Array>(config.dir, options) as unknown as Db);
   await db.open();
   return new ClassicLevelDb(db, config, fast);
 }

@@ -26,6 +26,8 @@ export function openEngine(config: EngineConfig): Promise<BenchDb> {
       return openClassicLevel(config, true);
     case "classic-level:plain":
       return openClassicLevel(config, false);
+    case "talus-level":
+      return openClassicLevel(config, true, "talus-level");
     case "lmdb":
       return openLmdb(config, true);
     case "lmdb:plain":
