@@ -128,149 +128,144 @@ async function checkSignal(signal: AbortSignal): Promise<void> {
 type Db = ConstructorParameters<typeof AbstractIterator>[0];
 type Entry = [Uint8Array | undefined, Uint8Array | undefined];
 
-/** Reads up to `size` items through `read` (undefined ends). */
-function readMany<T>(size: number, read: () => T | undefined): T[] {
-  const out: T[] = [];
-  while (out.length < size) {
-    const item = read();
-    if (item === undefined) break;
-    out.push(item);
-  }
-  return out;
-}
-
-/** `db.iterator()`: entries. */
-export class TalusIterator extends AbstractIterator<Db, unknown, unknown> {
+/**
+ * What the three iterator classes share: reads through the cursor, in batches, behind the abort check.
+ * abstract-level has one base class per kind of iterator, so each class below is a thin shell over this.
+ */
+class Reads<T> {
   readonly #cursor: Cursor;
-  readonly #keys: boolean;
-  readonly #values: boolean;
-  readonly #keyBuffer: boolean;
-  readonly #valueBuffer: boolean;
   readonly #signal: AbortSignal | undefined;
+  readonly #shape: (entry: [Uint8Array, Uint8Array]) => T;
 
-  constructor(db: Db, options: PrivateIteratorOptions, cursor: Cursor) {
-    super(db, options as never);
+  constructor(cursor: Cursor, options: PrivateIteratorOptions, shape: (entry: [Uint8Array, Uint8Array]) => T) {
     this.#cursor = cursor;
-    this.#keys = options.keys !== false;
-    this.#values = options.values !== false;
-    this.#keyBuffer = options.keyEncoding === "buffer";
-    this.#valueBuffer = options.valueEncoding === "buffer";
     this.#signal = options.signal ?? undefined;
+    this.#shape = shape;
   }
 
-  #read = (): Entry | undefined => {
-    const entry = this.#cursor.next();
-    if (entry === undefined) return undefined;
-    return [
-      this.#keys ? format(fromTreeKey(entry[0]), this.#keyBuffer) : undefined,
-      this.#values ? format(entry[1], this.#valueBuffer) : undefined,
-    ];
-  };
-
-  async _next(): Promise<Entry | undefined> {
+  async next(): Promise<T | undefined> {
     if (this.#signal !== undefined) await checkSignal(this.#signal);
     return this.#read();
   }
 
-  async _nextv(size: number): Promise<Entry[]> {
+  /** Up to `size` items (`Infinity`: all). */
+  async many(size: number): Promise<T[]> {
     if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return readMany(size, this.#read);
+    const out: T[] = [];
+    while (out.length < size) {
+      const item = this.#read();
+      if (item === undefined) break;
+      out.push(item);
+    }
+    return out;
   }
 
-  async _all(): Promise<Entry[]> {
-    if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return readMany(Infinity, this.#read);
-  }
-
-  _seek(target: Uint8Array): void {
+  seek(target: Uint8Array): void {
     this.#cursor.seek(target);
   }
 
-  async _close(): Promise<void> {
+  close(): void {
     this.#cursor.close();
+  }
+
+  #read(): T | undefined {
+    const entry = this.#cursor.next();
+    return entry === undefined ? undefined : this.#shape(entry);
+  }
+}
+
+/** `db.iterator()`: entries. */
+export class TalusIterator extends AbstractIterator<Db, unknown, unknown> {
+  readonly #reads: Reads<Entry>;
+
+  constructor(db: Db, options: PrivateIteratorOptions, cursor: Cursor) {
+    super(db, options as never);
+    const keys = options.keys !== false;
+    const values = options.values !== false;
+    const keyBuffer = options.keyEncoding === "buffer";
+    const valueBuffer = options.valueEncoding === "buffer";
+    this.#reads = new Reads(cursor, options, (entry): Entry => [keys ? format(fromTreeKey(entry[0]), keyBuffer) : undefined, values ? format(entry[1], valueBuffer) : undefined]);
+  }
+
+  async _next(): Promise<Entry | undefined> {
+    return this.#reads.next();
+  }
+
+  async _nextv(size: number): Promise<Entry[]> {
+    return this.#reads.many(size);
+  }
+
+  async _all(): Promise<Entry[]> {
+    return this.#reads.many(Infinity);
+  }
+
+  _seek(target: Uint8Array): void {
+    this.#reads.seek(target);
+  }
+
+  async _close(): Promise<void> {
+    this.#reads.close();
   }
 }
 
 /** `db.keys()`. */
 export class TalusKeyIterator extends AbstractKeyIterator<Db, unknown> {
-  readonly #cursor: Cursor;
-  readonly #keyBuffer: boolean;
-  readonly #signal: AbortSignal | undefined;
+  readonly #reads: Reads<Uint8Array>;
 
   constructor(db: Db, options: PrivateIteratorOptions, cursor: Cursor) {
     super(db, options as never);
-    this.#cursor = cursor;
-    this.#keyBuffer = options.keyEncoding === "buffer";
-    this.#signal = options.signal ?? undefined;
+    const keyBuffer = options.keyEncoding === "buffer";
+    this.#reads = new Reads(cursor, options, (entry) => format(fromTreeKey(entry[0]), keyBuffer));
   }
 
-  #read = (): Uint8Array | undefined => {
-    const entry = this.#cursor.next();
-    return entry === undefined ? undefined : format(fromTreeKey(entry[0]), this.#keyBuffer);
-  };
-
   async _next(): Promise<Uint8Array | undefined> {
-    if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return this.#read();
+    return this.#reads.next();
   }
 
   async _nextv(size: number): Promise<Uint8Array[]> {
-    if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return readMany(size, this.#read);
+    return this.#reads.many(size);
   }
 
   async _all(): Promise<Uint8Array[]> {
-    if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return readMany(Infinity, this.#read);
+    return this.#reads.many(Infinity);
   }
 
   _seek(target: Uint8Array): void {
-    this.#cursor.seek(target);
+    this.#reads.seek(target);
   }
 
   async _close(): Promise<void> {
-    this.#cursor.close();
+    this.#reads.close();
   }
 }
 
 /** `db.values()`. */
 export class TalusValueIterator extends AbstractValueIterator<Db, unknown, unknown> {
-  readonly #cursor: Cursor;
-  readonly #valueBuffer: boolean;
-  readonly #signal: AbortSignal | undefined;
+  readonly #reads: Reads<Uint8Array>;
 
   constructor(db: Db, options: PrivateIteratorOptions, cursor: Cursor) {
     super(db, options as never);
-    this.#cursor = cursor;
-    this.#valueBuffer = options.valueEncoding === "buffer";
-    this.#signal = options.signal ?? undefined;
+    const valueBuffer = options.valueEncoding === "buffer";
+    this.#reads = new Reads(cursor, options, (entry) => format(entry[1], valueBuffer));
   }
 
-  #read = (): Uint8Array | undefined => {
-    const entry = this.#cursor.next();
-    return entry === undefined ? undefined : format(entry[1], this.#valueBuffer);
-  };
-
   async _next(): Promise<Uint8Array | undefined> {
-    if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return this.#read();
+    return this.#reads.next();
   }
 
   async _nextv(size: number): Promise<Uint8Array[]> {
-    if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return readMany(size, this.#read);
+    return this.#reads.many(size);
   }
 
   async _all(): Promise<Uint8Array[]> {
-    if (this.#signal !== undefined) await checkSignal(this.#signal);
-    return readMany(Infinity, this.#read);
+    return this.#reads.many(Infinity);
   }
 
   _seek(target: Uint8Array): void {
-    this.#cursor.seek(target);
+    this.#reads.seek(target);
   }
 
   async _close(): Promise<void> {
-    this.#cursor.close();
+    this.#reads.close();
   }
 }
