@@ -1,4 +1,4 @@
-import * as nodeFs from "node:fs";
+import { Descriptor } from "../descriptor.ts";
 import { fsError } from "../errors.ts";
 import type { FsFile } from "../types.ts";
 import type { Ring } from "./ring.ts";
@@ -9,31 +9,27 @@ import type { Ring } from "./ring.ts";
  * through a read-only handle), as for `StdFile`.
  */
 export class IoUringFile implements FsFile {
-  #fd: number | undefined;
+  readonly #fd: Descriptor;
   #writePosition = 0;
   readonly #append: boolean;
   /** The ring of the IoUringFs that opened this handle. */
   readonly ring: Ring;
-  /** Async syncs in the ring with the descriptor. */
-  #inFlight = 0;
-  /** close() was called while syncs were in flight: the last one to finish closes this descriptor. */
-  #closeWhenIdle: number | undefined;
 
   constructor(ring: Ring, fd: number, append: boolean) {
     this.ring = ring;
-    this.#fd = fd;
+    this.#fd = new Descriptor(fd);
     this.#append = append;
   }
 
   readAt(buffer: Uint8Array, position: number): number {
-    const fd = this.#open();
+    const fd = this.#fd.get();
     checkPosition(position);
     if (buffer.length === 0) return 0;
     return this.ring.read(fd, buffer, position);
   }
 
   write(buffer: Uint8Array): void {
-    const fd = this.#open();
+    const fd = this.#fd.get();
     if (buffer.length === 0) return;
     // In append mode the file is O_APPEND: the kernel writes at its end whatever the position (-1 says so).
     this.ring.write(fd, buffer, this.#append ? -1 : this.#writePosition);
@@ -41,69 +37,32 @@ export class IoUringFile implements FsFile {
   }
 
   sync(): void {
-    this.ring.fsync(this.#open(), false);
+    this.ring.fsync(this.#fd.get(), false);
   }
 
   syncData(): void {
-    this.ring.fsync(this.#open(), true);
+    this.ring.fsync(this.#fd.get(), true);
   }
 
   syncAsync(): Promise<void> {
-    let fd: number;
-    try {
-      fd = this.#open();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.#inFlight++;
-    return this.ring.fsyncAsync(fd, false).then(
-      () => this.#settled(),
-      (error: unknown) => {
-        this.#settled();
-        throw error;
-      },
-    );
+    return this.#fd.track((fd) => this.ring.fsyncAsync(fd, false));
   }
 
   len(): number {
-    return nodeFs.fstatSync(this.#open()).size;
+    return this.#fd.len();
   }
 
   setLen(length: number): void {
-    nodeFs.ftruncateSync(this.#open(), length);
+    this.#fd.setLen(length);
   }
 
   close(): void {
-    if (this.#fd === undefined) return;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    // A descriptor closed under a pending fsync could be reused by the next open, and the fsync would
-    // then sync someone else's file: it stays open until the syncs are done.
-    if (this.#inFlight > 0) this.#closeWhenIdle = fd;
-    else nodeFs.closeSync(fd);
+    this.#fd.close();
   }
 
   /** The descriptor for a read of `IoUringFs.readMany`: `EBADF` when closed. */
   descriptor(): number {
-    return this.#open();
-  }
-
-  #settled(): void {
-    this.#inFlight--;
-    if (this.#inFlight > 0 || this.#closeWhenIdle === undefined) return;
-    const fd = this.#closeWhenIdle;
-    this.#closeWhenIdle = undefined;
-    try {
-      nodeFs.closeSync(fd);
-    } catch {
-      // close(2) of a descriptor whose writes all reached the kernel does not fail in practice; if it
-      // does, there is no caller left to tell.
-    }
-  }
-
-  #open(): number {
-    if (this.#fd === undefined) throw fsError("EBADF", "closed handle");
-    return this.#fd;
+    return this.#fd.get();
   }
 }
 

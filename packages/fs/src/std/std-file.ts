@@ -1,5 +1,6 @@
 import * as nodeFs from "node:fs";
-import { fsError, hasCode } from "../errors.ts";
+import { Descriptor } from "../descriptor.ts";
+import { hasCode } from "../errors.ts";
 import type { FsFile } from "../types.ts";
 
 /**
@@ -7,21 +8,17 @@ import type { FsFile } from "../types.ts";
  * handle), so this class only adds the fill-or-EOF read loop and the per-handle write cursor.
  */
 export class StdFile implements FsFile {
-  #fd: number | undefined;
+  readonly #fd: Descriptor;
   #writePosition = 0;
   readonly #append: boolean;
-  /** Async syncs running on the threadpool with the descriptor. */
-  #inFlight = 0;
-  /** close() was called while syncs were in flight: the last one to finish closes this descriptor. */
-  #closeWhenIdle: number | undefined;
 
   constructor(fd: number, append: boolean) {
-    this.#fd = fd;
+    this.#fd = new Descriptor(fd);
     this.#append = append;
   }
 
   readAt(buffer: Uint8Array, position: number): number {
-    const fd = this.#open();
+    const fd = this.#fd.get();
     let filled = 0;
     while (filled < buffer.length) {
       let n: number;
@@ -38,7 +35,7 @@ export class StdFile implements FsFile {
   }
 
   write(buffer: Uint8Array): void {
-    const fd = this.#open();
+    const fd = this.#fd.get();
     let written = 0;
     while (written < buffer.length) {
       try {
@@ -53,60 +50,32 @@ export class StdFile implements FsFile {
   }
 
   sync(): void {
-    nodeFs.fsyncSync(this.#open());
+    nodeFs.fsyncSync(this.#fd.get());
   }
 
   syncData(): void {
-    nodeFs.fdatasyncSync(this.#open());
+    nodeFs.fdatasyncSync(this.#fd.get());
   }
 
   syncAsync(): Promise<void> {
-    let fd: number;
-    try {
-      fd = this.#open();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.#inFlight++;
-    return new Promise<void>((resolve, reject) => {
-      nodeFs.fsync(fd, (error) => {
-        this.#settled();
-        if (error === null) resolve();
-        else reject(error);
-      });
-    });
+    // On libuv's threadpool.
+    return this.#fd.track(
+      (fd) =>
+        new Promise<void>((resolve, reject) => {
+          nodeFs.fsync(fd, (error) => (error === null ? resolve() : reject(error)));
+        }),
+    );
   }
 
   len(): number {
-    return nodeFs.fstatSync(this.#open()).size;
+    return this.#fd.len();
   }
 
   setLen(length: number): void {
-    nodeFs.ftruncateSync(this.#open(), length);
+    this.#fd.setLen(length);
   }
 
   close(): void {
-    if (this.#fd === undefined) return;
-    const fd = this.#fd;
-    this.#fd = undefined;
-    // A descriptor closed under a running fsync could be reused by the next open, and the fsync
-    // would then report on (or sync) someone else's file: it stays open until the syncs are done.
-    if (this.#inFlight > 0) this.#closeWhenIdle = fd;
-    else nodeFs.closeSync(fd);
-  }
-
-  #settled(): void {
-    this.#inFlight--;
-    if (this.#inFlight > 0 || this.#closeWhenIdle === undefined) return;
-    const fd = this.#closeWhenIdle;
-    this.#closeWhenIdle = undefined;
-    // close(2) of a descriptor whose writes all reached the kernel does not fail in practice; if it
-    // does, there is no caller left to tell.
-    nodeFs.close(fd, () => {});
-  }
-
-  #open(): number {
-    if (this.#fd === undefined) throw fsError("EBADF", "closed handle");
-    return this.#fd;
+    this.#fd.close();
   }
 }
