@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { keyStream, type KeyKind } from "../data.ts";
 import { LatencyRecorder } from "../stats.ts";
 import { drive, yieldToLoop, type Measured, type WorkloadContext } from "./driver.ts";
@@ -44,8 +44,13 @@ export async function timedLoad<T = undefined>(
     seconds,
     bytes: userBytes,
     latencyUs: rec.summary(),
-    eventLoop: { p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 },
+    eventLoop: eventLoopSummary(delay),
     userBytesWritten: userBytes,
   };
   return { measured, done, extra };
+}
+
+/** A timed region's event-loop delay, in milliseconds (the histogram records nanoseconds). */
+export function eventLoopSummary(delay: IntervalHistogram): { p50Ms: number; p99Ms: number; maxMs: number } {
+  return { p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 };
 }

@@ -25,6 +25,7 @@ import { keyStream, type KeyStream, type ValuePool } from "../data.ts";
 import type { BenchDb } from "../engines/types.ts";
 import { LatencyRecorder } from "../stats.ts";
 import { yieldToLoop, type Measured, type WorkloadContext } from "./driver.ts";
+import { eventLoopSummary } from "./fill.ts";
 
 /** Concurrent writers of each fillsync workload. */
 export const FILLSYNC_WRITERS = { fillsync: 1, fillsync64: 64 } as const satisfies Partial<Record<WorkloadName, number>>;
@@ -78,7 +79,7 @@ export async function fillSync(ctx: WorkloadContext, writers: number): Promise<M
     seconds,
     bytes: userBytes,
     latencyUs: rec.summary(),
-    eventLoop: { p50Ms: delay.percentile(50) / 1e6, p99Ms: delay.percentile(99) / 1e6, maxMs: delay.max / 1e6 },
+    eventLoop: eventLoopSummary(delay),
     userBytesWritten: userBytes,
     fillSync: { writers, verified },
   };
