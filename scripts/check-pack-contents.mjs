@@ -1,6 +1,6 @@
 // `pnpm check:pack`: the tarball of every published package holds what its package.json and README promise, and
 // no tests. Each non-private package is packed (pnpm pack, as published) and its file list checked:
-//   - package.json and README.md;
+//   - package.json, README.md and LICENSE;
 //   - dist/, with every file `exports` (each condition), `main`, `types` and `module` name;
 //   - every `bin` file;
 //   - what an install runs: the file of each `node <file>` preinstall / install / postinstall script and the
@@ -101,6 +101,7 @@ function check(dir, manifest, tarball) {
   const need = (file, why) => required.has(normalize(file)) || required.set(normalize(file), why);
   need("package.json", "the manifest");
   need("README.md", "the README");
+  need("LICENSE", "the license its manifest names");
   for (const target of exportTargets(manifest.exports)) need(target, "named by exports");
   for (const field of ["main", "types", "module"]) if (typeof manifest[field] === "string") need(manifest[field], `named by "${field}"`);
   const bins = typeof manifest.bin === "string" ? [manifest.bin] : Object.values(manifest.bin ?? {});
