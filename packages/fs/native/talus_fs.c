@@ -9,6 +9,11 @@
 // The mapped size is reported to V8 as external memory, so that a process holding many maps of deleted
 // files collects them (and gives the disk space back) without waiting for unrelated garbage.
 //
+// evict(path) -> undefined
+//   Asks the kernel to drop the file's clean pages from the page cache (posix_fadvise POSIX_FADV_DONTNEED on
+//   the whole file), so the next read of them goes to the device: how benchmarks measure cold reads without
+//   the privilege /proc/sys/vm/drop_caches needs. Dirty pages stay until written back. Errors throw as map's do.
+//
 // Where the build found liburing (TALUS_HAVE_LIBURING), the io_uring functions of native/talus_iouring.c
 // are exported too (iouringProbe, iouringCreate, ...: the data path of IoUringFs).
 #define NAPI_VERSION 8
@@ -113,6 +118,28 @@ static napi_value map(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value evict(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char path[4096];
+  size_t path_length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_length) != napi_ok || path_length >= sizeof path - 1) {
+    napi_throw_type_error(env, NULL, "evict(path): the path must be a string shorter than 4095 bytes");
+    return NULL;
+  }
+  int fd;
+  do fd = open(path, O_RDONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return throw_errno(env, errno, path);
+  int err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  close(fd);
+  if (err != 0) return throw_errno(env, err, path);
+  napi_value result;
+  napi_get_undefined(env, &result);
+  return result;
+}
+
 #ifdef TALUS_HAVE_LIBURING
 __attribute__((visibility("hidden"))) void talus_iouring_init(napi_env env, napi_value exports);
 #endif
@@ -121,6 +148,8 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map, NULL, &fn);
   napi_set_named_property(env, exports, "map", fn);
+  napi_create_function(env, "evict", NAPI_AUTO_LENGTH, evict, NULL, &fn);
+  napi_set_named_property(env, exports, "evict", fn);
 #ifdef TALUS_HAVE_LIBURING
   talus_iouring_init(env, exports);
 #endif

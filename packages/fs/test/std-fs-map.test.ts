@@ -1,6 +1,7 @@
 // StdFs.mapReadOnly: whole files as read-only views through the package's addon (built at install), and
 // StdFs.threadShare: what a worker thread needs to make the same filesystem.
-import { rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
@@ -52,6 +53,34 @@ describe("StdFs.mapReadOnly", () => {
   it("is not offered by in-memory volumes or by wrappers that must see every read", () => {
     expect((new MemFs() as Fs).mapReadOnly).toBeUndefined();
     expect((new ForwardingFs(new StdFs()) as { mapReadOnly?: unknown }).mapReadOnly).toBeUndefined();
+  });
+});
+
+describe("StdFs.evictFromPageCache", () => {
+  /** Bytes of the file the page cache holds, as util-linux's fincore(1) reports them (mincore under the hood). */
+  function cachedBytes(path: string): number {
+    const result = spawnSync("fincore", ["--bytes", "--noheadings", "--output", "RES", path], { encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`fincore failed: ${result.stderr}`);
+    return Number(result.stdout.trim());
+  }
+
+  it("drops a file's clean pages from the page cache and leaves its contents as they were", () => {
+    const path = join(temp(), "cold");
+    const bytes = new Uint8Array(64 * 4096).map((_, i) => (i * 13) & 0xff);
+    const fs = new StdFs();
+    const file = fs.open(path, { write: true, createNew: true });
+    file.write(bytes);
+    file.sync(); // written back: DONTNEED leaves dirty pages alone
+    file.close();
+    readFileSync(path);
+    expect(cachedBytes(path)).toBe(bytes.length);
+    expect(StdFs.evictFromPageCache(path)).toBe(true);
+    expect(cachedBytes(path)).toBe(0);
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it("throws ENOENT for a missing file", () => {
+    expect(() => StdFs.evictFromPageCache(join(temp(), "missing"))).toThrow(expect.objectContaining({ code: "ENOENT" }));
   });
 });
 

@@ -10,6 +10,8 @@ import { nativeAddon } from "../native-addon.ts";
 
 interface NativeFs {
   map(path: string): ArrayBuffer | undefined;
+  /** Absent from addons built before it existed. */
+  evict?(path: string): void;
 }
 
 function nativeFs(): NativeFs | null {
@@ -37,4 +39,20 @@ export function mapFile(path: string): Uint8Array | undefined {
     throw Object.assign(new Error((error as Error).message), { code: typeof code === "string" ? code : "EIO", syscall: "mmap", path });
   }
   return buffer === undefined ? undefined : new Uint8Array(buffer);
+}
+
+/**
+ * Drops the clean pages of the file at `path` from the kernel's page cache; false (nothing done) without the
+ * addon. Throws node-style errors like {@link mapFile}.
+ */
+export function evictFile(path: string): boolean {
+  const addon = nativeFs();
+  if (addon === null || typeof addon.evict !== "function") return false;
+  try {
+    addon.evict(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw Object.assign(new Error((error as Error).message), { code: typeof code === "string" ? code : "EIO", syscall: "posix_fadvise", path });
+  }
+  return true;
 }

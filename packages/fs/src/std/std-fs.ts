@@ -6,7 +6,7 @@ import { fsError, hasCode } from "../errors.ts";
 import { openFlags, validateOpenOptions } from "../open-options.ts";
 import type { Fs, FsDirEntry, FsFile, FsLock, FsMetadata, FsOpenOptions, FsReadRequest, FsThreadShare } from "../types.ts";
 import { StdFile } from "./std-file.ts";
-import { isMapAvailable, mapFile } from "./native-map.ts";
+import { evictFile, isMapAvailable, mapFile } from "./native-map.ts";
 import { lockScope, takeFileLock, type LockScope } from "./std-lock.ts";
 
 /**
@@ -151,6 +151,21 @@ export class StdFs implements Fs {
   /** Whether {@link mapReadOnly} maps files here (this package's addon loaded), rather than returning `undefined`. */
   static mapsFiles(): boolean {
     return isMapAvailable();
+  }
+
+  /**
+   * Drops the file's clean pages from the kernel's page cache (`posix_fadvise(POSIX_FADV_DONTNEED)`), so its
+   * next reads come from the device: for benchmarks and tests of cold reads, which would otherwise need the
+   * root-only `/proc/sys/vm/drop_caches`. Returns false, doing nothing, where this package's addon is not
+   * loaded. Pages not yet written back stay cached; the file's contents never change.
+   *
+   * @example
+   * ```ts
+   * for (const table of tableFiles) StdFs.evictFromPageCache(table); // the next multiGet reads from disk
+   * ```
+   */
+  static evictFromPageCache(path: string): boolean {
+    return evictFile(path);
   }
 
   /** A memory map of the whole file, through this package's addon; `undefined` without it. See {@link Fs.mapReadOnly}. */
