@@ -40,7 +40,13 @@ const SYNC = { sync: true } as const;
 export async function openClassicLevel(config: EngineConfig, fast: boolean, library: "classic-level" | "talus-level" = "classic-level"): Promise<BenchDb> {
   const options = { keyEncoding: "view", valueEncoding: "view", cacheSize: Math.round(config.cacheMb * 1024 * 1024) } as const;
   // Both are abstract-level 3 databases: the code below calls only abstract-level's API on either.
-  const db: Db = library === "classic-level" ? new ClassicLevel<Uint8Array, Uint8Array>(config.dir, options) : (new TalusLevel<Uint8Array, Uint8Array>(config.dir, options) as unknown as Db);
+  // TalusLevel is a Talus engine, so it opens on `config.fs` when one is given, as the others do: the tests
+  // open every Talus engine at one path on a MemFs of its own, and on the disk that path would be one
+  // database shared by all of them (#15: a counter read back as another test's 16-byte value).
+  const db: Db =
+    library === "classic-level"
+      ? new ClassicLevel<Uint8Array, Uint8Array>(config.dir, options)
+      : (new TalusLevel<Uint8Array, Uint8Array>(config.dir, config.fs === undefined ? options : { ...options, fs: config.fs }) as unknown as Db);
   await db.open();
   return new ClassicLevelDb(db, config, fast);
 }
