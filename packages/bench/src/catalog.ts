@@ -24,10 +24,11 @@ export interface WorkloadInfo {
 }
 
 /**
- * fillsync and fillsync64 run once per library: each has one durable write, the same on its fast and plain
- * paths, and Talus' needs a journal (without one `persist()` flushes the memtable into a table per write).
+ * fillsync and fillsync64 run once per library and API: each has one durable write, the same on its fast and
+ * plain paths, and Talus' needs a journal (without one `persist()` flushes the memtable into a table per
+ * write); `talus-level` is Talus through classic-level's `put(..., { sync: true })`, on TalusLevel's journal.
  */
-const FILLSYNC_ENGINES: readonly EngineName[] = ["talus+journal", "classic-level", "lmdb"];
+const FILLSYNC_ENGINES: readonly EngineName[] = ["talus+journal", "classic-level", "talus-level", "lmdb"];
 
 /** Keys per multiGet call of the multiget workload. */
 export const MULTIGET_KEYS = 64;
@@ -164,11 +165,19 @@ export const ENGINES: Readonly<Record<EngineName, EngineInfo>> = {
     talus: true,
     adapter: true,
     path: "TalusLevel (@talus/level: a Talus tree with journal and automatic maintenance) through classic-level's fast path, the same abstract-level calls: batch() chunks, getSync(), iterator nextv() and seek()",
-    workloads: ["fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "seekrandom"],
   },
   lmdb: { name: "lmdb", store: "lmdb", talus: false, path: "fastest documented: putSync() inside transactionSync() chunks, get() (sync), getRange()" },
   "lmdb:plain": { name: "lmdb:plain", store: "lmdb", talus: false, path: "plain: await put(), get(), getRange()" },
 };
+
+/**
+ * Whether `engine` is one of the bench's own Talus tree engines (engines/talus.ts): it reports the tree's
+ * stats (flushes, tables, the counting Fs's reads and writes) and writes Talus' prefix prefill. The
+ * adapter (`talus-level`) is a Talus engine too, but runs classic-level's code and reports none of that.
+ */
+export function isTalusTree(engine: EngineName): boolean {
+  return ENGINES[engine].talus && ENGINES[engine].adapter !== true;
+}
 
 /** Whether the plan runs `workload` on `engine` (each may be limited to some of the other's). */
 export function runsOn(workload: WorkloadName, engine: EngineName): boolean {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ENGINES, WORKLOADS } from "./catalog.ts";
+import { isTalusTree, WORKLOADS } from "./catalog.ts";
 import { ValuePool } from "./data.ts";
 import { openEngine } from "./engines/index.ts";
 import type { BenchDb } from "./engines/types.ts";
@@ -59,7 +59,7 @@ async function open(job: Job, countIo: boolean, cacheMb?: number): Promise<Bench
   const coldReads = job.kind === "workload" && job.workload === "multiget";
   if (coldReads) cacheMb = 0;
   // Talus' prefix prefill: many tables, each filter holding its keys' prefixes (see workloads/prefix-blocks.ts).
-  const prefixPrefill = job.kind === "prefill" && job.dataset === "prefix" && ENGINES[job.engine].talus;
+  const prefixPrefill = job.kind === "prefill" && job.dataset === "prefix" && isTalusTree(job.engine);
   const s = job.settings;
   return openEngine({
     engine: job.engine,
@@ -99,7 +99,8 @@ async function runJob(job: Extract<Job, { kind: "workload" }>): Promise<RunResul
   const s = job.settings;
   const baseRssBytes = process.memoryUsage.rss();
   const info = WORKLOADS[job.workload];
-  const talus = ENGINES[job.engine].talus;
+  // The block probe and the write amplification need the tree's counting Fs, which the adapter has not.
+  const talus = isTalusTree(job.engine);
   const t0 = performance.now();
   const db = await open(job, info.writes);
   const openMs = performance.now() - t0;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ENGINES, MULTIGET_KEYS, WORKLOAD_NAMES, type EngineName, type WorkloadName } from "./catalog.ts";
+import { ENGINES, isTalusTree, MULTIGET_KEYS, WORKLOAD_NAMES, type EngineName, type WorkloadName } from "./catalog.ts";
 import { fmtFixed, fmtInt, fmtMiB, fmtRatio, fmtSpread, fmtUs, renderTable, type Column } from "./format.ts";
 import type { BenchReport, DeleteRangeResult, DeleteRangeSummary, MergeResult, MergeSummary, Ratio, RunResult, Summary, TargetCheck } from "./results.ts";
 import { spread, type Spread } from "./stats.ts";
@@ -489,6 +489,9 @@ function fillSyncNotes(rows: readonly Summary[]): string[] {
             "so at most 4 writers are inside LevelDB at once; LevelDB groups the writes queued behind its writer lock into one log write and one fsync.",
         ]
       : []),
+    ...(has("talus-level")
+      ? ["talus-level: classic-level's await db.put(key, value, { sync: true }) over TalusLevel: the write goes to its journal, then tree.persist(), the journal's group commit as in talus+journal."]
+      : []),
     ...(has("lmdb")
       ? [
           "lmdb: await db.put(key, value), then await db.flushed (read right after the put). lmdb-js opens with overlappingSync on Linux: a transaction commits without a sync " +
@@ -526,7 +529,7 @@ const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) =>
       "fillseq's --num sequential keys and values, loaded into an empty database through each engine's bulk path and timed until persisted (finish ms: the part spent finishing the load); " +
         `then ${VERIFY_SAMPLE} keys spread over the load are read back and compared with the values written, and the key after the last must read nothing (checked); a mismatch fails the run. ` +
         "fillseq's table has the same entries written one by one; the target line holds Talus' ingest to >= 5x its own fillseq of this run.",
-      ...(rows.some((s) => ENGINES[s.engine].talus)
+      ...(rows.some((s) => isTalusTree(s.engine))
         ? [
             "talus: tree.ingestion(), write() per key in order straight into table files (with L0's options, as fillseq's flushes), " +
               "then finish() flushes the (empty) memtable and installs the tables as one L0 run at one seqno; talus+compaction then compacts in settle(), as in fillseq.",
@@ -535,6 +538,7 @@ const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) =>
       ...(has("classic-level")
         ? ["classic-level: not an ingestion, LevelDB has none (classic-level exposes no external table files): fillseq's path again, batch()es of --batch sorted puts (plain: await put())."]
         : []),
+      ...(has("talus-level") ? ["talus-level: classic-level's batch()es of --batch sorted puts over TalusLevel, whose abstract-level API has no ingestion either."] : []),
       ...(has("lmdb")
         ? [
             "lmdb: not an ingestion, LMDB has no table files to ingest: its sorted bulk load, putSync(key, value, { append: true }) (MDB_APPEND) for every key inside one transactionSync(), " +
@@ -543,7 +547,7 @@ const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) =>
     ];
   },
   prefixscan: (rows) => {
-    if (!rows.some((s) => ENGINES[s.engine].talus)) return [];
+    if (!rows.some((s) => isTalusTree(s.engine))) return [];
     return [
       `The data set is written prefix by prefix in a shuffled prefix order, and Talus' prefill flushes every 1/${PREFIX_PREFILL_TABLES} of it (or every --memtable-mb if smaller): ` +
         "its tree has many L0 tables (tables), each holding a few whole prefixes spread over the key space, so most tables' key ranges overlap prefixes they do not hold. " +
@@ -562,6 +566,7 @@ const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) =>
         "vs none: the scan's time without tombstones over its time with them, the same key range (above 1x: faster with them, as deleted keys are not returned); " +
         "per entry: the same per entry returned (below 1x: stepping over deleted entries costs).",
       ...(has("classic-level") ? ["classic-level: db.clear({ gte, lt }); LevelDB has no range tombstone, so clear() writes a point delete per key it finds in the range."] : []),
+      ...(has("talus-level") ? ["talus-level: the same db.clear({ gte, lt }) over TalusLevel, which writes it as one range tombstone."] : []),
       ...(has("lmdb") ? [`lmdb: emulated, LMDB has no range delete: removeSync() of the range's ${RANGE_WIDTH} known keys in one transaction (a real range delete would also have to find them).`] : []),
     ];
   },
@@ -571,10 +576,11 @@ const WORKLOAD_NOTES: Partial<Record<WorkloadName, (rows: readonly Summary[]) =>
       `--num merges of an increment of 1..${MAX_INCREMENT} (an 8-byte little-endian integer) to random keys of --num / ${OPERANDS_PER_KEY} keys (about ${OPERANDS_PER_KEY} operands a key), ` +
         "timed until persisted (the merge loop plus settle(), shown apart); then --reads random gets of the counters, timed apart (reads/s). " +
         `checked: counters compared with a model of the sums (up to ${CHECK_SAMPLE} keys after the merges and again after the reads, plus the hits of every read); a mismatch fails the run.`,
-      ...(rows.some((s) => ENGINES[s.engine].talus) ? ["talus: tree.merge() with mergeOperator counterMerge; reads merge the operands, flush and compaction collapse them."] : []),
+      ...(rows.some((s) => isTalusTree(s.engine)) ? ["talus: tree.merge() with mergeOperator counterMerge; reads merge the operands, flush and compaction collapse them."] : []),
       ...(has("classic-level")
         ? ["classic-level: emulated, LevelDB has no merge operator: a read-modify-write per merge (getSync() and puts in batch()es of --batch; plain: await get() and await put())."]
         : []),
+      ...(has("talus-level") ? ["talus-level: classic-level's emulation (getSync() and batch()es of --batch puts) over TalusLevel, whose abstract-level API has no merge."] : []),
       ...(has("lmdb") ? ["lmdb: emulated, LMDB has no merge operator: a read-modify-write per merge, get() and putSync() in one transactionSync() per --batch merges (plain: one awaited transaction() per merge)."] : []),
     ];
   },

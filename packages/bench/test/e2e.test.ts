@@ -172,6 +172,28 @@ describe("pnpm bench end to end", () => {
       ["prefixscan blocks read per scan, prefix extractor vs none", "talus:prefix", true],
     ]);
   });
+  // The workload tests run ingest, fillsync, deleterange and mergerandom on talus-level in process; these
+  // are the ones with no such test, and what the child does around a run (prefixscan's block probe).
+  it("runs talus-level's overwrite, prefixscan, readwhilewriting and mergerandom in child processes", async () => {
+    const json = join(dir(), "talus-level.json");
+    const workloads = ["overwrite", "prefixscan", "readwhilewriting", "mergerandom"];
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", "--conditions", "talus-source", cli, "--num", "3000", "--reads", "1000", "--batch", "100", "--workloads", workloads.join(","), "--engines", "talus-level", "--dir", dir(), "--json", json],
+      { cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    expect(stdout).toContain("talus-level: classic-level's emulation");
+    const report = JSON.parse(readFileSync(json, "utf8")) as BenchReport;
+    expect(report.failures).toEqual([]);
+    expect(report.runs.map((r) => `${r.workload} ${r.engine}`)).toEqual(workloads.map((w) => `${w} talus-level`));
+    for (const r of report.runs) expect(r.opsPerSec).toBeGreaterThan(0);
+    // The adapter has no counting Fs: no block probe, no write amplification from one.
+    const prefix = report.runs.find((r) => r.workload === "prefixscan");
+    expect(prefix?.prefixBlocks).toBeUndefined();
+    expect(prefix?.items).toBeGreaterThan(0);
+    expect(report.runs.find((r) => r.workload === "mergerandom")?.merge).toMatchObject({ merges: 3000, reads: 1000 });
+  }, 120_000);
+
   it.skipIf(!isIoUringAvailable())(
     `runs multiget on talus and talus@iouring (no block cache, no maps) and checks the io_uring target${isIoUringAvailable() ? "" : ` (skipped: io_uring is unavailable, ${ioUringUnavailableReason() ?? ""})`}`,
     async () => {
