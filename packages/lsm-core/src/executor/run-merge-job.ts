@@ -24,6 +24,7 @@ import { BYTEWISE_COMPARATOR, type Comparator } from "../key/comparator.ts";
 import { checkMergeOperator, type MergeOperator } from "../merge/merge-operator.ts";
 import { resolvePrefixExtractor, type PrefixExtractor, type ResolvedPrefixExtractor } from "../prefix/prefix-extractor.ts";
 import { Table, TableWriter, type WrittenTable } from "../table/index.ts";
+import { COMPACTION_READ_AHEAD_BYTES, ReadAheadWindow } from "../table/read-ahead-window.ts";
 import { writerOptionsOf } from "./table-format.ts";
 import { joinPath, removeQuietly } from "../version/index.ts";
 import type { JobCallbacks, MergeJob } from "./merge-job.ts";
@@ -102,23 +103,29 @@ export async function runMergeJob(job: MergeJob): Promise<WrittenTable[]> {
     if (source.kind === "memtables") {
       for (const snapshot of source.memtables) children.push(Memtable.fromSnapshot(snapshot, cmp).cursor());
     } else {
+      // Each input reads many blocks per call (read-ahead-window.ts); the first window of every run's
+      // first table is read before the merge starts, all in one Fs.readMany.
+      const firstWindows: { table: Table; window: ReadAheadWindow; block: number }[] = [];
       for (const run of source.runs) {
         const sources = [];
         for (const input of run) {
           const table = Table.open(await filesystemOf(input.fs), input.path, { ...openOptions, tableId: input.tableId });
           opened.push(table);
+          const window = new ReadAheadWindow(COMPACTION_READ_AHEAD_BYTES);
+          if (sources.length === 0) firstWindows.push({ table, window, block: 0 });
           const global = input.globalSeqno;
           sources.push({
             minKey: input.minKey,
             maxKey: input.maxKey,
             cursor: (): EntryCursor => {
-              const cursor = table.cursor({ fillCache: false });
+              const cursor = table.cursor({ fillCache: false, readAhead: window });
               return global === 0 ? cursor : new GlobalSeqnoCursor(cursor, global);
             },
           });
         }
         children.push(new RunCursor(cmp, sources));
       }
+      Table.fillReadAheadWindows(firstWindows);
     }
     const merged = new MergingCursor(cmp, children);
     try {

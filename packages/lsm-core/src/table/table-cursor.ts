@@ -20,6 +20,7 @@ import { BlockCursor } from "./block-reader.ts";
 import type { DataBlock } from "./data-block.ts";
 import type { IndexBlock } from "./index-block.ts";
 import type { KeyOrder } from "./keys.ts";
+import type { ReadAheadWindow } from "./read-ahead-window.ts";
 
 /** What a table cursor needs from its table. */
 export interface TableBlockSource {
@@ -28,6 +29,8 @@ export interface TableBlockSource {
   index(): IndexBlock;
   /** Data block `i` of `index`, through the block cache (inserting it when `fillCache`). */
   dataBlock(index: IndexBlock, i: number, fillCache: boolean): DataBlock;
+  /** Data block `i` of `index` out of `window`, refilled when it does not hold it (never through the cache). */
+  dataBlockAhead?(index: IndexBlock, i: number, window: ReadAheadWindow): DataBlock;
   /** Told once when a cursor closes, so the source may hand it out again ({@link TableCursor.reopen}). */
   cursorClosed?(cursor: TableCursor): void;
 }
@@ -37,16 +40,20 @@ export class TableCursor implements EntryCursor {
   readonly #index: IndexBlock;
   readonly #blocks: BlockCursor;
   readonly #fillCache: boolean;
+  /** Where blocks come from when the cursor reads ahead (its source must then have `dataBlockAhead`). */
+  readonly #window: ReadAheadWindow | null;
   #blockIndex = -1;
   /** The block counted in `cursors` for this cursor (see DataBlock.cursors), null when none. */
   #held: DataBlock | null = null;
   #closed = false;
 
-  constructor(source: TableBlockSource, fillCache: boolean) {
+  constructor(source: TableBlockSource, fillCache: boolean, window?: ReadAheadWindow) {
     this.#source = source;
     this.#index = source.index();
     this.#blocks = new BlockCursor(source.order);
     this.#fillCache = fillCache;
+    if (window !== undefined && source.dataBlockAhead === undefined) throw new TypeError("this block source cannot read ahead");
+    this.#window = window ?? null;
   }
 
   valid(): boolean {
@@ -143,7 +150,8 @@ export class TableCursor implements EntryCursor {
 
   #enter(i: number): void {
     this.#blockIndex = i;
-    const block = this.#source.dataBlock(this.#index, i, this.#fillCache);
+    const window = this.#window;
+    const block = window === null ? this.#source.dataBlock(this.#index, i, this.#fillCache) : (this.#source.dataBlockAhead as NonNullable<TableBlockSource["dataBlockAhead"]>)(this.#index, i, window);
     this.#hold(block);
     this.#blocks.reset(block);
   }

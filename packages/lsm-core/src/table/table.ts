@@ -29,6 +29,7 @@ import { IndexBlock } from "./index-block.ts";
 import { KeyOrder } from "./keys.ts";
 import { decodeProperties, type TableMeta } from "./meta.ts";
 import { decodeMetaindex } from "./metaindex.ts";
+import type { ReadAheadWindow, ReadAheadSpan } from "./read-ahead-window.ts";
 import { TableCursor, type TableBlockSource } from "./table-cursor.ts";
 import { verifyTable } from "./table-verify.ts";
 import type { WrittenTable } from "./table-writer.ts";
@@ -57,6 +58,12 @@ export interface TableOpenOptions {
 export interface TableCursorOptions {
   /** Insert the blocks the cursor reads into the block cache (default true; false for compaction scans). */
   readonly fillCache?: boolean;
+  /**
+   * Read data blocks through this window, many consecutive blocks per read, rather than one read per
+   * block (see read-ahead-window.ts); only with `fillCache: false`, for scans that read the table once
+   * in order. Ignored for tables read through a memory map.
+   */
+  readonly readAhead?: ReadAheadWindow;
 }
 
 /**
@@ -473,6 +480,11 @@ export class Table implements TableBlockSource {
   cursor(options?: TableCursorOptions): EntryCursor {
     this.#checkOpen();
     const fillCache = options?.fillCache ?? true;
+    const readAhead = options?.readAhead;
+    if (readAhead !== undefined) {
+      if (fillCache) throw new RangeError("a read-ahead window is for cursors that do not fill the block cache (fillCache: false)");
+      return new TableCursor(this, false, readAhead);
+    }
     const spare = this.#spareCursor;
     if (spare !== null && fillCache) {
       this.#spareCursor = null;
@@ -554,6 +566,67 @@ export class Table implements TableBlockSource {
     const block = this.#pooledBlock(framed, offset);
     if (fillCache) this.#cacheBlock(offset, block, block.byteSize);
     return block;
+  }
+
+  /**
+   * Data block `i` for a scan that reads the table once, in order, without the block cache (compaction),
+   * decoded out of `window`, which is refilled from block `i` on with one read when it does not hold the
+   * block. A table read through a memory map reads the block from the map, as {@link dataBlock} does.
+   * Errors are a single block read's.
+   */
+  dataBlockAhead(index: IndexBlock, i: number, window: ReadAheadWindow): DataBlock {
+    if (this.#map !== null) return this.dataBlock(index, i, false);
+    if (!window.holds(i)) {
+      const span = window.spanFrom(index, i);
+      const bytes = uninitializedBytes(span.length);
+      window.accept(span, bytes, this.#fileCache.readAt(this.#fs, this.path, bytes, span.start));
+    }
+    const offset = index.blockOffset(i);
+    const framed = window.framed(index, i);
+    const length = index.blockSize(i) + BLOCK_TRAILER_SIZE;
+    if (framed.length !== length) throw corruption(this.path, `data block at offset ${offset} is truncated (read ${framed.length} of ${length} bytes)`);
+    return new DataBlock(decodeBlock(framed, this.path, offset, "data"), this.path, offset, "data");
+  }
+
+  /**
+   * Fills each window with the blocks of its table from `block` on, with one {@link Fs.readMany} per
+   * filesystem for all of them (one io_uring submission on `IoUringFs`): how a compaction starts, each
+   * input's first window read together. Windows that hold their block already, tables read through a
+   * memory map and blocks past a table's end are left alone. Bytes are only read here: a short read or a
+   * bad block is reported when a cursor enters the block.
+   */
+  static fillReadAheadWindows(wanted: readonly { readonly table: Table; readonly window: ReadAheadWindow; readonly block: number }[]): void {
+    const byFs = new Map<Fs, { table: Table; window: ReadAheadWindow; span: ReadAheadSpan }[]>();
+    for (const { table, window, block } of wanted) {
+      table.#checkOpen();
+      if (table.#map !== null || window.holds(block)) continue;
+      const index = table.index();
+      if (block < 0 || block >= index.count) continue;
+      let list = byFs.get(table.#fs);
+      if (list === undefined) {
+        list = [];
+        byFs.set(table.#fs, list);
+      }
+      list.push({ table, window, span: window.spanFrom(index, block) });
+    }
+    for (const [fs, list] of byFs) {
+      const leases: FileLease[] = [];
+      try {
+        const requests: FsReadRequest[] = [];
+        for (const { table, span } of list) {
+          const lease = table.#fileCache.acquire(fs, table.path);
+          leases.push(lease);
+          requests.push({ file: lease.file, position: span.start, buffer: uninitializedBytes(span.length) });
+        }
+        const counts = fs.readMany(requests);
+        for (let k = 0; k < list.length; k++) {
+          const { window, span } = list[k] as { window: ReadAheadWindow; span: ReadAheadSpan };
+          window.accept(span, (requests[k] as FsReadRequest).buffer, counts[k] as number);
+        }
+      } finally {
+        for (const lease of leases) lease.release();
+      }
+    }
   }
 
   /** The data block whose framed bytes (read from the file) fill `framed`, a piece of the block buffer pool. */

@@ -31,6 +31,8 @@ import type { Fragment } from "../range-tombstone/fragments.ts";
 import type { TreeState } from "./tree-state.ts";
 import { describeFlushJob, describeMergeJob, mergeOnWorker, type MergePlan } from "./worker-merge.ts";
 import type { Memtable } from "../memtable/memtable.ts";
+import { Table } from "../table/table.ts";
+import { COMPACTION_READ_AHEAD_BYTES, ReadAheadWindow } from "../table/read-ahead-window.ts";
 
 /** What a compaction step did. */
 export interface CompactionResult {
@@ -260,13 +262,21 @@ export async function clear(state: TreeState): Promise<void> {
 /** The merged input of a compaction: one run cursor per (level, run) holding inputs, newest first. */
 function inputCursor(state: TreeState, version: TreeVersion, inputs: ReadonlySet<number>): EntryCursor {
   const children: EntryCursor[] = [];
+  // The first window of each run's first table is read before the merge starts, all in one Fs.readMany.
+  const firstWindows: { table: Table; window: ReadAheadWindow; block: number }[] = [];
   for (const level of version.levels) {
     for (const run of level.runs) {
       const tables = run.tables.filter((t) => inputs.has(t.id));
       if (tables.length === 0) continue;
-      children.push(new RunCursor(state.options.comparator, tables.map((t) => ({ minKey: t.minKey, maxKey: t.maxKey, cursor: () => t.scanCursor() }))));
+      const sources = tables.map((t, k) => {
+        const window = new ReadAheadWindow(COMPACTION_READ_AHEAD_BYTES);
+        if (k === 0) firstWindows.push({ table: t.table, window, block: 0 });
+        return { minKey: t.minKey, maxKey: t.maxKey, cursor: () => t.scanCursor(window) };
+      });
+      children.push(new RunCursor(state.options.comparator, sources));
     }
   }
+  Table.fillReadAheadWindows(firstWindows);
   return new MergingCursor(state.options.comparator, children);
 }
 

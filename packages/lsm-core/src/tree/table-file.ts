@@ -11,6 +11,7 @@ import type { Fs } from "@talus/fs";
 import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
 import type { CursorSource } from "../iter/run-cursor.ts";
 import type { Table } from "../table/index.ts";
+import type { ReadAheadWindow } from "../table/read-ahead-window.ts";
 import type { DeletionPause, TableHandle } from "../version/index.ts";
 import type { Fragment } from "../range-tombstone/fragments.ts";
 import { GlobalSeqnoCursor } from "../iter/global-seqno-cursor.ts";
@@ -145,9 +146,12 @@ export class TableFile implements TableHandle, CursorSource {
     return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
   }
 
-  /** A cursor for compaction input: sequential, and it does not fill the block cache with data no reader asked for. */
-  scanCursor(): EntryCursor {
-    const cursor = this.table.cursor({ fillCache: false });
+  /**
+   * A cursor for compaction input: sequential, reading many blocks per call through `window` (see
+   * read-ahead-window.ts), and it does not fill the block cache with data no reader asked for.
+   */
+  scanCursor(window: ReadAheadWindow): EntryCursor {
+    const cursor = this.table.cursor({ fillCache: false, readAhead: window });
     return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
   }
 
