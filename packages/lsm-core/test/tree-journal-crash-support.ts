@@ -9,7 +9,7 @@
 import { expect } from "vitest";
 import type { Fs } from "@talus/fs";
 import { type CrashFs, Random } from "@talus/testkit";
-import { appendMerge, JOURNAL_DIR_NAME, LsmError, SEQNO_MAX, SequenceNumberCounter, Tree, WriteBatch, type JournalOptions, type TreeOptions } from "../src/index.ts";
+import { appendMerge, JOURNAL_DIR_NAME, SEQNO_MAX, SequenceNumberCounter, Tree, WriteBatch, type JournalOptions, type TreeOptions } from "../src/index.ts";
 import { loadLatestVersion } from "../src/version/persist.ts";
 import { dec, tableFileIds, versionTableIds } from "./tree-test-support.ts";
 
@@ -498,7 +498,8 @@ export function expectTreeDir(fs: Fs, tree: Tree, floor: number, before: readonl
  * Checks what a tree opened on `fs` shows against `run`: (a) every write a resolved persist covered is
  * there, (b) no value that was never written, (c) the state after some prefix of the writes at least as
  * long as the persisted one (a batch whole or not at all). Returns the tree, still open, and the length
- * of the prefix it shows; undefined for an interrupted creation that open refuses (the only refusal allowed).
+ * of the prefix it shows. No cut may leave a directory open refuses, not even one while the tree was
+ * being created (v0 without `current` holds no data and is created again).
  */
 export async function openAndCheck(
   fs: Fs,
@@ -506,17 +507,13 @@ export async function openAndCheck(
   config: Config,
   context: string,
   seqno = new SequenceNumberCounter(),
-): Promise<{ tree: Tree; prefix: number } | undefined> {
+): Promise<{ tree: Tree; prefix: number }> {
   const floor = journalFloor(fs);
   const before = journalFiles(fs);
   let tree: Tree;
   try {
     tree = await Tree.open(treeOptions(fs, seqno, config, false));
   } catch (error) {
-    // A cut while the tree was being created may leave version artifacts without `current`: refused,
-    // never overwritten (DESIGN.md section 4). Nothing was written yet, so nothing is lost.
-    const creating = run.writes.length === 0 && run.reopens === 0 && run.doing === "open";
-    if (creating && error instanceof LsmError && error.code === "INVALID_DATA" && error.message.includes("current")) return undefined;
     throw new Error(`${context}: the tree does not open: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
   }
   const shown = visible(tree);

@@ -5,7 +5,8 @@ import { LsmError } from "../src/errors.ts";
 import { readCurrent, writeCurrent } from "../src/version/current.ts";
 import { loadLatestVersion, persistVersion, persistVersionAsync, versionFileName } from "../src/version/persist.ts";
 import { classifyTreeDir, listVersionFiles, removeStaleVersionFiles } from "../src/version/tree-dir.ts";
-import { encodeVersionRecord, type VersionRecord } from "../src/version/version-record.ts";
+import { readWholeFile } from "../src/version/file-io.ts";
+import { decodeVersionRecord, encodeVersionRecord, type VersionRecord } from "../src/version/version-record.ts";
 import { SlowAsyncFs } from "./async-io-support.ts";
 
 const dirs = useTempDirs(afterEach);
@@ -176,30 +177,41 @@ describe("crash safety", () => {
     });
   }
 
-  it("never leaves a creation half-done that open would overwrite", () => {
-    for (let n = 0; ; n++) {
-      const fs = new CrashFs();
-      freshDir(fs);
-      fs.cutPowerAtSync(n, { keepUnsyncedEntries: 1 });
-      try {
-        persistVersion(fs, DIR, record(0));
-      } catch (error) {
-        if (!(error instanceof PowerCutError)) throw error;
-      }
-      if (!fs.powerWasCut) break;
-      const image = fs.powerCutImage as CrashFs;
-      const state = (() => {
-        try {
-          return classifyTreeDir(image, DIR);
-        } catch (error) {
-          expect(error).toMatchObject({ code: "INVALID_DATA" });
-          return "refused";
+  // Creation's v0 lists nothing: a cut before its `current` is durable is an interrupted creation, to
+  // be created again. A whole v0 that lists tables (no creation writes one) is never taken for one; a
+  // torn one is (there is no tables/ beside it, so nothing it could have listed holds data).
+  for (const [tables, halfDone] of [[0, "interrupted"], [2, "refused"]] as const) {
+    it(`a cut while publishing v0 with ${tables} tables leaves the tree, nothing, or "${halfDone}"`, () => {
+      const seen = new Set<string>();
+      for (const crash of [{ keepUnsyncedEntries: 1 }, { keepUnsyncedEntries: 1, keepUnsyncedWrites: 1, tearLastWrite: true }]) {
+        for (let n = 0; ; n++) {
+          const fs = new CrashFs();
+          freshDir(fs);
+          fs.cutPowerAtSync(n, crash);
+          try {
+            persistVersion(fs, DIR, record(0, tables));
+          } catch (error) {
+            if (!(error instanceof PowerCutError)) throw error;
+          }
+          if (!fs.powerWasCut) break;
+          const image = fs.powerCutImage as CrashFs;
+          const state = (() => {
+            try {
+              return classifyTreeDir(image, DIR);
+            } catch (error) {
+              expect(error).toMatchObject({ code: "INVALID_DATA" });
+              return "refused";
+            }
+          })();
+          seen.add(state);
+          if (state === "tree") expect(loadLatestVersion(image, DIR)?.record).toEqual(record(0, tables));
+          else if (state === "interrupted" && tables > 0) expect(caught(() => decodeVersionRecord(readWholeFile(image, `${DIR}/v0`), "v0"))).toMatchObject({ code: "CORRUPTION" });
+          else expect(["empty", halfDone]).toContain(state);
         }
-      })();
-      if (state === "tree") expect(loadLatestVersion(image, DIR)?.record).toEqual(record(0));
-      else expect(["empty", "refused"]).toContain(state);
-    }
-  });
+      }
+      expect(seen).toContain(halfDone);
+    });
+  }
 });
 
 describe("failures", () => {
@@ -331,6 +343,36 @@ describe("classifyTreeDir", () => {
 
     writeCurrent(fs, DIR, 3, 0);
     expect(classifyTreeDir(fs, DIR)).toBe("tree");
+  });
+
+  it("tells an interrupted creation (an empty or torn v0, nothing else of ours) from a directory that may hold data", () => {
+    const fs = new MemFs();
+    fs.createDirAll(DIR);
+    writeRaw(fs, "/db/notes.txt", Uint8Array.of(1));
+    writeRaw(fs, "/db/current.tmp-0", Uint8Array.of(1));
+    const v0 = encodeVersionRecord(record(0));
+    for (const bytes of [v0, v0.subarray(0, v0.length - 1), new Uint8Array(0), new Uint8Array(v0.length)]) {
+      writeRaw(fs, "/db/v0", bytes);
+      expect(classifyTreeDir(fs, DIR)).toBe("interrupted");
+    }
+    writeRaw(fs, "/db/v0", v0);
+    for (const dir of ["tables", "blobs", "journal"]) {
+      fs.createDir(`/db/${dir}`);
+      expect(invalid(fs).message).toContain(`${dir}/`);
+      fs.removeDirAll(`/db/${dir}`);
+    }
+    writeRaw(fs, "/db/v1", encodeVersionRecord(record(1, 0)));
+    expect(invalid(fs).message).toContain("v0, v1");
+    fs.removeFile("/db/v1");
+    for (const other of [record(0, 1), { ...record(0), journalFloor: 2 }, { ...record(0), id: 4 }]) {
+      writeRaw(fs, "/db/v0", encodeVersionRecord(other));
+      invalid(fs);
+    }
+    fs.removeFile("/db/v0");
+    expect(classifyTreeDir(fs, DIR)).toBe("empty");
+    // A journal alone is what it was before: no version artifact, a new tree replays it.
+    fs.createDir("/db/journal");
+    expect(classifyTreeDir(fs, DIR)).toBe("empty");
   });
 
   it("throws the filesystem's error when the path is a file", () => {

@@ -21,10 +21,10 @@ import { dirname } from "node:path";
 import { JOURNAL_HEADER_BYTES, journalPreviousLength, RANGE_TAG, replayJournal, JournalWriter, type JournalWriterOptions } from "../journal/index.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import type { Memtable } from "../memtable/index.ts";
-import { joinPath, removeQuietly } from "../version/index.ts";
+import { JOURNAL_DIR_NAME, joinPath, removeQuietly } from "../version/index.ts";
 
-/** The journal directory inside a tree's directory. */
-export const JOURNAL_DIR_NAME = "journal";
+// Defined with the other tree-directory names: the open decision looks for it too.
+export { JOURNAL_DIR_NAME };
 
 /** What `journal` accepts besides `true`. */
 export interface JournalOptions {

@@ -6,8 +6,9 @@
  * recorded (size and checksum), then deletes what no version references: orphan tables left by a crash
  * between writing a table and publishing the version that names it, and stale version files.
  *
- * A directory that has version artifacts but no `current` is refused (`INVALID_DATA`), never
- * overwritten: it is a half-written checkpoint or an interrupted creation.
+ * A directory without `current` that may hold data is refused (`INVALID_DATA`), never overwritten: a
+ * half-written checkpoint, or a tree whose pointer was lost. Only the leftovers of an interrupted
+ * creation, which cannot hold data (see `classifyTreeDir`), are removed and the tree created again.
  *
  * @module
  */
@@ -58,8 +59,10 @@ export interface OpenedVersion {
 /** Opens (creating if needed) the tree in `store.options.path` and returns its current version. */
 export function openVersion(store: TableStore, treeKind: TreeKind): OpenedVersion {
   const { fs, path, comparator, readOnly } = store.options;
-  if (classifyTreeDir(fs, path) !== "tree") {
+  const state = classifyTreeDir(fs, path);
+  if (state !== "tree") {
     if (readOnly) throw new LsmError("INVALID_DATA", `${path} holds no tree (opened readOnly, nothing is created)`);
+    if (state === "interrupted") discardInterruptedCreation(store);
     return { version: createTree(store, treeKind), journalFloor: 0 };
   }
   const loaded = loadLatestVersion(fs, path);
@@ -135,6 +138,32 @@ function createTree(store: TableStore, treeKind: TreeKind): TreeVersion {
   store.blobs?.recover([]);
   store.nextTableId = 0;
   return version;
+}
+
+/**
+ * Removes what a creation cut short by a crash left (`v0`, temp pointers), so that creating the tree
+ * again can write `v0` afresh (exclusive create). Tree.open never resolved on that directory, so no
+ * write was ever acknowledged; `classifyTreeDir` has checked the tree directory holds nothing else of
+ * ours. Level-route folders are checked here, being the only ones that know them: creation makes them
+ * after `current`, so a table file in one is data of some tree, and the directory stays refused.
+ * The removals need no sync of their own: until the new `v0` and `current` are durable, a crash leaves
+ * an interrupted creation again.
+ */
+function discardInterruptedCreation(store: TableStore): void {
+  const { fs, path } = store.options;
+  for (const folder of store.allFolders()) {
+    if (!folder.fs.exists(folder.dir)) continue;
+    const tables = folder.fs.readDir(folder.dir).filter((entry) => !entry.isDir && parseTableFileName(entry.fileName) !== undefined);
+    if (tables.length > 0) {
+      throw new LsmError(
+        "INVALID_DATA",
+        `${path}: the \`current\` pointer is missing, and ${folder.dir} holds table files (${tables.map((e) => e.fileName).join(", ")}); ` +
+          "refusing to create a tree over them: delete them (or restore the tree's `current`) and retry.",
+      );
+    }
+  }
+  // No version is kept: every version file and temp pointer goes.
+  removeStaleVersionFiles(fs, path, -1);
 }
 
 function ensureFolder(folder: TablesFolder): void {

@@ -42,6 +42,7 @@ export {
 } from "./persist.ts";
 export {
   BLOBS_DIR_NAME,
+  JOURNAL_DIR_NAME,
   TABLES_DIR_NAME,
   classifyTreeDir,
   listVersionFiles,

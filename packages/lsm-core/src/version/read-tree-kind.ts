@@ -19,8 +19,8 @@ const MAX_ATTEMPTS = 8;
 /**
  * The kind of tree in `dir`, as its current version records it: `"standard"` (open it with `Tree.open`)
  * or `"blob"` (a tree created with a value log, such as `BlobTree.open` from `@talus/vlog`). `undefined`
- * when `dir` does not exist or holds no tree (no `current` and no tree artifacts; a `Tree.open` there
- * would create a new tree).
+ * when `dir` does not exist or holds no tree (no `current`, and no tree artifacts or only what an
+ * interrupted creation leaves; a `Tree.open` there would create a new tree).
  *
  * Reads `current` and the version file it names, and changes nothing: it takes no lock, so it also
  * answers while the tree is open elsewhere, retrying when a concurrent publication replaces the version
