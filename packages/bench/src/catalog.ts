@@ -5,7 +5,7 @@
  * @module
  */
 
-export const WORKLOAD_NAMES = ["fillseq", "ingest", "fillrandom", "fillsync", "fillsync64", "overwrite", "readrandom", "multiget", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
+export const WORKLOAD_NAMES = ["fillseq", "ingest", "fillrandom", "fillsync", "fillsync64", "overwrite", "readrandom", "multiget", "multiget-cold", "readseq", "seekrandom", "prefixscan", "readwhilewriting", "deleterange", "mergerandom"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** Which prefilled data set a workload starts from ("none": an empty database). */
@@ -70,6 +70,15 @@ export const WORKLOADS: Readonly<Record<WorkloadName, WorkloadInfo>> = {
     fill: false,
     measures:
       `--reads multiGet calls of ${MULTIGET_KEYS} uniformly chosen existing keys each on the reopened prefill, with a cold block cache (Talus opened with no block cache, so every data block a call needs is read from its file, and mapTables: false, so that read goes through the Fs: one Fs.readMany per call); an op is one call of ${MULTIGET_KEYS} keys`,
+    engines: ["talus", "talus+compaction", "talus@iouring"],
+  },
+  "multiget-cold": {
+    name: "multiget-cold",
+    dataset: "seq",
+    writes: false,
+    fill: false,
+    measures:
+      `multiget with the OS page cache cold too: before each call (untimed) the tree's files are dropped from the page cache (posix_fadvise DONTNEED), so the call's block reads go to the device; an op is one call of ${MULTIGET_KEYS} keys, ops/s counts the calls' own time`,
     engines: ["talus", "talus+compaction", "talus@iouring"],
   },
   readseq: { name: "readseq", dataset: "seq", writes: false, fill: false, measures: "one forward scan over the reopened prefill, key and value of every entry" },

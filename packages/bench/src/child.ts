@@ -52,11 +52,12 @@ function context(db: BenchDb, s: ChildSettings, timeLimited: boolean): WorkloadC
 
 /**
  * `cacheMb` overrides the run's block cache (prefixscan's block probe turns it off). multiget opens Talus
- * with no block cache and without memory maps: every data block a multiGet needs is read through the Fs.
+ * (and multiget-cold) with no block cache and without memory maps: every data block a multiGet needs is
+ * read through the Fs.
  */
 async function open(job: Job, countIo: boolean, cacheMb?: number): Promise<BenchDb> {
   const merge = job.kind === "workload" && job.workload === "mergerandom";
-  const coldReads = job.kind === "workload" && job.workload === "multiget";
+  const coldReads = job.kind === "workload" && (job.workload === "multiget" || job.workload === "multiget-cold");
   if (coldReads) cacheMb = 0;
   // Talus' prefix prefill: many tables, each filter holding its keys' prefixes (see workloads/prefix-blocks.ts).
   const prefixPrefill = job.kind === "prefill" && job.dataset === "prefix" && isTalusTree(job.engine);

@@ -28,6 +28,8 @@
  *
  * @module
  */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { IoUringFs, ioUringUnavailableReason, isIoUringAvailable, StdFs, type Fs } from "@talus/fs";
 import { counterMerge, Leveled, SequenceNumberCounter, Tree, type EntryIterator, type Ingestion, type TreeOptions } from "@talus/lsm-core";
 import { BlobTree } from "@talus/vlog";
@@ -35,7 +37,7 @@ import { CountingFs } from "../counting-fs.ts";
 import type { KeyStream, MergeStream, RangeStream, ValuePool } from "../data.ts";
 import type { LatencyRecorder } from "../stats.ts";
 import { PREFIX_EXTRACTOR } from "../workloads/prefix-blocks.ts";
-import { SAMPLE_MASK, type BenchDb, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
+import { SAMPLE_MASK, type BenchDb, type ColdCalls, type EngineConfig, type PrefixStream, type Scanner, type Tally } from "./types.ts";
 
 /** L0 runs at which writers wait for compaction to catch up (the variant with compaction only). */
 const L0_STALL_RUNS = 20;
@@ -91,8 +93,12 @@ class TalusDb implements BenchDb {
   #persists = 0;
   /** The IoUringFs the engine made (closed after the tree), if any. */
   readonly #ring: IoUringFs | undefined;
+  readonly #dir: string;
+  /** The tree's files on disk, listed once by the first {@link #evictFiles} (read workloads change none). */
+  #files: string[] | undefined;
 
   constructor(tree: Tree, seqno: SequenceNumberCounter, fs: Fs, config: EngineConfig, compaction: boolean, ring: IoUringFs | undefined) {
+    this.#dir = config.dir;
     this.#ring = ring;
     this.#tree = tree;
     this.#seqno = seqno;
@@ -294,8 +300,27 @@ class TalusDb implements BenchDb {
     tally.bytes += bytes;
   }
 
-  /** One `tree.multiGet` of `perOp` keys per op, each timed (an op is tens of microseconds or more). */
-  multiGet(keys: KeyStream, perOp: number, from: number, to: number, rec: LatencyRecorder, tally: Tally): void {
+  /**
+   * Drops every file of the tree's directory from the OS page cache (`StdFs.evictFromPageCache`), so the
+   * next reads go to the device. Only for a tree on disk, and only where @talus/fs's addon is loaded.
+   */
+  #evictFiles(): void {
+    if (this.#files === undefined) {
+      if (!existsSync(this.#dir)) throw new Error(`multiget-cold needs a tree on disk (${this.#dir} is not a directory here)`);
+      this.#files = readdirSync(this.#dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name));
+    }
+    for (const file of this.#files) {
+      if (!StdFs.evictFromPageCache(file)) throw new Error("multiget-cold needs @talus/fs's native addon (StdFs.evictFromPageCache), which is not loaded here");
+    }
+  }
+
+  /**
+   * One `tree.multiGet` of `perOp` keys per op, each timed (an op is tens of microseconds or more). With
+   * `cold`, each call is preceded by dropping the tree's files from the page cache ({@link #evictFiles}).
+   */
+  multiGet(keys: KeyStream, perOp: number, from: number, to: number, rec: LatencyRecorder, tally: Tally, cold?: ColdCalls): void {
     const tree = this.#tree;
     // Key buffers reused by every call of the slice: multiGet holds no reference to them once it returns.
     const batch: Uint8Array[] = Array.from({ length: perOp }, () => new Uint8Array(keys.keySize));
@@ -303,9 +328,12 @@ class TalusDb implements BenchDb {
     let bytes = 0;
     for (let i = from; i < to; i++) {
       for (let j = 0; j < perOp; j++) keys.keyInto(i * perOp + j, batch[j] as Uint8Array);
+      if (cold !== undefined) this.#evictFiles();
       const t0 = performance.now();
       const values = tree.multiGet(batch, this.#seqno.get());
-      rec.add((performance.now() - t0) * 1000);
+      const ms = performance.now() - t0;
+      rec.add(ms * 1000);
+      if (cold !== undefined) cold.timedMs += ms;
       for (let j = 0; j < perOp; j++) {
         const value = values[j];
         if (value === undefined) continue;

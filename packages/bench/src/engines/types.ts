@@ -80,7 +80,7 @@ export interface BenchDb {
    * multiget: for each op `i` of `[from, to)`, one multi-key read of keys `i * perOp` to `(i + 1) * perOp - 1`
    * of `keys`, one latency sample per op. Only Talus has it (`tree.multiGet`); the workload runs on Talus only.
    */
-  multiGet?(keys: KeyStream, perOp: number, from: number, to: number, rec: LatencyRecorder, tally: Tally): void;
+  multiGet?(keys: KeyStream, perOp: number, from: number, to: number, rec: LatencyRecorder, tally: Tally, cold?: ColdCalls): void;
   scanner(): Scanner;
   /**
    * readseq's second pass: the same forward scan through an API that hands the engine's memory to a
@@ -125,3 +125,11 @@ export interface PrefixStream {
 
 /** One op in `SAMPLE_MASK + 1` is timed on per-op sync paths. */
 export { SAMPLE_MASK } from "../stats.ts";
+
+/**
+ * multiget-cold: before each call the engine drops its files from the OS page cache (untimed) and adds the
+ * call's own time to `timedMs`, which the workload's ops/s is computed from.
+ */
+export interface ColdCalls {
+  timedMs: number;
+}

@@ -11,7 +11,7 @@ import { fillSync, FILLSYNC_WRITERS } from "./fillsync.ts";
 import { ingest } from "./ingest.ts";
 import { mergeRandom } from "./mergerandom.ts";
 import { readWhileWriting } from "./mixed.ts";
-import { multiGetRandom, prefixScan, readRandom, readSeq, seekRandom } from "./read.ts";
+import { multiGetCold, multiGetRandom, prefixScan, readRandom, readSeq, seekRandom } from "./read.ts";
 
 export type { Measured, WorkloadContext } from "./driver.ts";
 
@@ -32,6 +32,8 @@ export function runWorkload(name: WorkloadName, ctx: WorkloadContext): Promise<M
       return readRandom(ctx);
     case "multiget":
       return multiGetRandom(ctx);
+    case "multiget-cold":
+      return multiGetCold(ctx);
     case "readseq":
       return readSeq(ctx);
     case "seekrandom":
