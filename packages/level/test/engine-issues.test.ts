@@ -1,7 +1,6 @@
-// Engine behaviour found while building the adapter, pinned down on a plain lsm-core Tree. The `it.fails`
-// tests state what the engine should do; they pass while it does not (so the suite stays green) and start
-// failing once lsm-core is fixed, as a reminder to drop the adapter's workaround (see README, "Engine
-// issues"). The last test is the adapter's side: with the workaround, TalusLevel does not hang.
+// Engine behaviour found while building the adapter, since fixed in lsm-core (its own tests pin the fixes
+// down: packages/lsm-core/test/tree-maintenance.test.ts). What stays here is the adapter's side: TalusLevel
+// keeps writing through a database reopened with an L0 pile-up (see README, "Engine issues").
 import { MemFs } from "@talus/fs";
 import { SequenceNumberCounter, Tree } from "@talus/lsm-core";
 import { describe, expect, it } from "vitest";
