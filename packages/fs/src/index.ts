@@ -13,7 +13,7 @@ export type { LockScope } from "./std/std-lock.ts";
 export { MemFs } from "./mem/mem-fs.ts";
 export { DEFAULT_RING_SIZE, DEFAULT_SPIN_MICROS, IoUringFs, type IoUringFsOptions } from "./iouring/iouring-fs.ts";
 export type { IoUringFile } from "./iouring/iouring-file.ts";
-export { NO_IOURING_ENV, ioUringUnavailableReason, isIoUringAvailable, type RingStats } from "./iouring/ring.ts";
+export { NO_IOURING_ENV, ioUringUnavailableReason, isIoUringAvailable, type Ring, type RingStats } from "./iouring/ring.ts";
 export { newMemoryBackendId } from "./backend-id.ts";
 export { ForwardingFs } from "./forwarding-fs.ts";
 export { readFileBytes, writeFileBytes } from "./file-bytes.ts";

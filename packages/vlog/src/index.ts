@@ -36,3 +36,13 @@ export { checkBlobHandle, decodeBlobHandle, encodeBlobHandle, MAX_BLOB_HANDLE_BY
 export { BlobTree, type BlobTreeOptions } from "./blob-tree/blob-tree.ts";
 export { BlobValueLog, MAX_OPEN_BLOB_FILES } from "./blob-tree/blob-value-log.ts";
 export { DEFAULT_AGE_CUTOFF, DEFAULT_SEPARATION_THRESHOLD, DEFAULT_STALENESS_THRESHOLD, type KvSeparationOptions } from "./blob-tree/options.ts";
+/**
+ * {@link KvSeparationOptions} with every default filled in: what a {@link BlobValueLog} runs with.
+ *
+ * @property separationThreshold - Values of at least this many bytes go to blob files.
+ * @property fileTargetSize - A blob file is finished once it reaches this size.
+ * @property stalenessThreshold - Garbage fraction of value bytes at which a blob file is stale.
+ * @property ageCutoff - The oldest fraction of a compaction's stale candidates it relocates.
+ * @property compression - Blob value compression.
+ */
+export type { ResolvedKvSeparation } from "./blob-tree/options.ts";
