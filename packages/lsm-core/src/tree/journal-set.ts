@@ -201,9 +201,12 @@ export class JournalSet {
    * fsynced): the current file's group commit, and the final syncs of rotated files not yet flushed.
    */
   persist(): Promise<void> {
-    const waits: Promise<void>[] = [];
-    for (const closing of this.#files.values()) if (closing !== undefined) waits.push(closing);
-    if (this.#writer !== undefined) waits.push(this.#writer.persist());
+    let waits: Promise<void>[] | undefined;
+    for (const closing of this.#files.values()) if (closing !== undefined) (waits ??= []).push(closing);
+    const current = this.#writer?.persist();
+    // Usually no rotated file is still closing: every caller of a round then shares the round's promise.
+    if (waits === undefined) return current ?? Promise.resolve();
+    if (current !== undefined) waits.push(current);
     return Promise.all(waits).then(() => undefined);
   }
 

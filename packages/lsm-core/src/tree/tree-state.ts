@@ -210,6 +210,8 @@ export class TreeState {
 
   /** Runs an async job, tracked so close() can wait for it. */
   track<T>(job: Promise<T>): Promise<T> {
+    // Many callers share one promise (every persist() of a group-commit round): it is tracked once.
+    if (this.jobs.has(job)) return job;
     this.jobs.add(job);
     const done = (): void => {
       this.jobs.delete(job);
