@@ -24,6 +24,8 @@ import { copyForCaller } from "../key/copy.ts";
 import { coverSeqno, type Fragment } from "../range-tombstone/fragments.ts";
 import { ScanCover } from "../range-tombstone/scan-cover.ts";
 import { Table, type FetchedBlocks } from "../table/table.ts";
+import { BatchedSeekCursor } from "./batched-seek.ts";
+import type { TableFile } from "./table-file.ts";
 
 /** A reusable pair of lookup slots, so a point read allocates nothing but its result copy. */
 export class PointReader {
@@ -328,6 +330,9 @@ export function mergedCursor(
   const children: EntryCursor[] = [];
   // Only built for a skippable cursor: a plain seek should not pay for closures it never calls.
   const maxSeqnos: (() => number)[] | undefined = skippable ? [] : undefined;
+  // The runs' tables, for seeks that read their first blocks together (batched-seek.ts); only where some
+  // table is read from its file, and not for a skippable cursor, whose caller needs the MergingCursor itself.
+  const runs: (readonly TableFile[])[] | undefined = !skippable && hasUnmappedTables(sv.version) ? [] : undefined;
   if (sv.active.entryCount() > 0) {
     children.push(sv.active.cursor());
     maxSeqnos?.push(memtableMax(sv.active));
@@ -345,6 +350,7 @@ export function mergedCursor(
       const tables = prefixProbe === undefined ? run.tables : run.tables.filter((t) => t.table.mayContainPrefix(prefixProbe));
       if (tables.length === 0) continue;
       children.push(new RunCursor(comparator, tables));
+      runs?.push(tables);
       if (maxSeqnos !== undefined) {
         let max = -1;
         for (const table of tables) max = Math.max(max, table.maxSeqno);
@@ -353,7 +359,8 @@ export function mergedCursor(
     }
   }
   if (children.length === 1 && !skippable) return children[0] as EntryCursor;
-  return new MergingCursor(comparator, children, maxSeqnos);
+  const merged = new MergingCursor(comparator, children, maxSeqnos);
+  return runs !== undefined && runs.length >= 2 ? new BatchedSeekCursor(merged, comparator, runs) : merged;
 }
 
 /** A memtable's newest seqno, asked when needed: the active memtable may still grow. */
