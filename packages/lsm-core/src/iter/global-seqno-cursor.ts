@@ -4,67 +4,26 @@
  *
  * @module
  */
-import type { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "./cursor.ts";
+import { ForwardingCursor } from "./forwarding-cursor.ts";
 
-export class GlobalSeqnoCursor implements EntryCursor {
-  readonly #inner: EntryCursor;
+export class GlobalSeqnoCursor extends ForwardingCursor {
   readonly #seqno: number;
 
   constructor(inner: EntryCursor, seqno: number) {
-    this.#inner = inner;
+    super(inner);
     this.#seqno = seqno;
   }
 
-  valid(): boolean {
-    return this.#inner.valid();
-  }
-
-  key(): Uint8Array {
-    return this.#inner.key();
-  }
-
-  seqno(): number {
+  override seqno(): number {
     return this.#seqno;
   }
 
-  kind(): ValueKind {
-    return this.#inner.kind();
-  }
-
-  value(): Uint8Array {
-    return this.#inner.value();
-  }
-
-  seekToFirst(): void {
-    this.#inner.seekToFirst();
-  }
-
-  seekToLast(): void {
-    this.#inner.seekToLast();
-  }
-
-  seek(key: Uint8Array, seqno?: number): void {
-    this.#inner.seek(key);
+  override seek(key: Uint8Array, seqno?: number): void {
+    this.inner.seek(key);
     // (key, global) sorts before (key, seqno) when global is the larger: the first entry at or after
     // (key, seqno) is then the next key's.
-    if (seqno !== undefined && this.#seqno > seqno && this.#inner.valid() && sameBytes(this.#inner.key(), key)) this.#inner.next();
-  }
-
-  seekForPrev(key: Uint8Array): void {
-    this.#inner.seekForPrev(key);
-  }
-
-  next(): void {
-    this.#inner.next();
-  }
-
-  prev(): void {
-    this.#inner.prev();
-  }
-
-  close(): void {
-    this.#inner.close();
+    if (seqno !== undefined && this.#seqno > seqno && this.inner.valid() && sameBytes(this.inner.key(), key)) this.inner.next();
   }
 }
 

@@ -16,8 +16,8 @@
  * @module
  */
 import type { EntryCursor } from "../iter/cursor.ts";
+import { ForwardingCursor } from "../iter/forwarding-cursor.ts";
 import type { Comparator } from "../key/comparator.ts";
-import type { ValueKind } from "../key/value-kind.ts";
 import { SEQNO_MAX } from "../seqno.ts";
 import { Table } from "../table/table.ts";
 import type { TableFile } from "./table-file.ts";
@@ -28,83 +28,50 @@ interface WantedBlock {
   readonly block: number;
 }
 
-export class BatchedSeekCursor implements EntryCursor {
-  readonly #inner: EntryCursor;
+export class BatchedSeekCursor extends ForwardingCursor {
   readonly #comparator: Comparator;
   /** Each run's tables (key order), as the merged cursor's run children hold them. */
   readonly #runs: readonly (readonly TableFile[])[];
 
   constructor(inner: EntryCursor, comparator: Comparator, runs: readonly (readonly TableFile[])[]) {
-    this.#inner = inner;
+    super(inner);
     this.#comparator = comparator;
     this.#runs = runs;
   }
 
-  valid(): boolean {
-    return this.#inner.valid();
-  }
-
-  key(): Uint8Array {
-    return this.#inner.key();
-  }
-
-  seqno(): number {
-    return this.#inner.seqno();
-  }
-
-  kind(): ValueKind {
-    return this.#inner.kind();
-  }
-
-  value(): Uint8Array {
-    return this.#inner.value();
-  }
-
-  seekToFirst(): void {
+  override seekToFirst(): void {
     this.#batched(
       (tables) => tables[0],
       () => 0,
-      () => this.#inner.seekToFirst(),
+      () => this.inner.seekToFirst(),
     );
   }
 
-  seekToLast(): void {
+  override seekToLast(): void {
     this.#batched(
       (tables) => tables[tables.length - 1],
       (table) => table.index().count - 1,
-      () => this.#inner.seekToLast(),
+      () => this.inner.seekToLast(),
     );
   }
 
-  seek(key: Uint8Array, seqno: number = SEQNO_MAX): void {
+  override seek(key: Uint8Array, seqno: number = SEQNO_MAX): void {
     this.#batched(
       (tables) => tables[this.#firstWithMaxAtLeast(tables, key)],
       (table) => table.index().lowerBound(key, seqno),
-      () => this.#inner.seek(key, seqno),
+      () => this.inner.seek(key, seqno),
     );
   }
 
-  seekForPrev(key: Uint8Array): void {
+  override seekForPrev(key: Uint8Array): void {
     this.#batched(
       (tables) => tables[this.#lastWithMinAtMost(tables, key)],
       (table) => {
         const index = table.index();
         return Math.min(index.upperBound(key), index.count - 1);
       },
-      () => this.#inner.seekForPrev(key),
+      () => this.inner.seekForPrev(key),
     );
-  }
-
-  next(): void {
-    this.#inner.next();
-  }
-
-  prev(): void {
-    this.#inner.prev();
-  }
-
-  close(): void {
-    this.#inner.close();
   }
 
   /**
