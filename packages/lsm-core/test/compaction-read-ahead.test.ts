@@ -126,6 +126,26 @@ describe("a table cursor reading ahead", () => {
     table.close();
   });
 
+  it("lets go of its bytes when the cursor closes, and reads again when used again", () => {
+    const inner = new MemFs();
+    writeTable(inner, "/t.sst", model(2000), { blockSize: 1024 });
+    const fs = new FaultFs(inner);
+    const table = openTable(fs, "/t.sst", caches(0));
+    const window = new ReadAheadWindow(16 * 1024);
+    const cursor = table.cursor({ fillCache: false, readAhead: window });
+    cursor.seekToFirst();
+    expect(window.holds(0)).toBe(true);
+    cursor.close();
+    expect(window.holds(0)).toBe(false);
+    fs.resetHistory();
+    const again = table.cursor({ fillCache: false, readAhead: window });
+    again.seekToFirst();
+    expect(new TextDecoder().decode(again.key())).toBe("k000000");
+    expect(fs.calls.read).toBe(1);
+    again.close();
+    table.close();
+  });
+
   it("is refused for a cursor that fills the block cache", () => {
     const fs = new MemFs();
     writeTable(fs, "/t.sst", model(100));

@@ -86,6 +86,16 @@ export class ReadAheadWindow {
   }
 
   /**
+   * Lets go of the bytes read (the cursor using the window closed): a compaction keeps a window per
+   * input table until it ends, and a run of many tables must not keep every table's last window alive.
+   * Blocks decoded from them stay valid; the next use reads again.
+   */
+  release(): void {
+    this.#bytes = null;
+    this.#filled = 0;
+  }
+
+  /**
    * The framed bytes (block and trailer) of block `i`, which {@link holds} must be true of; shorter than
    * the block when the read came up short (the caller reports the truncation).
    */

@@ -131,6 +131,7 @@ export class TableCursor implements EntryCursor {
     this.#closed = true;
     this.#blockIndex = -1;
     this.#hold(null);
+    this.#window?.release();
     this.#source.cursorClosed?.(this);
   }
 
