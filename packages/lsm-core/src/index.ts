@@ -29,6 +29,7 @@ export * from "./journal/index.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
 export type { BlobFileInfo, BlobReference, BlobWriter, ValueLog } from "./separation/value-log.ts";
 export type { TableFile } from "./tree/table-file.ts";
+export type { CursorSource } from "./iter/run-cursor.ts";
 export {
   Fifo,
   Leveled,
@@ -71,12 +72,12 @@ export type { ResolvedSizeTieredOptions } from "./compaction/strategies/index.ts
 export { BlockCache, FileDescriptorCache } from "./cache/index.ts";
 export { codecByName, type CompressionCodec } from "./table/index.ts";
 /**
- * The open reader of one table file (a {@link TableFile}'s `table`): its metadata, range tombstones, point
- * lookups, cursors and `verify()`.
+ * The open reader of one table file (a {@link TableFile}'s `table`): its metadata, range tombstones, filter
+ * probes and `verify()`. Reads go through the tree ({@link Tree.get}, {@link Tree.range}), which merges
+ * every table with the memtables at a seqno.
  *
  * @property path - The table file's path.
  * @property meta - What the table's properties block and footer say (entry counts, key range, seqnos, sizes).
- * @property order - The key order the table was written in (its comparator).
  * @property tableId - The table's id (`meta.tableId`).
  */
 export { Table } from "./table/index.ts";

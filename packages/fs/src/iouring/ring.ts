@@ -157,6 +157,7 @@ export class Ring {
     this.unlinkAt = info.unlinkAt;
   }
 
+  /** Whether {@link close} was called: every I/O method then fails with `EBADF`. */
   get closed(): boolean {
     return this.#closed;
   }
@@ -173,6 +174,11 @@ export class Ring {
     check(this.#addon.iouringWrite(this.#handle, fd, buffer, position), "write");
   }
 
+  /**
+   * Flushes `fd` to stable storage through the ring, blocking until the kernel completed it: `fdatasync`
+   * (data and the metadata needed to read it back) when `datasync`, else `fsync`. `path` only names the
+   * file in an error.
+   */
   fsync(fd: number, datasync: boolean, path?: string): void {
     const syscall = datasync ? "fdatasync" : "fsync";
     if (this.#closed) throw closedError(syscall, path);
@@ -201,6 +207,7 @@ export class Ring {
     this.#addon.iouringReadMany(this.#handle, fds, buffers, positions, results);
   }
 
+  /** A snapshot of the ring's counters, cumulative since it was created (see {@link RingStats}). */
   stats(): RingStats {
     return this.#addon.iouringStats(this.#handle);
   }

@@ -126,12 +126,20 @@ export class BlockCache {
     return this.#misses;
   }
 
-  /** The blocks of one table, for {@link lookup} and {@link store}: the same object until the table is evicted. */
+  /**
+   * The blocks of one table, for {@link lookup} and {@link store}: the same object until the table is evicted.
+   *
+   * @internal
+   */
   forTable(namespace: number, tableId: number): CachedTable {
     return this.#listed(namespace, tableId) ?? this.#attach(new CachedTable(namespace, tableId));
   }
 
-  /** The cached value of `table`'s block at `offset`, made most recently used; undefined on a miss. */
+  /**
+   * The cached value of `table`'s block at `offset`, made most recently used; undefined on a miss.
+   *
+   * @internal
+   */
   lookup(table: CachedTable, offset: number): object | undefined {
     const node = table.blocks.get(offset);
     if (node === undefined) {
@@ -146,7 +154,12 @@ export class BlockCache {
     return node.value;
   }
 
-  /** Caches `value` weighing `bytes` (+ overhead) as `table`'s block at `offset`, replacing any previous value, then evicts to capacity. */
+  /**
+   * Caches `value` weighing `bytes` (+ overhead) as `table`'s block at `offset`, replacing any previous
+   * value, then evicts to capacity.
+   *
+   * @internal
+   */
   store(table: CachedTable, offset: number, value: object, bytes: number): void {
     const weight = bytes + BLOCK_CACHE_ENTRY_OVERHEAD;
     const target = table.attached ? table : (this.#listed(table.namespace, table.tableId) ?? this.#attach(table));

@@ -100,7 +100,11 @@ export class FileDescriptorCache {
     }
   }
 
-  /** Pins the handle of `path` until the lease is released. */
+  /**
+   * Pins the handle of `path` until the lease is released.
+   *
+   * @internal
+   */
   acquire(fs: Fs, path: string): FileLease {
     const entry = this.#pin(fs, path);
     let released = false;

@@ -9,7 +9,12 @@ import type { Comparator } from "../key/comparator.ts";
 import type { ValueKind } from "../key/value-kind.ts";
 import type { EntryCursor } from "./cursor.ts";
 
-/** What the run cursor needs of a table. */
+/**
+ * What the run cursor needs of a table.
+ *
+ * @internal Exported from the package entry only so that the API reference can leave it out of
+ * `TableFile`'s `implements` clause (TypeDoc drops implemented types it removed as internal).
+ */
 export interface CursorSource {
   readonly minKey: Uint8Array;
   readonly maxKey: Uint8Array;

@@ -128,6 +128,7 @@ export class VisibleRangeIterator implements IterableIterator<[Uint8Array, Uint8
     }
   }
 
+  /** The iterator itself, so that it can be consumed by `for...of` and spread (once: it is not restartable). */
   [Symbol.iterator](): this {
     return this;
   }

@@ -27,6 +27,7 @@ import type { Comparator } from "../key/comparator.ts";
 
 /** A piece of key space `[start, end)` and the seqnos of the tombstones covering it, newest first. */
 export interface Fragment {
+  /** Inclusive; a user key, never empty. The next fragment of the list starts at or after this one's `end`. */
   readonly start: Uint8Array;
   /** Exclusive; empty = unbounded. */
   readonly end: Uint8Array;

@@ -56,24 +56,53 @@ import { copyBytes } from "../key/copy.ts";
 
 /** What the meta block records. */
 export interface TableProperties {
+  /** The table's id, unique in its tree (the file is named after it); checked against the id the version lists. */
   readonly tableId: number;
+  /**
+   * When the table's data was written, in ms since the Unix epoch (a flush or compaction stamps all its
+   * outputs with one time); FIFO's TTL ages tables by it.
+   */
   readonly createdAtMs: number;
+  /**
+   * Entries the data blocks hold: every version of every key, tombstones and merge operands included (range
+   * tombstones not).
+   */
   readonly entryCount: number;
+  /** Different user keys among the entries (at most `entryCount`). */
   readonly distinctKeyCount: number;
+  /** Point deletions (`Tombstone` entries) among the entries. */
   readonly tombstoneCount: number;
+  /** Weak deletions (`WeakTombstone` entries, see `Tree.removeWeak`) among the entries. */
   readonly weakTombstoneCount: number;
+  /** Merge operands among the entries, not yet folded into a value. */
   readonly mergeOperandCount: number;
+  /** Entries whose value was separated into a blob file (`Indirection` entries holding a handle). */
   readonly indirectionCount: number;
+  /**
+   * The lowest seqno among the entries and range tombstones. An ingested table's entries are stored at
+   * seqno 0 and read at the global seqno its version lists (`TableFile.minSeqno` reports that one).
+   */
   readonly minSeqno: number;
+  /** The highest seqno among the entries and range tombstones (0 for an ingested table, as `minSeqno`). */
   readonly maxSeqno: number;
+  /** The smallest user key: the first entry's, or a range tombstone's start if that sorts before it. Inclusive. */
   readonly minKey: Uint8Array;
+  /** The largest user key the table covers: its last entry's, or further where a range tombstone reaches. Inclusive. */
   readonly maxKey: Uint8Array;
+  /** Sum of the user key lengths of all entries, in bytes (a key counts once per version). */
   readonly keyBytes: number;
+  /**
+   * Sum of the value lengths the entries store, in bytes, before compression: 0 for a tombstone, the
+   * handle's length (not the value's) for an indirection.
+   */
   readonly valueBytes: number;
   /** Sum of the decoded (uncompressed) sizes of the data blocks. */
   readonly dataSize: number;
+  /** Data blocks in the file (the index has one entry per block). */
   readonly dataBlockCount: number;
+  /** Entries between restart points (full, unshared keys a block search starts from) in the data blocks. */
   readonly restartInterval: number;
+  /** The writer's target data block size in bytes, before compression: a block is cut once it reaches it. */
   readonly blockSize: number;
   /** Id of the codec the writer tried on data and index blocks (each block says what it used). */
   readonly codec: number;
@@ -81,6 +110,10 @@ export interface TableProperties {
   readonly filterBitsPerKey: number;
   /** Name of the prefix extractor whose prefixes are in the filter, or null. */
   readonly prefixExtractor: string | null;
+  /**
+   * Name of the comparator that ordered the keys; a table opened with a comparator of another name is
+   * COMPARATOR_MISMATCH.
+   */
   readonly comparator: string;
   /** Fragments in the range tombstone block (0 when the table has none). */
   readonly rangeTombstoneCount: number;
@@ -92,7 +125,12 @@ export interface TableProperties {
 
 /** Everything known about a table file: its properties plus what the footer says. */
 export interface TableMeta extends TableProperties {
+  /**
+   * The table file format version, from the file header and footer (this build reads and writes 1; another is
+   * UNSUPPORTED_FORMAT).
+   */
   readonly formatVersion: number;
+  /** The file's length in bytes, footer included: what it takes on disk. */
   readonly fileSize: number;
   /** CRC-32 of every byte before the footer (see `Table.verify()`). */
   readonly fileChecksum: number;
@@ -139,9 +177,13 @@ const TAG_BLOB_REFERENCES = 25;
 
 /** The indirections of one table into one blob file. */
 export interface TableBlobReference {
+  /** Id of the blob file the indirections point into. */
   readonly blobFileId: number;
+  /** Indirections of the table into that file (one per separated value). */
   readonly count: number;
+  /** Sum of the referenced values' lengths in bytes, uncompressed. */
   readonly valueBytes: number;
+  /** Sum of the bytes those values take in the blob file (maybe compressed): the live bytes this table keeps there. */
   readonly storedBytes: number;
 }
 

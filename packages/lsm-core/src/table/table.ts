@@ -30,7 +30,7 @@ import { KeyOrder } from "./keys.ts";
 import { decodeProperties, type TableMeta } from "./meta.ts";
 import { decodeMetaindex } from "./metaindex.ts";
 import type { ReadAheadWindow, ReadAheadSpan } from "./read-ahead-window.ts";
-import { TableCursor, type TableBlockSource } from "./table-cursor.ts";
+import { TableCursor } from "./table-cursor.ts";
 import { verifyTable } from "./table-verify.ts";
 import type { WrittenTable } from "./table-writer.ts";
 import { decodeFragments, RANGE_TOMBSTONE_BLOCK } from "../range-tombstone/block.ts";
@@ -80,9 +80,16 @@ let readManyScratch: Uint8Array = new Uint8Array(0);
 /** Free cache bytes below which a miss reads its block alone: read-ahead never makes the cache drop a block. */
 const READ_AHEAD_ROOM = 4 * READ_AHEAD_BYTES;
 
-export class Table implements TableBlockSource {
+// The TableBlockSource its cursors read blocks through (`new TableCursor(this, ...)` in `cursor()` checks
+// that), without an `implements` clause: that would name the internal interface in the API reference.
+export class Table {
   readonly path: string;
   readonly meta: TableMeta;
+  /**
+   * The key order the table was written in (its comparator).
+   *
+   * @internal
+   */
   readonly order: KeyOrder;
   /** The table's range tombstones, fragmented (empty for most tables); kept in memory while open. */
   readonly rangeTombstones: readonly Fragment[];
@@ -147,7 +154,11 @@ export class Table implements TableBlockSource {
     this.#verified = new Uint8Array(this.#map === null ? 0 : (index.count + 7) >>> 3);
   }
 
-  /** Opens and validates the table at `path`. Filesystem errors (ENOENT, ...) pass through. */
+  /**
+   * Opens and validates the table at `path`. Filesystem errors (ENOENT, ...) pass through.
+   *
+   * @internal
+   */
   static open(fs: Fs, path: string, options: TableOpenOptions): Table {
     const order = new KeyOrder(options.comparator ?? BYTEWISE_COMPARATOR);
     const lease = options.fileCache.acquire(fs, path);
@@ -194,6 +205,8 @@ export class Table implements TableBlockSource {
    * `TableWriter.written`), without reading the index and filter back, checking their CRCs and
    * decompressing them again: they are the very bytes that went into the synced file. The same
    * identity checks as {@link open} apply; the index and filter are decoded and validated as there.
+   *
+   * @internal
    */
   static fromWriter(fs: Fs, written: WrittenTable, options: TableOpenOptions): Table {
     const { path, footer, meta } = written;
@@ -217,6 +230,8 @@ export class Table implements TableBlockSource {
    * The newest entry of `key` with seqno `< readSeqno`, written into `out` (tombstones included, with
    * their kind); false if the table holds none. `out.value` is a view into a data block, valid until the
    * next block read of any table (a dropped block's memory is recycled): copy it before.
+   *
+   * @internal
    */
   get(key: Uint8Array, readSeqno: number, out: PointLookup): boolean {
     this.#checkOpen();
@@ -265,6 +280,8 @@ export class Table implements TableBlockSource {
    * The data block {@link get} would look `key` up in at `readSeqno`, or -1 when the table rules the key
    * out before reading one (seqno range, key range, filter, or the key sorts after the last block). The
    * same steps as `get` up to its block read: they read nothing but an unpinned index or filter.
+   *
+   * @internal
    */
   pointBlock(key: Uint8Array, readSeqno: number): number {
     this.#checkOpen();
@@ -286,6 +303,8 @@ export class Table implements TableBlockSource {
   /**
    * Whether data block `i` is at hand without a read: in the block cache, or held by a batch in progress
    * ({@link fetchBlocks}). Touches nothing (no cache statistics, no LRU order).
+   *
+   * @internal
    */
   hasBlock(i: number): boolean {
     this.#checkOpen();
@@ -306,6 +325,8 @@ export class Table implements TableBlockSource {
    * Errors are those of a single block read: a short read or a bad block is `CORRUPTION` naming the file
    * and offset (a damaged read-ahead neighbour is left out, to be reported when it is read itself), and
    * filesystem errors pass through. Nothing stays held when it throws.
+   *
+   * @internal
    */
   static fetchBlocks(wanted: readonly { readonly table: Table; readonly block: number }[]): FetchedBlocks {
     const batch = new FetchedBlocks((held) => Table.#forget(held));
@@ -476,6 +497,8 @@ export class Table implements TableBlockSource {
   /**
    * A cursor over every entry; blocks load lazily. Close it when done, and then drop it: a closed cursor
    * may be handed out again by a later call (so a second `close()` would close its new owner's).
+   *
+   * @internal
    */
   cursor(options?: TableCursorOptions): EntryCursor {
     this.#checkOpen();
@@ -494,7 +517,11 @@ export class Table implements TableBlockSource {
     return new TableCursor(this, fillCache);
   }
 
-  /** Keeps the last closed reader cursor for the next `cursor()`: a seek then allocates no cursor. */
+  /**
+   * Keeps the last closed reader cursor for the next `cursor()`: a seek then allocates no cursor.
+   *
+   * @internal
+   */
   cursorClosed(cursor: TableCursor): void {
     if (cursor.fillsCache && !this.#closed) this.#spareCursor = cursor;
   }
@@ -523,6 +550,11 @@ export class Table implements TableBlockSource {
     this.#blockCache.evictTable(this.#namespace, this.meta.tableId);
   }
 
+  /**
+   * The index (pinned, or fetched through the block cache).
+   *
+   * @internal
+   */
   index(): IndexBlock {
     if (this.#pinnedIndex !== null) return this.#pinnedIndex;
     const handle = this.#footer.index;
@@ -533,6 +565,11 @@ export class Table implements TableBlockSource {
     return index;
   }
 
+  /**
+   * Data block `i` of `index`, through the block cache (inserting it when `fillCache`).
+   *
+   * @internal
+   */
   dataBlock(index: IndexBlock, i: number, fillCache: boolean): DataBlock {
     const offset = index.blockOffset(i);
     const cached = this.#blockCache.lookup(this.#cached, offset);
@@ -573,6 +610,8 @@ export class Table implements TableBlockSource {
    * decoded out of `window`, which is refilled from block `i` on with one read when it does not hold the
    * block. A table read through a memory map reads the block from the map, as {@link dataBlock} does.
    * Errors are a single block read's.
+   *
+   * @internal
    */
   dataBlockAhead(index: IndexBlock, i: number, window: ReadAheadWindow): DataBlock {
     if (this.#map !== null) return this.dataBlock(index, i, false);
@@ -594,6 +633,8 @@ export class Table implements TableBlockSource {
    * input's first window read together. Windows that hold their block already, tables read through a
    * memory map and blocks past a table's end are left alone. Bytes are only read here: a short read or a
    * bad block is reported when a cursor enters the block.
+   *
+   * @internal
    */
   static fillReadAheadWindows(wanted: readonly { readonly table: Table; readonly window: ReadAheadWindow; readonly block: number }[]): void {
     const byFs = new Map<Fs, { table: Table; window: ReadAheadWindow; span: ReadAheadSpan }[]>();

@@ -61,6 +61,11 @@ export class Ingestion {
   #blocksAtSizeCheck = 0;
   #status: "open" | "finishing" | "finished" | "aborted" = "open";
 
+  /**
+   * Made by `Tree.ingestion()`, over the tree's state.
+   *
+   * @internal
+   */
   constructor(state: TreeState, checkValue: (value: Uint8Array) => void) {
     this.#state = state;
     this.#checkValue = checkValue;

@@ -120,6 +120,8 @@ export class TableFile implements TableHandle, CursorSource {
    * The newest entry of `key` with a seqno below `readSeqno`, written into `out` (tombstones included, with
    * their kind); false if the table holds none. `out.value` is a view into a data block: copy it before the
    * next read.
+   *
+   * @internal
    */
   get(key: Uint8Array, readSeqno: number, out: PointLookup): boolean {
     const global = this.#globalSeqno;
@@ -133,6 +135,8 @@ export class TableFile implements TableHandle, CursorSource {
   /**
    * The data block {@link get} would read for `key` at `readSeqno` (see `Table.pointBlock`), or -1 when
    * the table rules the key out without one.
+   *
+   * @internal
    */
   pointBlock(key: Uint8Array, readSeqno: number): number {
     const global = this.#globalSeqno;
@@ -140,7 +144,11 @@ export class TableFile implements TableHandle, CursorSource {
     return global >= readSeqno ? -1 : this.table.pointBlock(key, 1);
   }
 
-  /** A cursor over every entry of the table, in key order (newest version of a key first). */
+  /**
+   * A cursor over every entry of the table, in key order (newest version of a key first).
+   *
+   * @internal
+   */
   cursor(): EntryCursor {
     const cursor = this.table.cursor();
     return this.#globalSeqno === 0 ? cursor : new GlobalSeqnoCursor(cursor, this.#globalSeqno);
@@ -149,6 +157,8 @@ export class TableFile implements TableHandle, CursorSource {
   /**
    * A cursor for compaction input: sequential, reading many blocks per call through `window` (see
    * read-ahead-window.ts), and it does not fill the block cache with data no reader asked for.
+   *
+   * @internal
    */
   scanCursor(window: ReadAheadWindow): EntryCursor {
     const cursor = this.table.cursor({ fillCache: false, readAhead: window });

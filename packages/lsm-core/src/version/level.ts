@@ -14,7 +14,9 @@ import { lowerBound, Run, type TableHandle } from "./run.ts";
 
 /** An immutable list of runs; for L0 the newest run comes first. */
 export class Level<T extends TableHandle> {
+  /** The level's runs, none empty; in L0 the newest run first (L1 and deeper hold one, transiently more). */
   readonly runs: readonly Run<T>[];
+  /** How many tables the runs hold together. */
   readonly tableCount: number;
   /** Sum of the table sizes over all runs. */
   readonly size: number;
@@ -35,6 +37,7 @@ export class Level<T extends TableHandle> {
     return new Level<T>([]);
   }
 
+  /** Whether the level holds no table (no run). */
   get isEmpty(): boolean {
     return this.runs.length === 0;
   }

@@ -38,11 +38,13 @@ export function versionFileChecksum(bytes: Uint8Array): number {
 
 /** What {@link persistVersion} wrote. */
 export interface PersistedVersion {
+  /** The version's number ({@link VersionRecord.id}): the file written is `v<id>`, and `current` now names it. */
   readonly id: number;
   /** Full path of the version file. */
   readonly path: string;
   /** {@link versionFileChecksum} of the file, as recorded in `current`. */
   readonly checksum: number;
+  /** Length of the version file in bytes. */
   readonly size: number;
 }
 

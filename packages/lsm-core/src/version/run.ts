@@ -15,18 +15,25 @@ import type { Comparator } from "../key/comparator.ts";
 
 /** What the version model needs to know of a table. Key ranges are inclusive. */
 export interface TableHandle {
+  /** The table's id, unique in its tree: a version holds a table at most once, and choices name tables by it. */
   readonly id: number;
+  /** The smallest user key the table covers (inclusive; range tombstones included). */
   readonly minKey: Uint8Array;
+  /** The largest user key the table covers (inclusive, `>= minKey`; range tombstones included). */
   readonly maxKey: Uint8Array;
   /** Bytes the table accounts for (level sizes are sums of these). */
   readonly size: number;
+  /** The lowest seqno of the table's entries and range tombstones (an ingested table's global seqno). */
   readonly minSeqno: number;
+  /** The highest seqno of the table's entries and range tombstones (an ingested table's global seqno). */
   readonly maxSeqno: number;
 }
 
 /** An immutable, non-empty, key-disjoint sequence of tables sorted by min key. */
 export class Run<T extends TableHandle> {
+  /** The run's tables, sorted by `minKey`, with disjoint key ranges; never empty. */
   readonly tables: readonly T[];
+  /** The tree's key order, by which the tables are sorted and searched. */
   readonly comparator: Comparator;
   /** Sum of the tables' sizes. */
   readonly size: number;
@@ -65,18 +72,22 @@ export class Run<T extends TableHandle> {
     return new Run(tables, comparator);
   }
 
+  /** How many tables the run holds (at least 1). */
   get length(): number {
     return this.tables.length;
   }
 
+  /** The smallest key of the run: its first table's `minKey` (inclusive). */
   get minKey(): Uint8Array {
     return (this.tables[0] as T).minKey;
   }
 
+  /** The largest key of the run: its last table's `maxKey` (inclusive). */
   get maxKey(): Uint8Array {
     return (this.tables[this.tables.length - 1] as T).maxKey;
   }
 
+  /** The tables in key order (as {@link tables}). */
   [Symbol.iterator](): IterableIterator<T> {
     return this.tables[Symbol.iterator]();
   }

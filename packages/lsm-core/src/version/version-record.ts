@@ -63,6 +63,7 @@ const PREFIX_BYTES = VERSION_FILE_MAGIC.length + 1;
 
 /** One table as the version file lists it. */
 export interface VersionTableRecord {
+  /** The table's id, unique in its tree: the table file in its level's folder is named after it. */
   readonly id: number;
   /** Seqno every entry of an ingested table reads as (0 when the table carries its own seqnos). */
   readonly globalSeqno: number;
@@ -78,8 +79,14 @@ export interface VersionTableRecord {
 
 /** One blob (value-log) file as the version file lists it. */
 export interface BlobFileRecord {
+  /** The blob file's id, unique in its tree: the file in the blobs folder is named after it. */
   readonly id: number;
+  /** Length of the blob file in bytes; recovery fails (CORRUPTION) when the file on disk has another. */
   readonly fileSize: number;
+  /**
+   * The checksum the value log reported for the file's contents (`BlobFileInfo.fileChecksum`); recovery
+   * checks the file against it.
+   */
   readonly fileChecksum: number;
 }
 

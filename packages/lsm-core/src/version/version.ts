@@ -24,6 +24,7 @@ export type TreeKind = "standard" | "blob";
 
 /** What the version model needs to know of a blob file. */
 export interface BlobFileHandle {
+  /** The blob file's id, unique in its tree (also its file name); the handles in tables' indirections name it. */
   readonly id: number;
 }
 

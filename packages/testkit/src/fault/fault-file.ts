@@ -13,6 +13,11 @@ export class FaultFile implements FsFile {
   readonly #injector: FaultInjector;
   readonly #paths: readonly string[];
 
+  /**
+   * Made by {@link FaultFs}'s `open`, which shares its fault plan with every file it opens.
+   *
+   * @internal
+   */
   constructor(inner: FsFile, path: string, injector: FaultInjector) {
     this.inner = inner;
     this.path = path;

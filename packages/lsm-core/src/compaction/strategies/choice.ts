@@ -36,13 +36,20 @@ export interface CompactionContext {
 
 /** Leave the tree as it is. */
 export interface NothingChoice {
+  /** Discriminant of {@link CompactionChoice}: no job. */
   readonly kind: "nothing";
 }
 
 /** Relink `tableIds` unchanged into `destLevel`. */
 export interface MoveChoice {
+  /** Discriminant of {@link CompactionChoice}: a move, which relinks files and rewrites no data. */
   readonly kind: "move";
+  /** Ids of the tables to move, ascending and without duplicates; none may be busy. */
   readonly tableIds: readonly number[];
+  /**
+   * The level (0 = L0, up to {@link LEVEL_COUNT} - 1) the tables are listed in afterwards. Where level
+   * routes give it another folder than a table's, the engine rewrites the tables into that folder instead.
+   */
   readonly destLevel: number;
 }
 
@@ -52,10 +59,25 @@ export interface MoveChoice {
  * physically be L4 in a young tree); the engine picks per-level policies by it.
  */
 export interface MergeChoice {
+  /** Discriminant of {@link CompactionChoice}: a merge, which reads the input tables and writes new ones. */
   readonly kind: "merge";
+  /**
+   * Ids of the input tables, ascending and without duplicates; none may be busy. They leave the tree once the
+   * output is installed.
+   */
   readonly tableIds: readonly number[];
+  /** The level (0 = L0, up to {@link LEVEL_COUNT} - 1) the output run is installed in, in that level's folder. */
   readonly destLevel: number;
+  /**
+   * Size in bytes at which an output table is finished and the next one begun, at the next change of user
+   * key (every version of a key stays in one table), so an output may be somewhat larger.
+   */
   readonly targetSize: number;
+  /**
+   * The level whose per-level options (`compression`, `blockSize`, `filterBitsPerKey`, ...) the output is
+   * written with: the level `destLevel` stands in for once empty top levels are skipped (equal to
+   * `destLevel` in a full tree).
+   */
   readonly canonicalLevel: number;
   /** A blob tree relocates every stale blob file it can (not just the oldest `ageCutoff` of them): a major compaction. */
   readonly relocateAllStale?: boolean;
@@ -63,7 +85,12 @@ export interface MergeChoice {
 
 /** Remove `tableIds` from the tree, data and all. */
 export interface DropChoice {
+  /** Discriminant of {@link CompactionChoice}: a drop, which deletes tables without reading them. */
   readonly kind: "drop";
+  /**
+   * Ids of the tables to remove, ascending and without duplicates (never empty); their entries are gone for
+   * every later read.
+   */
   readonly tableIds: readonly number[];
 }
 
