@@ -29,7 +29,6 @@ export * from "./journal/index.ts";
 export type { LevelRoute, PerLevel, TreeOptions } from "./tree/options.ts";
 export type { BlobFileInfo, BlobReference, BlobWriter, ValueLog } from "./separation/value-log.ts";
 export type { TableFile } from "./tree/table-file.ts";
-export type { CursorSource } from "./iter/run-cursor.ts";
 export {
   Fifo,
   Leveled,

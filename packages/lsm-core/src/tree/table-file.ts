@@ -9,7 +9,6 @@
  */
 import type { Fs } from "@talus/fs";
 import type { EntryCursor, PointLookup } from "../iter/cursor.ts";
-import type { CursorSource } from "../iter/run-cursor.ts";
 import type { Table } from "../table/index.ts";
 import type { ReadAheadWindow } from "../table/read-ahead-window.ts";
 import type { DeletionPause, TableHandle } from "../version/index.ts";
@@ -17,12 +16,14 @@ import type { Fragment } from "../range-tombstone/fragments.ts";
 import { GlobalSeqnoCursor } from "../iter/global-seqno-cursor.ts";
 import { FileLifetime } from "./file-lifetime.ts";
 
+// Also a run cursor's CursorSource (min/max key, cursor()): checked where runs are built, not declared
+// here, so the internal interface stays out of the public API reference.
 /**
  * One table file of a tree: its open reader, where the file lives, and its lifetime (deleted once no
  * version lists it and no snapshot, iterator or job references it). What a tree's versions hold; tools and
  * strategies read its bounds and size.
  */
-export class TableFile implements TableHandle, CursorSource {
+export class TableFile implements TableHandle {
   /** The table's id, unique in its tree (also its file name). */
   readonly id: number;
   /** The open reader of the file. */
