@@ -41,6 +41,24 @@ export interface ReadAheadSpan {
   readonly length: number;
 }
 
+/**
+ * Block `first` and the consecutive blocks after it whose end lies within `limit` bytes of its start,
+ * stopping before block `stop` (default: the table's end): what one positional read takes. The first
+ * block is in the span even when it alone is larger than `limit`.
+ */
+export function blockSpan(index: IndexBlock, first: number, limit: number, stop: number = index.count): ReadAheadSpan {
+  const start = index.blockOffset(first);
+  let end = first + 1;
+  let length = index.blockSize(first) + BLOCK_TRAILER_SIZE;
+  while (end < stop) {
+    const blockEnd = index.blockOffset(end) + index.blockSize(end) + BLOCK_TRAILER_SIZE;
+    if (blockEnd - start > limit) break;
+    length = blockEnd - start;
+    end++;
+  }
+  return { first, end, start, length };
+}
+
 /** The blocks one read brought in for a sequential cursor (see the module comment). */
 export class ReadAheadWindow {
   /** Most bytes one read takes; a first block larger than that is read whole anyway. */
@@ -64,16 +82,7 @@ export class ReadAheadWindow {
 
   /** The span a fill for block `i` reads: block `i` and the blocks after it that fit in the limit. */
   spanFrom(index: IndexBlock, i: number): ReadAheadSpan {
-    const start = index.blockOffset(i);
-    let end = i + 1;
-    let length = index.blockSize(i) + BLOCK_TRAILER_SIZE;
-    while (end < index.count) {
-      const blockEnd = index.blockOffset(end) + index.blockSize(end) + BLOCK_TRAILER_SIZE;
-      if (blockEnd - start > this.limit) break;
-      length = blockEnd - start;
-      end++;
-    }
-    return { first: i, end, start, length };
+    return blockSpan(index, i, this.limit);
   }
 
   /** Takes the bytes a read of `span` brought in: `filled` of `bytes` (a fresh buffer of `span.length`). */

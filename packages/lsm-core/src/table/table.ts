@@ -29,7 +29,7 @@ import { IndexBlock } from "./index-block.ts";
 import { KeyOrder } from "./keys.ts";
 import { decodeProperties, type TableMeta } from "./meta.ts";
 import { decodeMetaindex } from "./metaindex.ts";
-import type { ReadAheadWindow, ReadAheadSpan } from "./read-ahead-window.ts";
+import { blockSpan, type ReadAheadSpan, type ReadAheadWindow } from "./read-ahead-window.ts";
 import { TableCursor } from "./table-cursor.ts";
 import { verifyTable } from "./table-verify.ts";
 import type { WrittenTable } from "./table-writer.ts";
@@ -413,20 +413,11 @@ export class Table {
         for (let k = 0; k < sorted.length; k++) {
           const first = sorted[k] as number;
           const stop = k + 1 < sorted.length ? (sorted[k + 1] as number) : index.count;
-          const start = index.blockOffset(first);
-          let end = first + 1;
-          let length = index.blockSize(first) + BLOCK_TRAILER_SIZE;
-          if (free >= READ_AHEAD_ROOM + READ_AHEAD_BYTES) {
-            while (end < stop) {
-              const blockEnd = index.blockOffset(end) + index.blockSize(end) + BLOCK_TRAILER_SIZE;
-              if (blockEnd - start > READ_AHEAD_BYTES) break;
-              length = blockEnd - start;
-              end++;
-            }
-            if (end - first > 1) {
-              free -= READ_AHEAD_BYTES;
-              scratchBytes += length;
-            }
+          // A limit of 0 reads the wanted block alone.
+          const { end, start, length } = blockSpan(index, first, free >= READ_AHEAD_ROOM + READ_AHEAD_BYTES ? READ_AHEAD_BYTES : 0, stop);
+          if (end - first > 1) {
+            free -= READ_AHEAD_BYTES;
+            scratchBytes += length;
           }
           planned.push({ table, index, first, end, start, length });
         }
@@ -465,20 +456,33 @@ export class Table {
   /** Checks, decodes and caches the blocks one read of {@link fetchBlocks} brought in (`n` bytes of them). */
   #acceptSpan(span: { readonly index: IndexBlock; readonly first: number; readonly end: number; readonly request: FsReadRequest }, n: number, batch: FetchedBlocks): void {
     const { index, first, end } = span;
-    const bytes = span.request.buffer;
     const start = span.request.position;
     const firstLength = index.blockSize(first) + BLOCK_TRAILER_SIZE;
     if (n < firstLength) throw corruption(this.path, `data block at offset ${start} is truncated (read ${n} of ${firstLength} bytes)`);
+    // A single block was read straight into its own pool piece; a span into the batch's scratch.
+    const block = this.#splitSpan(index, first, end, start, span.request.buffer, n, end - first === 1);
+    this.#hold(start, block, batch);
+  }
+
+  /**
+   * Checks, decodes and caches blocks `[first, end)` that one read of `filled` bytes from `start` brought
+   * into `bytes`, and returns block `first`. Each block gets a pool piece of its own, as a block read
+   * alone does (the scratch is reused by the next read, and one buffer shared by many blocks would live
+   * as long as the last of them), unless `ownsBytes` (a span of one block read into its pool piece). A
+   * neighbour that is cached already, cut short, or damaged is left out (a damaged one is reported when it
+   * is read itself); a damaged first block throws.
+   */
+  #splitSpan(index: IndexBlock, first: number, end: number, start: number, bytes: Uint8Array, filled: number, ownsBytes: boolean): DataBlock {
+    let result: DataBlock | undefined;
     for (let b = first; b < end; b++) {
       const offset = index.blockOffset(b);
       const length = index.blockSize(b) + BLOCK_TRAILER_SIZE;
       const from = offset - start;
-      if (b > first && (from + length > n || this.#cached.blocks.has(offset))) continue;
+      if (b > first && (from + length > filled || this.#cached.blocks.has(offset))) continue;
       let framed: Uint8Array;
-      if (end - first === 1) {
+      if (ownsBytes) {
         framed = bytes;
       } else {
-        // A pool piece of its own, as a block read alone gets (the scratch is reused by the next batch).
         framed = BLOCK_BUFFERS.take(length);
         framed.set(bytes.subarray(from, from + length));
       }
@@ -490,8 +494,9 @@ export class Table {
         continue;
       }
       this.#cacheBlock(offset, block, block.byteSize);
-      if (b === first) this.#hold(offset, block, batch);
+      if (b === first) result = block;
     }
+    return result as DataBlock;
   }
 
   /**
@@ -689,41 +694,15 @@ export class Table {
    * read later anyway; a full cache would drop blocks for them that are as likely to be read.
    */
   #readAhead(index: IndexBlock, i: number): DataBlock | null {
-    const start = index.blockOffset(i);
-    let j = i;
-    let end = start;
-    while (j < index.count) {
-      const blockEnd = index.blockOffset(j) + index.blockSize(j) + BLOCK_TRAILER_SIZE;
-      if (j > i && blockEnd - start > READ_AHEAD_BYTES) break;
-      end = blockEnd;
-      j++;
-    }
-    if (j - i < 2) return null;
-    // At most READ_AHEAD_BYTES: past the first block the loop stops there, and a first block alone returned above.
-    if (readAheadScratch.length < end - start) readAheadScratch = uninitializedBytes(READ_AHEAD_BYTES);
-    const bytes = readAheadScratch.subarray(0, end - start);
-    if (this.#fileCache.readAt(this.#fs, this.path, bytes, start) !== bytes.length) return null;
-    let first: DataBlock | null = null;
-    for (let b = i; b < j; b++) {
-      const offset = index.blockOffset(b);
-      if (b > i && this.#cached.blocks.has(offset)) continue;
-      const from = offset - start;
-      // Each block gets a pool piece of its own, as a block read alone does: the scratch is reused at
-      // the next read-ahead, and one buffer shared by many blocks would live as long as the last of them.
-      const framed = BLOCK_BUFFERS.take(index.blockSize(b) + BLOCK_TRAILER_SIZE);
-      framed.set(bytes.subarray(from, from + framed.length));
-      let block: DataBlock;
-      try {
-        block = this.#pooledBlock(framed, offset);
-      } catch (error) {
-        if (b === i) throw error;
-        continue;
-      }
-      this.#cacheBlock(offset, block, block.byteSize);
-      if (b === i) first = block;
-    }
-    return first;
+    const span = blockSpan(index, i, READ_AHEAD_BYTES);
+    if (span.end - i < 2) return null;
+    // At most READ_AHEAD_BYTES: past the first block the span stops there, and a first block alone returned above.
+    if (readAheadScratch.length < span.length) readAheadScratch = uninitializedBytes(READ_AHEAD_BYTES);
+    const bytes = readAheadScratch.subarray(0, span.length);
+    if (this.#fileCache.readAt(this.#fs, this.path, bytes, span.start) !== bytes.length) return null;
+    return this.#splitSpan(index, i, span.end, span.start, bytes, bytes.length, false);
   }
+
 
   #filter(): BloomFilter | null {
     if (this.#pinnedFilter !== null) return this.#pinnedFilter;
