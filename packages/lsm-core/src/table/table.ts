@@ -390,77 +390,77 @@ export class Table {
 
   /** One `readMany` on `fs` for the wanted blocks of `tables` (block numbers, unsorted, maybe repeated). */
   static #fetchFrom(fs: Fs, tables: Map<Table, number[]>, batch: FetchedBlocks): void {
-    interface Span {
-      readonly table: Table;
-      readonly index: IndexBlock;
-      /** The wanted block, then read-ahead neighbours up to (excluding) `end`. */
-      readonly first: number;
-      readonly end: number;
-      readonly request: FsReadRequest;
-    }
-    const spans: Span[] = [];
-    const leases: FileLease[] = [];
     // Read-ahead spends cache room; each cache's room is shared out among the batch's reads.
     const room = new Map<BlockCache, number>();
     let scratchBytes = 0;
     const planned: { table: Table; index: IndexBlock; first: number; end: number; start: number; length: number }[] = [];
+    for (const [table, blocks] of tables) {
+      const index = table.index();
+      const sorted = [...new Set(blocks)].sort((a, b) => a - b);
+      const cache = table.#blockCache;
+      let free = room.get(cache) ?? cache.capacity - cache.size;
+      for (let k = 0; k < sorted.length; k++) {
+        const first = sorted[k] as number;
+        const stop = k + 1 < sorted.length ? (sorted[k + 1] as number) : index.count;
+        // A limit of 0 reads the wanted block alone.
+        const { end, start, length } = blockSpan(index, first, free >= READ_AHEAD_ROOM + READ_AHEAD_BYTES ? READ_AHEAD_BYTES : 0, stop);
+        if (end - first > 1) {
+          free -= READ_AHEAD_BYTES;
+          scratchBytes += length;
+        }
+        planned.push({ table, index, first, end, start, length });
+      }
+      room.set(cache, free);
+    }
+    if (readManyScratch.length < scratchBytes) readManyScratch = uninitializedBytes(scratchBytes);
+    let scratchUsed = 0;
+    const spans = planned.map((p) => {
+      // A single block is read straight into its pool piece; a span into the scratch, copied out per block.
+      let buffer: Uint8Array;
+      if (p.end - p.first > 1) {
+        buffer = readManyScratch.subarray(scratchUsed, scratchUsed + p.length);
+        scratchUsed += p.length;
+      } else {
+        buffer = BLOCK_BUFFERS.take(p.length);
+      }
+      return { table: p.table, index: p.index, first: p.first, end: p.end, position: p.start, buffer };
+    });
+    const counts = Table.#readTogether(fs, spans);
+    for (let k = 0; k < spans.length; k++) {
+      const span = spans[k] as (typeof spans)[number];
+      span.table.#acceptSpan(span, counts[k] as number, batch);
+    }
+  }
+
+  /**
+   * One `fs.readMany` of `reads` (each: a table of this filesystem, a position, a buffer to fill), with
+   * the tables' file handles leased from their file caches for the call; the byte counts read.
+   */
+  static #readTogether(fs: Fs, reads: readonly { readonly table: Table; readonly position: number; readonly buffer: Uint8Array }[]): number[] {
+    const leases = new Map<Table, FileLease>();
     try {
-      for (const [table, blocks] of tables) {
-        const index = table.index();
-        const sorted = [...new Set(blocks)].sort((a, b) => a - b);
-        const cache = table.#blockCache;
-        let free = room.get(cache) ?? cache.capacity - cache.size;
-        for (let k = 0; k < sorted.length; k++) {
-          const first = sorted[k] as number;
-          const stop = k + 1 < sorted.length ? (sorted[k + 1] as number) : index.count;
-          // A limit of 0 reads the wanted block alone.
-          const { end, start, length } = blockSpan(index, first, free >= READ_AHEAD_ROOM + READ_AHEAD_BYTES ? READ_AHEAD_BYTES : 0, stop);
-          if (end - first > 1) {
-            free -= READ_AHEAD_BYTES;
-            scratchBytes += length;
-          }
-          planned.push({ table, index, first, end, start, length });
-        }
-        room.set(cache, free);
-      }
-      if (readManyScratch.length < scratchBytes) readManyScratch = uninitializedBytes(scratchBytes);
-      let scratchUsed = 0;
-      const leaseOf = new Map<Table, FileLease>();
-      for (const p of planned) {
-        let lease = leaseOf.get(p.table);
+      const requests: FsReadRequest[] = reads.map(({ table, position, buffer }) => {
+        let lease = leases.get(table);
         if (lease === undefined) {
-          lease = p.table.#fileCache.acquire(fs, p.table.path);
-          leases.push(lease);
-          leaseOf.set(p.table, lease);
+          lease = table.#fileCache.acquire(fs, table.path);
+          leases.set(table, lease);
         }
-        // A single block is read straight into its pool piece; a span into the scratch, copied out per block.
-        let buffer: Uint8Array;
-        if (p.end - p.first > 1) {
-          buffer = readManyScratch.subarray(scratchUsed, scratchUsed + p.length);
-          scratchUsed += p.length;
-        } else {
-          buffer = BLOCK_BUFFERS.take(p.length);
-        }
-        spans.push({ table: p.table, index: p.index, first: p.first, end: p.end, request: { file: lease.file, position: p.start, buffer } });
-      }
-      const counts = fs.readMany(spans.map((span) => span.request));
-      for (let k = 0; k < spans.length; k++) {
-        const span = spans[k] as Span;
-        span.table.#acceptSpan(span, counts[k] as number, batch);
-      }
+        return { file: lease.file, position, buffer };
+      });
+      return fs.readMany(requests);
     } finally {
-      for (const lease of leases) lease.release();
+      for (const lease of leases.values()) lease.release();
     }
   }
 
   /** Checks, decodes and caches the blocks one read of {@link fetchBlocks} brought in (`n` bytes of them). */
-  #acceptSpan(span: { readonly index: IndexBlock; readonly first: number; readonly end: number; readonly request: FsReadRequest }, n: number, batch: FetchedBlocks): void {
+  #acceptSpan(span: { readonly index: IndexBlock; readonly first: number; readonly end: number; readonly position: number; readonly buffer: Uint8Array }, n: number, batch: FetchedBlocks): void {
     const { index, first, end } = span;
-    const start = span.request.position;
+    const start = span.position;
     const firstLength = index.blockSize(first) + BLOCK_TRAILER_SIZE;
     if (n < firstLength) throw corruption(this.path, `data block at offset ${start} is truncated (read ${n} of ${firstLength} bytes)`);
     // A single block was read straight into its own pool piece; a span into the batch's scratch.
-    const block = this.#splitSpan(index, first, end, start, span.request.buffer, n, end - first === 1);
+    const block = this.#splitSpan(index, first, end, start, span.buffer, n, end - first === 1);
     this.#hold(start, block, batch);
   }
 
@@ -656,21 +656,11 @@ export class Table {
       list.push({ table, window, span: window.spanFrom(index, block) });
     }
     for (const [fs, list] of byFs) {
-      const leases: FileLease[] = [];
-      try {
-        const requests: FsReadRequest[] = [];
-        for (const { table, span } of list) {
-          const lease = table.#fileCache.acquire(fs, table.path);
-          leases.push(lease);
-          requests.push({ file: lease.file, position: span.start, buffer: uninitializedBytes(span.length) });
-        }
-        const counts = fs.readMany(requests);
-        for (let k = 0; k < list.length; k++) {
-          const { window, span } = list[k] as { window: ReadAheadWindow; span: ReadAheadSpan };
-          window.accept(span, (requests[k] as FsReadRequest).buffer, counts[k] as number);
-        }
-      } finally {
-        for (const lease of leases) lease.release();
+      const reads = list.map(({ table, span }) => ({ table, position: span.start, buffer: uninitializedBytes(span.length) }));
+      const counts = Table.#readTogether(fs, reads);
+      for (let k = 0; k < list.length; k++) {
+        const { window, span } = list[k] as { window: ReadAheadWindow; span: ReadAheadSpan };
+        window.accept(span, (reads[k] as { buffer: Uint8Array }).buffer, counts[k] as number);
       }
     }
   }
