@@ -20,6 +20,7 @@ import { ForwardingCursor } from "../iter/forwarding-cursor.ts";
 import type { Comparator } from "../key/comparator.ts";
 import { SEQNO_MAX } from "../seqno.ts";
 import { Table } from "../table/table.ts";
+import { lowerBound } from "../version/index.ts";
 import type { TableFile } from "./table-file.ts";
 
 /** A data block a seek will read: table and block number. */
@@ -101,25 +102,13 @@ export class BatchedSeekCursor extends ForwardingCursor {
 
   /** Index of the first table whose max key is at or after `key` (`tables.length` when none). */
   #firstWithMaxAtLeast(tables: readonly TableFile[], key: Uint8Array): number {
-    let lo = 0;
-    let hi = tables.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#comparator.compare((tables[mid] as TableFile).maxKey, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const cmp = this.#comparator;
+    return lowerBound(tables, (t) => cmp.compare(t.maxKey, key) < 0);
   }
 
   /** Index of the last table whose min key is at or before `key` (-1 when none). */
   #lastWithMinAtMost(tables: readonly TableFile[], key: Uint8Array): number {
-    let lo = 0;
-    let hi = tables.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#comparator.compare((tables[mid] as TableFile).minKey, key) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo - 1;
+    const cmp = this.#comparator;
+    return lowerBound(tables, (t) => cmp.compare(t.minKey, key) <= 0) - 1;
   }
 }
