@@ -16,6 +16,7 @@ import { StdFs } from "@talus/fs";
 import { LsmError, readTreeKind, Tree, type TreeKind } from "@talus/lsm-core";
 import { BlobTree } from "@talus/vlog";
 import { createCheckpoint } from "./checkpoint.ts";
+import { checkpointReport } from "./report.ts";
 
 const USAGE = `usage: talus-checkpoint <tree-dir> <target-dir>
 
@@ -52,12 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     tree = await openTree(kind, fs, source);
     const info = await createCheckpoint(tree, target);
     const ms = performance.now() - started;
-    io.out(`checkpoint of ${source} written to ${target}`);
-    io.out(`  tree:       ${kind}`);
-    io.out(`  tables:     ${info.sstFiles}`);
-    if (kind === "blob") io.out(`  blob files: ${info.blobFiles}`);
-    io.out(`  size:       ${formatBytes(info.totalBytes)}`);
-    io.out(`  version:    v${info.versionId}`);
+    for (const line of checkpointReport(source, target, kind, info)) io.out(line);
     io.out(`  seqno:      every record below ${info.seqno} is included`);
     io.out(`  took:       ${ms.toFixed(1)} ms`);
     return 0;
@@ -83,13 +79,6 @@ function openTree(kind: TreeKind, fs: StdFs, path: string): Promise<Tree> {
 function noTree(fs: StdFs, path: string): Error {
   if (!fs.exists(path)) return Object.assign(new Error(`${path}: no Talus tree there (the directory does not exist); nothing was written`), { code: "ENOENT" });
   return new LsmError("INVALID_DATA", `${path}: no Talus tree there (the directory has no \`current\` pointer); nothing was written`);
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -5,3 +5,4 @@
  */
 export { createCheckpoint, type CheckpointInfo, type CheckpointOptions } from "./checkpoint.ts";
 export { linkOrCopy, type PlacedFile } from "./link-or-copy.ts";
+export { checkpointReport } from "./report.ts";

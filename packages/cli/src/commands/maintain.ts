@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createCheckpoint } from "@talus/checkpoint";
+import { checkpointReport, createCheckpoint } from "@talus/checkpoint";
 import { formatSize } from "../format.ts";
 import { openTree, UsageError } from "../open.ts";
 import type { CommandContext } from "./context.ts";
@@ -37,14 +37,7 @@ export async function checkpoint(ctx: CommandContext, path: string, target: stri
     const info = await createCheckpoint(tree, target);
     const ms = performance.now() - started;
     if (ctx.json) ctx.out(JSON.stringify({ path, target, kind, ...info, ms: Math.round(ms) }));
-    else {
-      ctx.out(`checkpoint of ${path} written to ${target}`);
-      ctx.out(`  tree:       ${kind}`);
-      ctx.out(`  tables:     ${info.sstFiles}`);
-      if (kind === "blob") ctx.out(`  blob files: ${info.blobFiles}`);
-      ctx.out(`  size:       ${formatSize(info.totalBytes)}`);
-      ctx.out(`  version:    v${info.versionId}`);
-    }
+    else for (const line of checkpointReport(path, target, kind, info)) ctx.out(line);
     return 0;
   } finally {
     await tree.close();
