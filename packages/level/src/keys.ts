@@ -14,18 +14,20 @@
  *
  * @module
  */
-import { MAX_KEY_BYTES } from "@talus/lsm-core";
+import { BYTEWISE_COMPARATOR, MAX_KEY_BYTES } from "@talus/lsm-core";
 import { levelError } from "./errors.ts";
 
 const ESCAPE = 0x00;
 
 /** The tree key of a level key (`TypeError`-free: abstract-level hands over encoded bytes). */
 export function toTreeKey(key: Uint8Array): Uint8Array {
-  if (key.length !== 0 && key[0] !== ESCAPE) {
-    if (key.length > MAX_KEY_BYTES) throw tooLong(key.length);
-    return key;
-  }
-  if (key.length + 1 > MAX_KEY_BYTES) throw tooLong(key.length);
+  const escaped = key.length === 0 || key[0] === ESCAPE;
+  if (key.length + (escaped ? 1 : 0) > MAX_KEY_BYTES) throw tooLong(key.length);
+  return escaped ? escape(key) : key;
+}
+
+/** `0x00 ‖ key`. */
+function escape(key: Uint8Array): Uint8Array {
   const out = new Uint8Array(key.length + 1);
   out.set(key, 1);
   return out;
@@ -61,44 +63,43 @@ export interface LevelRangeOptions {
 
 /**
  * The tree range of abstract-level range options (`gte` wins over `gt`, `lte` over `lt`, as
- * abstract-level documents). A bound longer than any tree key is clamped to its first
- * `MAX_KEY_BYTES` bytes `p` with the same meaning for keys of at most that length: `k >= b` and `k > b`
- * become `k > p`, `k <= b` and `k < b` become `k <= p`.
+ * abstract-level documents), each bound clamped to a tree key by {@link treeBound}.
  */
 export function treeRange(options: LevelRangeOptions): TreeRange {
-  let lower: Uint8Array | undefined;
-  let lowerInclusive = true;
-  let upper: Uint8Array | undefined;
-  let upperInclusive = true;
-  if (options.gte !== undefined) lower = escapeBound(options.gte, "gte");
-  else if (options.gt !== undefined) {
-    lower = escapeBound(options.gt, "gt");
-    lowerInclusive = false;
+  let lower = NO_BOUND;
+  if (options.gte !== undefined) lower = treeBound(options.gte, "gte", true, false);
+  else if (options.gt !== undefined) lower = treeBound(options.gt, "gt", false, false);
+  let upper = NO_BOUND;
+  if (options.lte !== undefined) upper = treeBound(options.lte, "lte", true, true);
+  else if (options.lt !== undefined) upper = treeBound(options.lt, "lt", false, true);
+  return { lower: lower.key, lowerInclusive: lower.inclusive, upper: upper.key, upperInclusive: upper.inclusive };
+}
+
+/** One side of a {@link TreeRange}. */
+interface TreeBound {
+  readonly key: Uint8Array | undefined;
+  readonly inclusive: boolean;
+}
+
+const NO_BOUND: TreeBound = { key: undefined, inclusive: true };
+
+/**
+ * A lower (or, `upper`, upper) bound or seek target in tree space. Unlike a key it may be longer than a
+ * tree key: then it is clamped to its first `MAX_KEY_BYTES` bytes `p` with the same meaning for keys of
+ * at most that length, exclusive below (`k >= b` and `k > b` become `k > p`) and inclusive above (`k <= b`
+ * and `k < b` become `k <= p`).
+ */
+function treeBound(bound: unknown, name: string, inclusive: boolean, upper: boolean): TreeBound & { readonly key: Uint8Array } {
+  if (!(bound instanceof Uint8Array)) {
+    throw new TypeError(`range option '${name}' must encode to a Uint8Array or Buffer, got ${bound === null ? "null" : typeof bound}`);
   }
-  if (lower !== undefined && lower.length > MAX_KEY_BYTES) {
-    lower = lower.subarray(0, MAX_KEY_BYTES);
-    lowerInclusive = false;
-  }
-  if (options.lte !== undefined) upper = escapeBound(options.lte, "lte");
-  else if (options.lt !== undefined) {
-    upper = escapeBound(options.lt, "lt");
-    upperInclusive = false;
-  }
-  if (upper !== undefined && upper.length > MAX_KEY_BYTES) {
-    upper = upper.subarray(0, MAX_KEY_BYTES);
-    upperInclusive = true;
-  }
-  return { lower, lowerInclusive, upper, upperInclusive };
+  const key = bound.length !== 0 && bound[0] !== ESCAPE ? bound : escape(bound);
+  return key.length > MAX_KEY_BYTES ? { key: key.subarray(0, MAX_KEY_BYTES), inclusive: upper } : { key, inclusive };
 }
 
 /** `range` narrowed to the keys at or after `target` (or at or before it, `reverse`): a seek. */
 export function seekRange(range: TreeRange, target: Uint8Array, reverse: boolean): TreeRange {
-  let bound = escapeBound(target, "target");
-  let inclusive = true;
-  if (bound.length > MAX_KEY_BYTES) {
-    bound = bound.subarray(0, MAX_KEY_BYTES);
-    inclusive = reverse; // k >= t: k > p; k <= t: k <= p
-  }
+  const { key: bound, inclusive } = treeBound(target, "target", true, reverse);
   if (!reverse) {
     if (range.lower !== undefined) {
       const c = compareBytes(bound, range.lower);
@@ -168,23 +169,5 @@ function successor(key: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Bytewise comparison. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = (a[i] as number) - (b[i] as number);
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
-
-/** A bound (or seek target) in tree space; unlike a key it may be longer than a tree key. */
-function escapeBound(bound: unknown, name: string): Uint8Array {
-  if (!(bound instanceof Uint8Array)) {
-    throw new TypeError(`range option '${name}' must encode to a Uint8Array or Buffer, got ${bound === null ? "null" : typeof bound}`);
-  }
-  if (bound.length !== 0 && bound[0] !== ESCAPE) return bound;
-  const out = new Uint8Array(bound.length + 1);
-  out.set(bound, 1);
-  return out;
-}
+/** Bytewise comparison (lsm-core's, the tree's order). */
+export const compareBytes = BYTEWISE_COMPARATOR.compare;
