@@ -12,7 +12,7 @@
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from "abstract-level";
 import type { EntryIterator, Snapshot, Tree } from "@talus/lsm-core";
 import { abortError, toLevelError } from "./errors.ts";
-import { fromTreeKey, isEmptyRange, rangeBounds, seekRange, treeRange, type LevelRangeOptions, type TreeRange } from "./keys.ts";
+import { fromTreeKey, isEmptyRange, rangeOptions, seekRange, treeRange, type LevelRangeOptions, type TreeRange } from "./keys.ts";
 
 /** What the private API passes to `_iterator`, `_keys` and `_values` (range options encoded). */
 export interface PrivateIteratorOptions extends LevelRangeOptions {
@@ -64,9 +64,8 @@ export class Cursor {
     let entries = this.#entries;
     if (entries === undefined) {
       if (isEmptyRange(this.#current)) return this.#end();
-      const bounds = { ...rangeBounds(this.#current), reverse: this.#reverse, limit: this.#remaining };
       try {
-        entries = this.#tree.range(bounds, this.#seqno);
+        entries = this.#tree.range(rangeOptions(this.#current, this.#reverse, this.#remaining), this.#seqno);
       } catch (error) {
         throw toLevelError(error);
       }

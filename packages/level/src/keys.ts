@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { BYTEWISE_COMPARATOR, MAX_KEY_BYTES } from "@talus/lsm-core";
+import { BYTEWISE_COMPARATOR, MAX_KEY_BYTES, type RangeOptions } from "@talus/lsm-core";
 import { levelError } from "./errors.ts";
 
 const ESCAPE = 0x00;
@@ -121,18 +121,18 @@ export function isEmptyRange(range: TreeRange): boolean {
   return c > 0 || (c === 0 && !(range.lowerInclusive && range.upperInclusive));
 }
 
-/** `Tree.range`'s bounds for `range`. */
-export function rangeBounds(range: TreeRange): { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } {
-  const bounds: { gt?: Uint8Array; gte?: Uint8Array; lt?: Uint8Array; lte?: Uint8Array } = {};
+/** `Tree.range`'s options for `range`, in that order, at most `limit` entries (`Infinity`: all). */
+export function rangeOptions(range: TreeRange, reverse: boolean, limit: number): RangeOptions {
+  const options: { -readonly [K in keyof RangeOptions]: RangeOptions[K] } = { reverse, limit };
   if (range.lower !== undefined) {
-    if (range.lowerInclusive) bounds.gte = range.lower;
-    else bounds.gt = range.lower;
+    if (range.lowerInclusive) options.gte = range.lower;
+    else options.gt = range.lower;
   }
   if (range.upper !== undefined) {
-    if (range.upperInclusive) bounds.lte = range.upper;
-    else bounds.lt = range.upper;
+    if (range.upperInclusive) options.lte = range.upper;
+    else options.lt = range.upper;
   }
-  return bounds;
+  return options;
 }
 
 /** A half-open span `[start, end)` of tree keys (`end` undefined: to the end of the key space). */

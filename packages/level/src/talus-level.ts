@@ -43,7 +43,7 @@ import {
 import { BlobTree, MAX_BLOB_VALUE_BYTES, type KvSeparationOptions } from "@talus/vlog";
 import { levelError, notOpen, toLevelError } from "./errors.ts";
 import { Cursor, TalusIterator, TalusKeyIterator, TalusValueIterator, type PrivateIteratorOptions } from "./iterator.ts";
-import { compareBytes, isEmptyRange, rangeBounds, toTreeKey, treeRange, treeSpan, type TreeRange } from "./keys.ts";
+import { compareBytes, isEmptyRange, rangeOptions, toTreeKey, treeRange, treeSpan, type TreeRange } from "./keys.ts";
 import { TalusSnapshot } from "./snapshot.ts";
 
 /** Tree options a TalusLevel passes through to `Tree.open` as they are. */
@@ -453,7 +453,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     const limit = options.limit >= 0 ? options.limit : Infinity;
     const batch = new WriteBatch();
     // Our own deletions take seqnos at or above `seqno`: the iteration at `seqno` does not see them.
-    for (const [key] of tree.range({ ...rangeBounds(range), reverse: options.reverse, limit }, seqno)) {
+    for (const [key] of tree.range(rangeOptions(range, options.reverse, limit), seqno)) {
       batch.remove(key);
       if (batch.len >= CLEAR_BATCH_KEYS) {
         tree.applyBatch(batch, this.#seqno.next());
