@@ -11,6 +11,7 @@
  */
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from "abstract-level";
 import type { EntryIterator, Snapshot, Tree } from "@talus/lsm-core";
+import { format } from "./bytes.ts";
 import { abortError, toLevelError } from "./errors.ts";
 import { fromTreeKey, isEmptyRange, rangeOptions, seekRange, treeRange, type LevelRangeOptions, type TreeRange } from "./keys.ts";
 
@@ -107,11 +108,6 @@ export class Cursor {
     this.#entries = undefined;
     return undefined;
   }
-}
-
-/** An output key or value in the private API's format: `"buffer"` wants a Buffer (a view, no copy). */
-function format(bytes: Uint8Array, asBuffer: boolean): Uint8Array {
-  return asBuffer ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
 
 /**

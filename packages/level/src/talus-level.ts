@@ -41,6 +41,7 @@ import {
   type TreeOptions,
 } from "@talus/lsm-core";
 import { BlobTree, MAX_BLOB_VALUE_BYTES, type KvSeparationOptions } from "@talus/vlog";
+import { bufferView, format } from "./bytes.ts";
 import { levelError, notOpen, toLevelError } from "./errors.ts";
 import { Cursor, TalusIterator, TalusKeyIterator, TalusValueIterator, type PrivateIteratorOptions } from "./iterator.ts";
 import { compareBytes, isEmptyRange, rangeOptions, toTreeKey, treeRange, treeSpan, type TreeRange } from "./keys.ts";
@@ -148,11 +149,6 @@ function manifest(): Record<string, unknown> {
     signals: { iterators: true },
     additionalMethods: { persist: true },
   };
-}
-
-/** `bytes` in the private API's format: `"buffer"` wants a Buffer (a view of the same memory). */
-function format(bytes: Uint8Array, encoding: string | undefined): Uint8Array {
-  return encoding === "buffer" ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
 
 // The write methods' option types with `sync` (merged into the class's instance type, as classic-level's
@@ -293,7 +289,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     } catch (error) {
       throw toLevelError(error);
     }
-    return value === undefined ? undefined : format(value, options.valueEncoding);
+    return value === undefined ? undefined : format(value, options.valueEncoding === "buffer");
   }
 
   /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
@@ -305,7 +301,14 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
     } catch (error) {
       throw toLevelError(error);
     }
-    return values.map((value) => (value === undefined ? undefined : format(value, options.valueEncoding)));
+    // multiGet's array is the caller's: Buffers replace the values in place, and other encodings take it as it is.
+    if (options.valueEncoding === "buffer") {
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        if (value !== undefined) values[i] = bufferView(value);
+      }
+    }
+    return values;
   }
 
   /** @internal abstract-level\'s implementation hook; call the public method without the underscore. */
@@ -551,7 +554,7 @@ function writeBatch(operations: readonly PrivateOperation[], keys: readonly Uint
 /** The indexes of the last operation on each key. */
 function lastPerKey(keys: readonly Uint8Array[]): Set<number> {
   const last = new Map<string, number>();
-  keys.forEach((key, i) => last.set(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1"), i));
+  keys.forEach((key, i) => last.set(bufferView(key).toString("latin1"), i));
   return new Set(last.values());
 }
 
