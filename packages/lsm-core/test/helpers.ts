@@ -6,6 +6,16 @@ import { sortEntries, type Entry } from "../src/iter/array-cursor.ts";
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b));
 
+/** Runs `fn` and returns what it threw; fails the test (throws "expected a throw") if it returned. */
+export function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
+
 export const REVERSE_COMPARATOR: Comparator = { name: "reverse-bytewise", compare: (a, b) => Buffer.compare(b, a) };
 
 /** Random entries over a small key space with many versions, unique seqnos, sorted. */

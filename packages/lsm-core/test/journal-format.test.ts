@@ -8,18 +8,10 @@ import { JOURNAL_HEADER_BYTES, JOURNAL_MAGIC, journalPreviousLength, RANGE_TAG, 
 import { encodeJournalHeader } from "../src/journal/journal-format.ts";
 import { JournalWriter } from "../src/journal/journal-writer.ts";
 import { ValueKind } from "../src/key/value-kind.ts";
+import { caught } from "./helpers.ts";
 import { appendModel, fileBytes, randomGroup, replayAll, summarize, writeBytes, type ModelGroup } from "./journal-support.ts";
 
 const dirs = useTempDirs(afterEach);
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 function expectLsmError(fn: () => unknown, code: string, name: string): void {
   const error = caught(fn);

@@ -5,19 +5,11 @@ import { LsmError } from "../src/errors.ts";
 import { JOURNAL_HEADER_BYTES, JOURNAL_WRITE_OUT_BYTES } from "../src/journal/index.ts";
 import { JournalWriter } from "../src/journal/journal-writer.ts";
 import { ValueKind } from "../src/key/value-kind.ts";
+import { caught } from "./helpers.ts";
 import { appendModel, randomGroup, replayAll, summarize, SyncRecordingFs, type ModelGroup } from "./journal-support.ts";
 
 const KEY = Uint8Array.of(1, 2, 3);
 const VALUE = new Uint8Array(100).fill(7);
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {

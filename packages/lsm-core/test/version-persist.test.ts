@@ -8,6 +8,7 @@ import { classifyTreeDir, listVersionFiles, removeStaleVersionFiles } from "../s
 import { readWholeFile } from "../src/version/file-io.ts";
 import { decodeVersionRecord, encodeVersionRecord, type VersionRecord } from "../src/version/version-record.ts";
 import { SlowAsyncFs } from "./async-io-support.ts";
+import { caught } from "./helpers.ts";
 
 const dirs = useTempDirs(afterEach);
 const DIR = "/db";
@@ -33,15 +34,6 @@ function names(fs: Fs, dir = DIR): string[] {
     .readDir(dir)
     .map((e) => e.fileName)
     .sort();
-}
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
 }
 
 describe("persistVersion / loadLatestVersion", () => {
