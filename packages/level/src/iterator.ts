@@ -86,8 +86,7 @@ export class Cursor {
   /** Continues at `target` (an encoded level key): the keys at or after it, at or before it in reverse. */
   seek(target: Uint8Array): void {
     if (this.#closed) return;
-    this.#entries?.return();
-    this.#entries = undefined;
+    this.#dropEntries();
     this.#current = seekRange(this.#range, target, this.#reverse);
     this.#done = false;
   }
@@ -97,16 +96,20 @@ export class Cursor {
     if (this.#closed) return;
     this.#closed = true;
     this.#done = true;
-    this.#entries?.return();
-    this.#entries = undefined;
+    this.#dropEntries();
     this.#hold?.release();
   }
 
   #end(): undefined {
     this.#done = true;
+    this.#dropEntries();
+    return undefined;
+  }
+
+  /** Ends the open tree range, if any (the next read opens another). */
+  #dropEntries(): void {
     this.#entries?.return();
     this.#entries = undefined;
-    return undefined;
   }
 }
 
@@ -179,7 +182,13 @@ export class TalusIterator extends AbstractIterator<Db, unknown, unknown> {
     const values = options.values !== false;
     const keyBuffer = options.keyEncoding === "buffer";
     const valueBuffer = options.valueEncoding === "buffer";
-    this.#reads = new Reads(cursor, options, (entry): Entry => [keys ? format(fromTreeKey(entry[0]), keyBuffer) : undefined, values ? format(entry[1], valueBuffer) : undefined]);
+    // Tree.range hands each pair over to the caller (a new array per entry): reshaped in place, not copied.
+    this.#reads = new Reads(cursor, options, (entry): Entry => {
+      const out: Entry = entry;
+      out[0] = keys ? format(fromTreeKey(entry[0]), keyBuffer) : undefined;
+      out[1] = values ? format(entry[1], valueBuffer) : undefined;
+      return out;
+    });
   }
 
   async _next(): Promise<Entry | undefined> {
