@@ -483,7 +483,12 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
 
   /** The seqno a read reads at: an explicit snapshot's, or now. */
   #readSeqno(tree: Tree, snapshot: unknown): number {
-    if (snapshot === undefined || snapshot === null) return this.#seqno.get();
+    return this.#snapshotSeqno(tree, snapshot) ?? this.#seqno.get();
+  }
+
+  /** An explicit snapshot's seqno, or undefined without one (`snapshot` undefined or null). */
+  #snapshotSeqno(tree: Tree, snapshot: unknown): number | undefined {
+    if (snapshot === undefined || snapshot === null) return undefined;
     const seqno = TalusSnapshot.seqnoOf(snapshot, tree);
     if (seqno === undefined) throw new TypeError("The 'snapshot' option must be a snapshot of this database (taken since it was last opened)");
     return seqno;
@@ -491,7 +496,7 @@ export class TalusLevel<KDefault = string, VDefault = string> extends AbstractLe
 
   #cursor(options: PrivateIteratorOptions): Cursor {
     const tree = this.#openTree();
-    const seqno = options.snapshot === undefined || options.snapshot === null ? undefined : this.#readSeqno(tree, options.snapshot);
+    const seqno = this.#snapshotSeqno(tree, options.snapshot);
     try {
       return new Cursor(tree, seqno, options);
     } catch (error) {
