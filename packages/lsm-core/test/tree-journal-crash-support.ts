@@ -11,7 +11,7 @@ import type { Fs } from "@talus/fs";
 import { type CrashFs, Random } from "@talus/testkit";
 import { appendMerge, JOURNAL_DIR_NAME, SEQNO_MAX, SequenceNumberCounter, Tree, WriteBatch, type JournalOptions, type TreeOptions } from "../src/index.ts";
 import { loadLatestVersion } from "../src/version/persist.ts";
-import { dec, tableFileIds, versionTableIds } from "./tree-test-support.ts";
+import { dec, fileIds, tableFileIds, versionTableIds } from "./tree-test-support.ts";
 
 export const PATH = "/db";
 export const MERGE = appendMerge({ separator: "+" });
@@ -446,16 +446,7 @@ export async function reopenWorkload(fs: CrashFs, seed: number, config: Config, 
 // ---- checking a recovered tree -------------------------------------------------------------------
 
 export function journalFiles(fs: Fs): number[] {
-  const dir = `${PATH}/${JOURNAL_DIR_NAME}`;
-  if (!fs.exists(dir)) return [];
-  return fs
-    .readDir(dir)
-    .map((entry) => {
-      expect(entry.isDir, `${entry.path} is a directory`).toBe(false);
-      expect(entry.fileName, `unexpected file ${entry.path}`).toMatch(/^(0|[1-9][0-9]*)$/);
-      return Number(entry.fileName);
-    })
-    .sort((a, b) => a - b);
+  return fileIds(fs, `${PATH}/${JOURNAL_DIR_NAME}`);
 }
 
 /** The journal floor the durable version records (0 when there is no version yet). */

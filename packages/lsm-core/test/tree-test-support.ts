@@ -38,17 +38,22 @@ export function versionTableIds(tree: Tree): number[] {
   return [...tree.currentVersion().tables()].map((t) => t.id).sort((a, b) => a - b);
 }
 
-/** Table ids present as files in `<path>/tables`, ascending (every name there must be a table id). */
-export function tableFileIds(fs: Fs, path: string): number[] {
-  if (!fs.exists(`${path}/tables`)) return [];
+/** Numeric file names in `dir` (table, journal or blob file ids), ascending; every name there must be an id. */
+export function fileIds(fs: Fs, dir: string): number[] {
+  if (!fs.exists(dir)) return [];
   return fs
-    .readDir(`${path}/tables`)
+    .readDir(dir)
     .map((entry) => {
       expect(entry.isDir, `${entry.path} is a directory`).toBe(false);
       expect(entry.fileName, `unexpected file ${entry.path}`).toMatch(/^(0|[1-9][0-9]*)$/);
       return Number(entry.fileName);
     })
     .sort((a, b) => a - b);
+}
+
+/** Table ids present as files in `<path>/tables`, ascending (every name there must be a table id). */
+export function tableFileIds(fs: Fs, path: string): number[] {
+  return fileIds(fs, `${path}/tables`);
 }
 
 /** The names in the tree's root directory, sorted. */

@@ -5,6 +5,7 @@ import { ForwardingFs, type Fs, type FsFile, type FsOpenOptions } from "@talus/f
 import { BLOBS_DIR_NAME, LsmError, SEQNO_MAX, SequenceNumberCounter, type Tree, type TreeOptions } from "@talus/lsm-core";
 import { expect } from "vitest";
 import { BlobTree, type KvSeparationOptions } from "../src/index.ts";
+import { fileIds } from "../../lsm-core/test/tree-test-support.ts";
 
 export const PATH = "/db";
 export const BLOBS = `${PATH}/${BLOBS_DIR_NAME}`;
@@ -68,19 +69,6 @@ export function versionBlobIds(tree: Tree): number[] {
 /** Ids of the tables the tree's current version lists, ascending. */
 export function versionTableIds(tree: Tree): number[] {
   return [...tree.currentVersion().tables()].map((t) => t.id).sort((a, b) => a - b);
-}
-
-/** Numeric file names in `dir` (blob or table ids), ascending; every name there must be an id. */
-export function fileIds(fs: Fs, dir: string): number[] {
-  if (!fs.exists(dir)) return [];
-  return fs
-    .readDir(dir)
-    .map((entry) => {
-      expect(entry.isDir, `${entry.path} is a directory`).toBe(false);
-      expect(entry.fileName, `unexpected file ${entry.path}`).toMatch(/^(0|[1-9][0-9]*)$/);
-      return Number(entry.fileName);
-    })
-    .sort((a, b) => a - b);
 }
 
 export const blobFileIds = (fs: Fs): number[] => fileIds(fs, BLOBS);
