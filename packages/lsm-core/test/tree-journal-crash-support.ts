@@ -263,6 +263,35 @@ async function microtasks(rng: Random): Promise<void> {
   for (let i = rng.int(6); i >= 0; i--) await Promise.resolve();
 }
 
+/**
+ * Leaves `promise` in flight in `inFlight`: its rejection goes to `run.errors` (handled at once, so a
+ * power cut leaves no unhandled rejection), and its resolution marks the first `covers` writes durable
+ * (undefined: none).
+ */
+function track(run: Run, inFlight: Promise<void>[], promise: Promise<unknown>, covers: number | undefined): void {
+  inFlight.push(
+    promise.then(
+      () => {
+        if (covers !== undefined) run.covered(covers);
+      },
+      (error: unknown) => {
+        run.errors.push(error);
+      },
+    ),
+  );
+}
+
+/**
+ * The end of a workload, after its last step or the power cut: waits for the calls in flight and throws
+ * the first of their failures unless the power was cut; after a power cut, stops what the dead tree
+ * still runs (maintenance), and lets go of it.
+ */
+async function settle(fs: CrashFs, run: Run, inFlight: readonly Promise<void>[], tree: Tree | undefined): Promise<void> {
+  await Promise.all(inFlight);
+  if (!fs.powerWasCut && run.errors.length > 0) throw run.errors[0];
+  if (tree !== undefined) await tree.close({ discard: true }).catch(() => undefined);
+}
+
 /** How a workload ends when nothing cut the power. */
 export type Finish = "close" | "discard";
 
@@ -277,18 +306,6 @@ export async function workload(fs: CrashFs, seed: number, config: Config, run: R
   const seqno = new SequenceNumberCounter();
   const syncs = persistSyncs(config);
   const inFlight: Promise<void>[] = [];
-  const track = (promise: Promise<unknown>, covers: number | undefined): void => {
-    inFlight.push(
-      promise.then(
-        () => {
-          if (covers !== undefined) run.covered(covers);
-        },
-        (error: unknown) => {
-          run.errors.push(error);
-        },
-      ),
-    );
-  };
   let tree: Tree | undefined;
   try {
     tree = await Tree.open(treeOptions(fs, seqno, config));
@@ -317,7 +334,7 @@ export async function workload(fs: CrashFs, seed: number, config: Config, run: R
             run.concurrentPersists++;
             if (syncs) run.covered(covers);
           });
-          track(persisted, undefined);
+          track(run, inFlight, persisted, undefined);
           burst.push(inFlight.at(-1) as Promise<void>);
           // A tick lets the group commit start its sync; more, or a turn, let it finish.
           const pause = rng.int(10);
@@ -340,7 +357,7 @@ export async function workload(fs: CrashFs, seed: number, config: Config, run: R
           await flush;
           run.covered(covers);
         } else {
-          track(flush, covers);
+          track(run, inFlight, flush, covers);
         }
       } else if (dice < 98) {
         const discard = rng.chance(0.75);
@@ -356,7 +373,7 @@ export async function workload(fs: CrashFs, seed: number, config: Config, run: R
         // A seal and a flush at once, the flush left in flight while the writes go on.
         run.doing = "rotate + flush";
         t.rotateMemtable();
-        track(t.flushActiveMemtable(0), run.writes.length);
+        track(run, inFlight, t.flushActiveMemtable(0), run.writes.length);
       }
     }
     if (!fs.powerWasCut) {
@@ -370,10 +387,7 @@ export async function workload(fs: CrashFs, seed: number, config: Config, run: R
   } catch (error) {
     if (!fs.powerWasCut) throw error;
   }
-  await Promise.all(inFlight);
-  if (!fs.powerWasCut && run.errors.length > 0) throw run.errors[0];
-  // After a power cut: stop what the dead tree still runs (maintenance), and let go of it.
-  if (tree !== undefined) await tree.close({ discard: true }).catch(() => undefined);
+  await settle(fs, run, inFlight, tree);
 }
 
 /**
@@ -409,16 +423,7 @@ export async function reopenWorkload(fs: CrashFs, seed: number, config: Config, 
       writes(2, tree);
       const c = run.writes.length;
       run.doing = "a burst of persists after the flush";
-      inFlight.push(
-        tree.persist().then(
-          () => {
-            if (syncs) run.covered(c);
-          },
-          (error: unknown) => {
-            run.errors.push(error);
-          },
-        ),
-      );
+      track(run, inFlight, tree.persist(), syncs ? c : undefined);
       if (i === 1) tree.rotateMemtable();
     }
     writes(4, tree);
@@ -438,9 +443,7 @@ export async function reopenWorkload(fs: CrashFs, seed: number, config: Config, 
   } catch (error) {
     if (!fs.powerWasCut) throw error;
   }
-  await Promise.all(inFlight);
-  if (!fs.powerWasCut && run.errors.length > 0) throw run.errors[0];
-  if (tree !== undefined) await tree.close({ discard: true }).catch(() => undefined);
+  await settle(fs, run, inFlight, tree);
 }
 
 // ---- checking a recovered tree -------------------------------------------------------------------
