@@ -35,6 +35,14 @@ function inBounds(key: Buffer, b: Bounds): boolean {
   return true;
 }
 
+/** What an iteration of `model` over `b` finds: its entries in bounds, in that order, the first `limit` (`-1`: all). */
+function expectedRange(model: Model, b: Bounds, reverse: boolean, limit: number): Array<[string, string]> {
+  let entries = sortedEntries(model).filter(([k]) => inBounds(Buffer.from(k, "hex"), b));
+  if (reverse) entries.reverse();
+  if (limit >= 0) entries = entries.slice(0, limit);
+  return entries;
+}
+
 async function runModel(seed: number, blob: boolean, disk = false): Promise<void> {
   const random = new Random(seed);
   const fs: Fs = disk ? new StdFs() : new MemFs();
@@ -66,9 +74,7 @@ async function runModel(seed: number, blob: boolean, disk = false): Promise<void
     const b = bounds();
     const reverse = random.chance(0.5);
     const limit = random.chance(0.3) ? random.int(5) : -1;
-    let want = sortedEntries(m).filter(([k]) => inBounds(Buffer.from(k, "hex"), b));
-    if (reverse) want.reverse();
-    if (limit >= 0) want = want.slice(0, limit);
+    const want = expectedRange(m, b, reverse, limit);
     const got = await db.iterator({ ...b, reverse, limit, ...readOptions }).all();
     expect(got.map(([k, v]) => [hex(k), v]), `seed ${seed} range ${JSON.stringify(b)} reverse ${reverse} limit ${limit}`).toEqual(want);
     const probe = key();
@@ -99,9 +105,7 @@ async function runModel(seed: number, blob: boolean, disk = false): Promise<void
       const b = bounds();
       const reverse = random.chance(0.5);
       const limit = random.chance(0.4) ? random.int(4) : -1;
-      let doomed = sortedEntries(model).filter(([k]) => inBounds(Buffer.from(k, "hex"), b));
-      if (reverse) doomed.reverse();
-      if (limit >= 0) doomed = doomed.slice(0, limit);
+      const doomed = expectedRange(model, b, reverse, limit);
       await db.clear({ ...b, reverse, limit });
       for (const [k] of doomed) model.delete(k);
     } else if (roll < 0.72 && snapshots.length < 4) {
