@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { ForwardingFs, MemFs, StdFs } from "@talus/fs";
+import { ForwardingFs, MemFs, StdFs, type Fs } from "@talus/fs";
 import { counterMerge, Leveled, LsmError, SEQNO_MAX, SequenceNumberCounter, Tree, type TreeOptions } from "../src/index.ts";
 import { dec, enc } from "./helpers.ts";
 import { entriesAt, tableFileIds, versionTableIds } from "./tree-test-support.ts";
@@ -57,53 +57,61 @@ async function fillAndCompact(tree: Tree, seqno: SequenceNumberCounter): Promise
   await tree.majorCompact(8192, seqno.get());
 }
 
+/** What {@link compactOn} leaves of one tree: its directory, contents and table ids. */
+interface Compacted {
+  readonly dir: string;
+  readonly entries: string[];
+  readonly tables: number[];
+}
+
+/**
+ * fillAndCompact on a fresh tree in a temp directory for each `[fs, workers]`, the clock stopped so that
+ * table files can match byte for byte.
+ */
+async function compactOn(setups: readonly (readonly [Fs, TreeOptions["workers"]])[]): Promise<Compacted[]> {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(new Date("2026-01-02T03:04:05Z"));
+  const results: Compacted[] = [];
+  for (const [fs, workers] of setups) {
+    const dir = tempDir();
+    const seqno = new SequenceNumberCounter();
+    const tree = await Tree.open({ path: dir, fs, seqno, workers, mergeOperator: counterMerge, ...SMALL });
+    await fillAndCompact(tree, seqno);
+    results.push({ dir, entries: entriesAt(tree), tables: versionTableIds(tree) });
+    await tree.close();
+  }
+  return results;
+}
+
+/** The worker's tree reads the same, lists the same tables, and its table files are the inline ones byte for byte. */
+function expectSameTables(inline: Compacted, worker: Compacted): void {
+  expect(worker.entries).toEqual(inline.entries);
+  expect(worker.tables).toEqual(inline.tables);
+  const a = tableBytes(inline.dir);
+  const b = tableBytes(worker.dir);
+  expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+  for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes), `table ${name}`).toBe(true);
+}
+
 describe("merges on worker threads", () => {
   it("write byte for byte the tables the main thread writes, and read the same", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    vi.setSystemTime(new Date("2026-01-02T03:04:05Z"));
-    const results = [];
-    for (const workers of [false, 1] as const) {
-      const dir = tempDir();
-      const seqno = new SequenceNumberCounter();
-      const tree = await Tree.open({ path: dir, fs: new StdFs(), seqno, workers, mergeOperator: counterMerge, ...SMALL });
-      await fillAndCompact(tree, seqno);
-      results.push({ dir, entries: entriesAt(tree), tables: versionTableIds(tree) });
-      await tree.close();
-    }
-    const [inline, worker] = results as [(typeof results)[0], (typeof results)[0]];
-    expect(worker.entries).toEqual(inline.entries);
-    expect(worker.tables).toEqual(inline.tables);
+    const [inline, worker] = (await compactOn([
+      [new StdFs(), false],
+      [new StdFs(), 1],
+    ])) as [Compacted, Compacted];
+    // Several tables to compare.
     expect(inline.tables.length).toBeGreaterThan(1);
-    const a = tableBytes(inline.dir);
-    const b = tableBytes(worker.dir);
-    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-    for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes), `table ${name}`).toBe(true);
+    expectSameTables(inline, worker);
   });
 
   it.skipIf(IOURING_UNAVAILABLE !== undefined)(
     `on IoUringFs (each worker makes its own through threadShare) write byte for byte StdFs's inline tables${IOURING_UNAVAILABLE === undefined ? "" : ` (skipped: io_uring is unavailable, ${IOURING_UNAVAILABLE})`}`,
     async () => {
-      vi.useFakeTimers({ toFake: ["Date"] });
-      vi.setSystemTime(new Date("2026-01-02T03:04:05Z"));
-      const results = [];
-      for (const [fs, workers] of [
+      const [inline, worker] = (await compactOn([
         [new StdFs(), false],
         [ioUringFs(), 2],
-      ] as const) {
-        const dir = tempDir();
-        const seqno = new SequenceNumberCounter();
-        const tree = await Tree.open({ path: dir, fs, seqno, workers, mergeOperator: counterMerge, ...SMALL });
-        await fillAndCompact(tree, seqno);
-        results.push({ dir, entries: entriesAt(tree), tables: versionTableIds(tree) });
-        await tree.close();
-      }
-      const [inline, worker] = results as [(typeof results)[0], (typeof results)[0]];
-      expect(worker.entries).toEqual(inline.entries);
-      expect(worker.tables).toEqual(inline.tables);
-      const a = tableBytes(inline.dir);
-      const b = tableBytes(worker.dir);
-      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
-      for (const [name, bytes] of a) expect(b.get(name)?.equals(bytes), `table ${name}`).toBe(true);
+      ])) as [Compacted, Compacted];
+      expectSameTables(inline, worker);
     },
   );
 
