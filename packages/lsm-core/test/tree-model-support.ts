@@ -52,14 +52,20 @@ export interface ModelConfig {
 export const REVERSE: Comparator = { name: "reverse", compare: (a, b) => Buffer.compare(b, a) };
 export const TINY_LEVELED: LeveledOptions = { tableTargetSize: 2048, l0Threshold: 2, levelRatio: [2] };
 export const TINY_TIERED: SizeTieredOptions = { tableTargetSize: 2048, minMergeWidth: 2, sizeRatio: 1 };
+/** TINY_LEVELED and TINY_TIERED at 1 KiB tables. */
+export const TINY_LEVELED_1K: LeveledOptions = { tableTargetSize: 1024, l0Threshold: 2, levelRatio: [2] };
+export const TINY_TIERED_1K: SizeTieredOptions = { tableTargetSize: 1024, minMergeWidth: 2, sizeRatio: 1 };
+/** The on-disk configurations' 3000-byte tables, with the default level ratio. */
+export const SMALL_LEVELED: LeveledOptions = { tableTargetSize: 3000, l0Threshold: 2 };
+export const SMALL_TIERED: SizeTieredOptions = { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 };
 
 export const CONFIGS: readonly ModelConfig[] = [
   {
     name: "tiny-memfs",
     fs: "mem",
     tree: { blockSize: 64, restartInterval: 1, flushTableSize: 1024 },
-    leveled: { tableTargetSize: 1024, l0Threshold: 2, levelRatio: [2] },
-    sizeTiered: { tableTargetSize: 1024, minMergeWidth: 2, sizeRatio: 1 },
+    leveled: TINY_LEVELED_1K,
+    sizeTiered: TINY_TIERED_1K,
     majorTarget: 1024,
     maxPad: 200,
     watermark: false,
@@ -73,8 +79,8 @@ export const CONFIGS: readonly ModelConfig[] = [
     name: "tiny-journal",
     fs: "mem",
     tree: { blockSize: 64, restartInterval: 2, flushTableSize: 1024, journal: true },
-    leveled: { tableTargetSize: 1024, l0Threshold: 2, levelRatio: [2] },
-    sizeTiered: { tableTargetSize: 1024, minMergeWidth: 2, sizeRatio: 1 },
+    leveled: TINY_LEVELED_1K,
+    sizeTiered: TINY_TIERED_1K,
     majorTarget: 1024,
     maxPad: 200,
     watermark: false,
@@ -87,8 +93,8 @@ export const CONFIGS: readonly ModelConfig[] = [
     name: "journal-watermark-stdfs",
     fs: "std",
     tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048, workers: 2, journal: { sync: "none" } },
-    leveled: { tableTargetSize: 3000, l0Threshold: 2 },
-    sizeTiered: { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 },
+    leveled: SMALL_LEVELED,
+    sizeTiered: SMALL_TIERED,
     majorTarget: 3000,
     maxPad: 200,
     watermark: true,
@@ -102,8 +108,8 @@ export const CONFIGS: readonly ModelConfig[] = [
     fs: "std",
     // Flushes and merges on worker threads (counterMerge is loadable there); the MemFs configurations run them inline.
     tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048, workers: 2 },
-    leveled: { tableTargetSize: 3000, l0Threshold: 2 },
-    sizeTiered: { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 },
+    leveled: SMALL_LEVELED,
+    sizeTiered: SMALL_TIERED,
     majorTarget: 3000,
     maxPad: 200,
     watermark: false,
@@ -117,8 +123,8 @@ export const CONFIGS: readonly ModelConfig[] = [
     name: "tiny-iouring",
     fs: "iouring",
     tree: { blockSize: [64, 128], restartInterval: 2, flushTableSize: 2048, workers: 2, mapTables: false, cacheBytes: 2048 },
-    leveled: { tableTargetSize: 3000, l0Threshold: 2 },
-    sizeTiered: { tableTargetSize: 3000, minMergeWidth: 2, sizeRatio: 2 },
+    leveled: SMALL_LEVELED,
+    sizeTiered: SMALL_TIERED,
     majorTarget: 3000,
     maxPad: 200,
     watermark: false,
@@ -210,8 +216,8 @@ export const CONFIGS: readonly ModelConfig[] = [
     name: "filter-tiny",
     fs: "mem",
     tree: { blockSize: 64, restartInterval: 1, flushTableSize: 1024 },
-    leveled: { tableTargetSize: 1024, l0Threshold: 2, levelRatio: [2] },
-    sizeTiered: { tableTargetSize: 1024, minMergeWidth: 2, sizeRatio: 1 },
+    leveled: TINY_LEVELED_1K,
+    sizeTiered: TINY_TIERED_1K,
     majorTarget: 1024,
     maxPad: 200,
     watermark: false,

@@ -14,7 +14,7 @@
 import { describe, expect, it } from "vitest";
 import type { ModelRegression } from "../../lsm-core/test/model-regressions.ts";
 import { DEFAULT_RUN, EVERY_OPERATION, LONG, replayRegression, runConfig, skipped, type ConfigTotals } from "../../lsm-core/test/tree-model-driver.ts";
-import { REVERSE, TINY_LEVELED, TINY_TIERED, type ModelConfig } from "../../lsm-core/test/tree-model-support.ts";
+import { REVERSE, TINY_LEVELED, TINY_LEVELED_1K, TINY_TIERED, TINY_TIERED_1K, type ModelConfig } from "../../lsm-core/test/tree-model-support.ts";
 import { blobTarget, COUNTS, type BlobSettings } from "./blob-tree-model-support.ts";
 
 /**
@@ -82,8 +82,8 @@ export const BLOB_CONFIGS: readonly ModelConfig[] = [
       name: "blob-memfs-nogc-raw-merge",
       fs: "mem",
       tree: { blockSize: 64, restartInterval: 1, flushTableSize: 1024 },
-      leveled: { tableTargetSize: 1024, l0Threshold: 2, levelRatio: [2] },
-      sizeTiered: { tableTargetSize: 1024, minMergeWidth: 2, sizeRatio: 1 },
+      leveled: TINY_LEVELED_1K,
+      sizeTiered: TINY_TIERED_1K,
       majorTarget: 1024,
       maxPad: 300,
       watermark: false,
