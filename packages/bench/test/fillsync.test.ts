@@ -10,7 +10,7 @@ import { plan } from "../src/runner.ts";
 import type { LatencyRecorder } from "../src/stats.ts";
 import type { WorkloadContext } from "../src/workloads/driver.ts";
 import { fillSync, fillSyncKeys, FILLSYNC_WRITERS, VERIFY_SAMPLE } from "../src/workloads/fillsync.ts";
-import { openTestEngine, useTempDir } from "./helpers.ts";
+import { idleDb, openTestEngine, useTempDir } from "./helpers.ts";
 
 const values = new ValuePool(32, 1, 64);
 
@@ -27,6 +27,7 @@ const hex = (key: Uint8Array): string => Buffer.from(key).toString("hex");
 function delayedDb(opts: { corrupt?: number; failAt?: number } = {}): BenchDb & { rows: Map<string, Uint8Array>; indexes: number[]; pending: number; maxPending: number } {
   const rows = new Map<string, Uint8Array>();
   const db = {
+    ...idleDb(),
     rows,
     indexes: [] as number[],
     pending: 0,
@@ -44,18 +45,6 @@ function delayedDb(opts: { corrupt?: number; failAt?: number } = {}): BenchDb & 
       rec.add(1);
     },
     read: (key: Uint8Array) => rows.get(hex(key)),
-    write: () => {},
-    settle: async () => {},
-    get: () => {},
-    scanner: () => ({ next: () => false, close: () => {} }),
-    seek: () => {},
-    deleteRange: () => {},
-    merge: () => {},
-    ingest: () => {},
-    finishIngest: async () => undefined,
-    prefix: () => {},
-    stats: () => ({}),
-    close: async () => {},
   };
   return db;
 }

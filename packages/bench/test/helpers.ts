@@ -37,3 +37,26 @@ export function openTestEngine(engine: EngineName, dir: () => string, over: Part
     ...over,
   });
 }
+
+/**
+ * A database whose every call does nothing (reads find nothing, scans end at once): the base of the
+ * workload tests' in-memory fakes, which override the calls they are about.
+ */
+export function idleDb(): BenchDb {
+  return {
+    write: () => {},
+    writeDurable: async () => {},
+    settle: async () => {},
+    get: () => {},
+    scanner: () => ({ next: () => false, close: () => {} }),
+    seek: () => {},
+    deleteRange: () => {},
+    merge: () => {},
+    ingest: () => {},
+    finishIngest: async () => undefined,
+    read: () => undefined,
+    prefix: () => {},
+    stats: () => ({}),
+    close: async () => {},
+  };
+}

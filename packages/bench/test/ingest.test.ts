@@ -10,7 +10,7 @@ import { plan } from "../src/runner.ts";
 import { LatencyRecorder } from "../src/stats.ts";
 import type { WorkloadContext } from "../src/workloads/driver.ts";
 import { ingest, VERIFY_SAMPLE, verifyLoaded } from "../src/workloads/ingest.ts";
-import { openTestEngine, useTempDir } from "./helpers.ts";
+import { idleDb, openTestEngine, useTempDir } from "./helpers.ts";
 
 const values = new ValuePool(32, 1, 64);
 
@@ -24,9 +24,9 @@ function mapDb(corrupt?: number): BenchDb & { log: string[]; rows: Map<number, U
   const rows = new Map<number, Uint8Array>();
   const index = (key: Uint8Array): number => new DataView(key.buffer, key.byteOffset).getUint32(4);
   return {
+    ...idleDb(),
     log,
     rows,
-    write: () => {},
     ingest(keys: KeyStream, pool: ValuePool, from: number, to: number, rec: LatencyRecorder): void {
       log.push(`ingest ${from}-${to}`);
       const key = new Uint8Array(keys.keySize);
@@ -40,19 +40,10 @@ function mapDb(corrupt?: number): BenchDb & { log: string[]; rows: Map<number, U
       log.push("finish");
       return rows.size;
     },
-    writeDurable: async () => {},
     settle: async () => {
       log.push("settle");
     },
     read: (key: Uint8Array) => rows.get(index(key)),
-    get: () => {},
-    scanner: () => ({ next: () => false, close: () => {} }),
-    seek: () => {},
-    deleteRange: () => {},
-    merge: () => {},
-    prefix: () => {},
-    stats: () => ({}),
-    close: async () => {},
   };
 }
 

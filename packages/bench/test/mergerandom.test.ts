@@ -6,7 +6,7 @@ import type { BenchDb, Tally } from "../src/engines/types.ts";
 import { LatencyRecorder } from "../src/stats.ts";
 import type { WorkloadContext } from "../src/workloads/driver.ts";
 import { CHECK_SAMPLE, mergeKeySpace, mergeOps, mergeRandom, mergeReadKeys, OPERANDS_PER_KEY } from "../src/workloads/mergerandom.ts";
-import { openTestEngine, useTempDir } from "./helpers.ts";
+import { idleDb, openTestEngine, useTempDir } from "./helpers.ts";
 
 function context(db: BenchDb, num: number, reads: number, batch = 1000): WorkloadContext {
   return { db, values: new ValuePool(16, 1, 8), num, reads, maxSeconds: 60, keySize: 16, valueSize: 16, seed: 1, batch, seekNexts: 0, progress: () => {} };
@@ -40,9 +40,9 @@ function counterDb(dropEvery = 0): BenchDb & { log: string[]; counters: Map<numb
     return out;
   };
   return {
+    ...idleDb(),
     log,
     counters,
-    write: () => {},
     merge(merges: MergeStream, from: number, to: number, rec: LatencyRecorder): void {
       log.push(`merge ${from}-${to}`);
       for (let i = from; i < to; i++) {
@@ -72,15 +72,6 @@ function counterDb(dropEvery = 0): BenchDb & { log: string[]; counters: Map<numb
     settle: async () => {
       log.push("settle");
     },
-    scanner: () => ({ next: () => false, close: () => {} }),
-    seek: () => {},
-    deleteRange: () => {},
-    prefix: () => {},
-    ingest: () => {},
-    finishIngest: async () => undefined,
-    writeDurable: async () => {},
-    stats: () => ({}),
-    close: async () => {},
   };
 }
 
