@@ -68,7 +68,7 @@ interface Compacted {
  * fillAndCompact on a fresh tree in a temp directory for each `[fs, workers]`, the clock stopped so that
  * table files can match byte for byte.
  */
-async function compactOn(setups: readonly (readonly [Fs, TreeOptions["workers"]])[]): Promise<Compacted[]> {
+async function compactOn(setups: readonly (readonly [Fs, number | false])[]): Promise<Compacted[]> {
   vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(new Date("2026-01-02T03:04:05Z"));
   const results: Compacted[] = [];
