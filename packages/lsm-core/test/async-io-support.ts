@@ -1,5 +1,6 @@
 /** A filesystem whose async syncs and removals really are asynchronous, for the write path's tests. */
 import { ForwardingFs, MemFs, type FsFile, type FsOpenOptions } from "@talus/fs";
+import { ForwardingFile } from "@talus/testkit";
 
 /** Counts of what went through a {@link SlowAsyncFs}. */
 export interface AsyncIoCounts {
@@ -45,30 +46,17 @@ export class SlowAsyncFs extends ForwardingFs {
   }
 }
 
-class SlowFile implements FsFile {
-  readonly #inner: FsFile;
+class SlowFile extends ForwardingFile {
   readonly #fs: SlowAsyncFs;
 
   constructor(inner: FsFile, fs: SlowAsyncFs) {
-    this.#inner = inner;
+    super(inner);
     this.#fs = fs;
   }
 
-  readAt(buffer: Uint8Array, position: number): number {
-    return this.#inner.readAt(buffer, position);
-  }
-
-  write(buffer: Uint8Array): void {
-    this.#inner.write(buffer);
-  }
-
-  sync(): void {
+  override sync(): void {
     this.#fs.counts.syncs++;
-    this.#inner.sync();
-  }
-
-  syncData(): void {
-    this.#inner.syncData();
+    super.sync();
   }
 
   syncAsync(): Promise<void> {
@@ -78,17 +66,5 @@ class SlowFile implements FsFile {
       if (failing) throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" });
       // The handle may have been closed meanwhile (allowed by the contract): the data is in memory anyway.
     });
-  }
-
-  len(): number {
-    return this.#inner.len();
-  }
-
-  setLen(length: number): void {
-    this.#inner.setLen(length);
-  }
-
-  close(): void {
-    this.#inner.close();
   }
 }

@@ -1,6 +1,6 @@
 /** Shared pieces of the journal tests: random groups, a model of what was appended, replay into it, a sync-recording Fs. */
 import { ForwardingFs, MemFs, type Fs, type FsFile, type FsOpenOptions } from "@talus/fs";
-import type { Random } from "@talus/testkit";
+import { ForwardingFile, type Random } from "@talus/testkit";
 import { checksum } from "../src/coding/checksum.ts";
 import { RANGE_TAG, replayJournal, type JournalOpTag, type JournalPoint, type JournalRange, type ReplayResult } from "../src/journal/index.ts";
 import { JournalWriter } from "../src/journal/journal-writer.ts";
@@ -143,55 +143,38 @@ export class SyncRecordingFs extends ForwardingFs {
   }
 }
 
-class RecordingFile implements FsFile {
-  readonly #inner: FsFile;
+class RecordingFile extends ForwardingFile {
   readonly #path: string;
   readonly #fs: SyncRecordingFs;
 
   constructor(inner: FsFile, path: string, fs: SyncRecordingFs) {
-    this.#inner = inner;
+    super(inner);
     this.#path = path;
     this.#fs = fs;
   }
 
-  readAt(buffer: Uint8Array, position: number): number {
-    return this.#inner.readAt(buffer, position);
-  }
-
-  write(buffer: Uint8Array): void {
+  override write(buffer: Uint8Array): void {
     this.#fs.writes++;
-    this.#inner.write(buffer);
+    super.write(buffer);
   }
 
-  sync(): void {
+  override sync(): void {
     this.#fs.fileSyncs++;
-    const size = this.#inner.len();
-    this.#inner.sync();
+    const size = this.inner.len();
+    this.inner.sync();
     this.#fs.durableSize.set(this.#path, size);
   }
 
   async syncAsync(): Promise<void> {
     this.#fs.fileSyncs++;
     // What the sync covers is what was written when it started.
-    const size = this.#inner.len();
+    const size = this.inner.len();
     await this.#fs.delay();
-    this.#inner.sync();
+    this.inner.sync();
     this.#fs.durableSize.set(this.#path, size);
   }
 
-  syncData(): void {
+  override syncData(): void {
     this.sync();
-  }
-
-  len(): number {
-    return this.#inner.len();
-  }
-
-  setLen(length: number): void {
-    this.#inner.setLen(length);
-  }
-
-  close(): void {
-    this.#inner.close();
   }
 }
