@@ -576,6 +576,17 @@ static int get_int32(napi_env env, napi_value value, int32_t* out) {
   return napi_get_value_int32(env, value, out) == napi_ok;
 }
 
+/* The call's first n arguments into argv[0..n), argv[0] a ring: the ring, or NULL with a TypeError thrown
+ * (`usage` when there are fewer than n arguments). */
+static Ring* ring_call(napi_env env, napi_callback_info info, size_t n, napi_value* argv, const char* usage) {
+  size_t argc = n;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) {
+    throw_type(env, usage);
+    return NULL;
+  }
+  return get_ring(env, argv[0]);
+}
+
 /* Queues ops first..last (r->mu held); -errno when the ring takes no more work. */
 static int enqueue_locked(Ring* r, Op* first, Op* last) {
   if (r->stopping) return -EBADF;
@@ -673,6 +684,25 @@ static napi_value throw_errno(napi_env env, int err, const char* what) {
   return NULL;
 }
 
+/* Runs one op and blocks until it completed: its result (bytes, 0) or -errno, as a number. */
+static napi_value run_one(napi_env env, Ring* r, Op* op) {
+  int err = run_sync(r, op, 1);
+  return number(env, err != 0 ? err : (double)op->result);
+}
+
+/* fsync's and fsyncAsync's (ring, fd, datasync): the ring, or NULL with a TypeError thrown (`usage` when
+ * an argument is missing, `bad` when one does not parse). */
+static Ring* fsync_args(napi_env env, napi_callback_info info, const char* usage, const char* bad, int32_t* fd, bool* datasync) {
+  napi_value argv[3];
+  Ring* r = ring_call(env, info, 3, argv, usage);
+  if (r == NULL) return NULL;
+  if (!get_int32(env, argv[1], fd) || napi_get_value_bool(env, argv[2], datasync) != napi_ok) {
+    throw_type(env, bad);
+    return NULL;
+  }
+  return r;
+}
+
 /* iouringCreate(entries, spinMicros) -> ring (an external). */
 static napi_value create(napi_env env, napi_callback_info info) {
   size_t argc = 2;
@@ -756,11 +786,8 @@ static napi_value create(napi_env env, napi_callback_info info) {
 
 /* iouringInfo(ring) -> { entries, unlinkAt } */
 static napi_value ring_info(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) return throw_type(env, "iouringInfo(ring)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = ring_call(env, info, 1, argv, "iouringInfo(ring)");
   if (r == NULL) return NULL;
   napi_value result, flag;
   napi_create_object(env, &result);
@@ -772,11 +799,8 @@ static napi_value ring_info(napi_env env, napi_callback_info info) {
 
 /* iouringStats(ring) -> { submits, sqes, maxBatch, completions } */
 static napi_value ring_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) return throw_type(env, "iouringStats(ring)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = ring_call(env, info, 1, argv, "iouringStats(ring)");
   if (r == NULL) return NULL;
   pthread_mutex_lock(&r->mu);
   double submits = r->stat_submits, sqes = r->stat_sqes, max_batch = r->stat_max_batch, completions = r->stat_completions;
@@ -792,14 +816,12 @@ static napi_value ring_stats(napi_env env, napi_callback_info info) {
 
 /* iouringRead(ring, fd, buffer, position) / iouringWrite(ring, fd, buffer, position | -1) -> bytes or -errno */
 static napi_value read_write(napi_env env, napi_callback_info info, int kind) {
-  size_t argc = 4;
   napi_value argv[4];
   int32_t fd;
   int64_t position;
   uint8_t* data = NULL;
   size_t length = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return throw_type(env, "read/write(ring, fd, buffer, position)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = ring_call(env, info, 4, argv, "read/write(ring, fd, buffer, position)");
   if (r == NULL) return NULL;
   if (!get_int32(env, argv[1], &fd) || !get_bytes(env, argv[2], &data, &length) || !get_int64(env, argv[3], &position) || position < -1 ||
       (position == -1 && kind == OP_READ))
@@ -812,8 +834,7 @@ static napi_value read_write(napi_env env, napi_callback_info info, int kind) {
   op.buf = data;
   op.len = length;
   op.offset = position;
-  int err = run_sync(r, &op, 1);
-  return number(env, err != 0 ? err : (double)op.result);
+  return run_one(env, r, &op);
 }
 
 static napi_value read_fn(napi_env env, napi_callback_info info) {
@@ -826,21 +847,16 @@ static napi_value write_fn(napi_env env, napi_callback_info info) {
 
 /* iouringFsync(ring, fd, datasync) -> 0 or -errno */
 static napi_value fsync_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
   int32_t fd;
   bool datasync = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_type(env, "fsync(ring, fd, datasync)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = fsync_args(env, info, "fsync(ring, fd, datasync)", "fsync(ring, fd, datasync): bad argument", &fd, &datasync);
   if (r == NULL) return NULL;
-  if (!get_int32(env, argv[1], &fd) || napi_get_value_bool(env, argv[2], &datasync) != napi_ok) return throw_type(env, "fsync(ring, fd, datasync): bad argument");
   Op op;
   memset(&op, 0, sizeof op);
   op.kind = OP_FSYNC;
   op.fd = fd;
   op.datasync = datasync;
-  int err = run_sync(r, &op, 1);
-  return number(env, err != 0 ? err : (double)op.result);
+  return run_one(env, r, &op);
 }
 
 static napi_value start_async(napi_env env, Ring* r, Op* op) {
@@ -863,15 +879,10 @@ static napi_value start_async(napi_env env, Ring* r, Op* op) {
 
 /* iouringFsyncAsync(ring, fd, datasync) -> Promise<0 | -errno> */
 static napi_value fsync_async_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
   int32_t fd;
   bool datasync = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return throw_type(env, "fsyncAsync(ring, fd, datasync)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = fsync_args(env, info, "fsyncAsync(ring, fd, datasync)", "fsyncAsync(ring, fd, datasync): bad argument", &fd, &datasync);
   if (r == NULL) return NULL;
-  if (!get_int32(env, argv[1], &fd) || napi_get_value_bool(env, argv[2], &datasync) != napi_ok)
-    return throw_type(env, "fsyncAsync(ring, fd, datasync): bad argument");
   Op* op = calloc(1, sizeof *op);
   if (op == NULL) return throw_errno(env, ENOMEM, "fsync");
   op->kind = OP_FSYNC;
@@ -882,10 +893,8 @@ static napi_value fsync_async_fn(napi_env env, napi_callback_info info) {
 
 /* iouringUnlinkAsync(ring, path) -> Promise<0 | -errno> (only where iouringInfo says unlinkAt) */
 static napi_value unlink_async_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throw_type(env, "unlinkAsync(ring, path)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = ring_call(env, info, 2, argv, "unlinkAsync(ring, path)");
   if (r == NULL) return NULL;
   size_t length;
   if (napi_get_value_string_utf8(env, argv[1], NULL, 0, &length) != napi_ok) return throw_type(env, "unlinkAsync(ring, path): the path must be a string");
@@ -917,10 +926,8 @@ static napi_value unlink_async_fn(napi_env env, napi_callback_info info) {
  * byte count of read i (fill-or-EOF) or -errno.
  */
 static napi_value read_many_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return throw_type(env, "readMany(ring, fds, buffers, positions, results)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = ring_call(env, info, 5, argv, "readMany(ring, fds, buffers, positions, results)");
   if (r == NULL) return NULL;
   napi_typedarray_type type;
   size_t n_fds, n_positions, n_results;
@@ -984,11 +991,8 @@ static napi_value read_many_fn(napi_env env, napi_callback_info info) {
 
 /* iouringClose(ring): completes everything queued, joins the thread, settles every promise. Idempotent. */
 static napi_value close_fn(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) return throw_type(env, "close(ring)");
-  Ring* r = get_ring(env, argv[0]);
+  Ring* r = ring_call(env, info, 1, argv, "close(ring)");
   if (r == NULL) return NULL;
   shutdown_ring(r);
   settle(r, env, take_done(r));
