@@ -63,22 +63,36 @@ static void unmap(napi_env env, void* data, void* hint) {
   free(mapping);
 }
 
-static napi_value map(napi_env env, napi_callback_info info) {
+/* The call's path argument into path (PATH_BYTES): 1, or 0 with a TypeError thrown (`missing` without an
+ * argument, `bad` when it is not a string shorter than PATH_BYTES - 1 bytes). */
+#define PATH_BYTES 4096
+static int get_path(napi_env env, napi_callback_info info, char* path, const char* missing, const char* bad) {
   size_t argc = 1;
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "map(path) needs a path");
-    return NULL;
+    napi_throw_type_error(env, NULL, missing);
+    return 0;
   }
-  char path[4096];
   size_t path_length;
-  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_length) != napi_ok || path_length >= sizeof path - 1) {
-    napi_throw_type_error(env, NULL, "map(path): the path must be a string shorter than 4095 bytes");
-    return NULL;
+  if (napi_get_value_string_utf8(env, argv[0], path, PATH_BYTES, &path_length) != napi_ok || path_length >= PATH_BYTES - 1) {
+    napi_throw_type_error(env, NULL, bad);
+    return 0;
   }
+  return 1;
+}
+
+/* open(path, O_RDONLY | O_CLOEXEC), again when a signal interrupts it: the descriptor, or -1 with errno. */
+static int open_read_only(const char* path) {
   int fd;
   do fd = open(path, O_RDONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+static napi_value map(napi_env env, napi_callback_info info) {
+  char path[PATH_BYTES];
+  if (!get_path(env, info, path, "map(path) needs a path", "map(path): the path must be a string shorter than 4095 bytes")) return NULL;
+  int fd = open_read_only(path);
   if (fd < 0) return throw_errno(env, errno, path);
   struct stat st;
   if (fstat(fd, &st) != 0) {
@@ -119,18 +133,10 @@ static napi_value map(napi_env env, napi_callback_info info) {
 }
 
 static napi_value evict(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  char path[4096];
-  size_t path_length;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
-      napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_length) != napi_ok || path_length >= sizeof path - 1) {
-    napi_throw_type_error(env, NULL, "evict(path): the path must be a string shorter than 4095 bytes");
-    return NULL;
-  }
-  int fd;
-  do fd = open(path, O_RDONLY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
+  const char* usage = "evict(path): the path must be a string shorter than 4095 bytes";
+  char path[PATH_BYTES];
+  if (!get_path(env, info, path, usage, usage)) return NULL;
+  int fd = open_read_only(path);
   if (fd < 0) return throw_errno(env, errno, path);
   int err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   close(fd);
