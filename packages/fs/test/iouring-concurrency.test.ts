@@ -6,16 +6,13 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Worker } from "node:worker_threads";
-import { afterEach, describe, expect, it } from "vitest";
-import { IoUringFs, KERNEL_BACKEND_ID, MemFs, StdFs, ioUringUnavailableReason, type FsFile, type FsReadRequest, type IoUringFile } from "../src/index.ts";
+import { afterEach, expect, it } from "vitest";
+import { IoUringFs, KERNEL_BACKEND_ID, MemFs, StdFs, type FsFile, type FsReadRequest, type IoUringFile } from "../src/index.ts";
 import { liveRingThreads } from "../src/iouring/ring.ts";
-import { eventually } from "./iouring-helpers.ts";
+import { describeIoUring, eventually } from "./iouring-helpers.ts";
 import { tempDirs } from "./helpers.ts";
 
 const temp = tempDirs(afterEach);
-const reason = ioUringUnavailableReason();
-const suite = reason === undefined ? describe : describe.skip;
-if (reason !== undefined) console.log(`IoUringFs concurrency tests skipped: ${reason}`);
 
 const opened: IoUringFs[] = [];
 afterEach(() => {
@@ -45,7 +42,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
-suite("IoUringFs: many operations on one ring", () => {
+describeIoUring("IoUringFs: many operations on one ring", () => {
   it("keeps 200 handles apart: interleaved writes and reads land in the right files", () => {
     const dir = temp();
     const fs = ioUringFs();
@@ -158,7 +155,7 @@ suite("IoUringFs: many operations on one ring", () => {
   });
 });
 
-suite("IoUringFs: closing and lifetime", () => {
+describeIoUring("IoUringFs: closing and lifetime", () => {
   it("settles every queued async operation when closed, and stops its thread", async () => {
     const dir = temp();
     const base = liveRingThreads();
@@ -272,7 +269,7 @@ suite("IoUringFs: closing and lifetime", () => {
   });
 });
 
-suite("IoUringFs: worker threads", () => {
+describeIoUring("IoUringFs: worker threads", () => {
   it("lets a worker make its own IoUringFs from threadShare; its ring thread ends with the worker", async () => {
     const dir = temp();
     const fs = ioUringFs(64);

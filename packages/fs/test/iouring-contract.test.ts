@@ -10,10 +10,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IoUringFs, NO_IOURING_ENV, ioUringUnavailableReason, isIoUringAvailable, type IoUringFsOptions } from "../src/index.ts";
 import { fsContract, type FsUnderTest } from "../../testkit/src/fs-contract/index.ts";
-import { liburingInstalled } from "./iouring-helpers.ts";
+import { describeIoUring, liburingInstalled } from "./iouring-helpers.ts";
 
 const reason = ioUringUnavailableReason();
-if (reason !== undefined) console.log(`IoUringFs contract skipped: ${reason}`);
 
 function ioUringFs(options: IoUringFsOptions): () => FsUnderTest {
   return () => {
@@ -30,7 +29,7 @@ function ioUringFs(options: IoUringFsOptions): () => FsUnderTest {
   };
 }
 
-const api = { describe: reason === undefined ? describe : describe.skip, it };
+const api = { describe: describeIoUring, it };
 fsContract(api, "IoUringFs", ioUringFs({}));
 fsContract(api, "IoUringFs with a ring of 2, no polling", ioUringFs({ ringSize: 2, spinMicros: 0 }));
 

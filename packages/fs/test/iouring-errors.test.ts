@@ -2,14 +2,12 @@
 // modes and bad readMany requests, as StdFs reports them.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { IoUringFs, StdFs, ioUringUnavailableReason, type FsFile } from "../src/index.ts";
+import { afterEach, expect, it } from "vitest";
+import { IoUringFs, StdFs, type FsFile } from "../src/index.ts";
 import { tempDirs } from "./helpers.ts";
+import { describeIoUring } from "./iouring-helpers.ts";
 
 const temp = tempDirs(afterEach);
-const reason = ioUringUnavailableReason();
-const suite = reason === undefined ? describe : describe.skip;
-if (reason !== undefined) console.log(`IoUringFs error tests skipped: ${reason}`);
 
 const opened: IoUringFs[] = [];
 afterEach(() => {
@@ -32,7 +30,7 @@ function thrown(fn: () => unknown): { code?: unknown; errno?: unknown; syscall?:
   throw new Error("did not throw");
 }
 
-suite("IoUringFs errors", () => {
+describeIoUring("IoUringFs errors", () => {
   it("fails every call on a closed handle with EBADF (syncAsync as a rejection)", async () => {
     const dir = temp();
     const fs = ioUringFs();
