@@ -7,8 +7,10 @@ export const talusVitestConfig = defineConfig({
   ssr: { resolve: { conditions: ["talus-source"] } },
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous on purpose: timeouts here only catch hangs. CI runs every package's tests at once on two cores,
+    // where the bench's end-to-end tests (whole benchmarks in child processes, 7 s alone) have taken over 60 s.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
     reporters: ["default", "json"],
     outputFile: { json: "test-results/vitest.json" },
   },
